@@ -1,0 +1,89 @@
+"""Argument checks shared by the public functions: errors name the argument, what was expected
+and what arrived."""
+
+import numpy as np
+
+
+def _describe(x):
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape} and dtype {x.dtype}"
+    shape = getattr(x, "shape", None)
+    if shape is not None and hasattr(x, "dtype"):  # a torch tensor
+        return f"a tensor of shape {tuple(shape)} and dtype {x.dtype}"
+    return f"{type(x).__name__} {x!r}"[:120]
+
+
+def as_float_array(name, x, ndim=None, shape=None, allow_empty=False):
+    """Return ``x`` as a float NumPy array after checking it.
+
+    ``ndim`` is the required number of dimensions; ``shape`` a tuple whose entries are ints
+    (that size exactly) or ``None`` (any size), naming the dimensions in the message.
+    Raises ``TypeError`` for non-numeric input and ``ValueError`` for a wrong shape, an empty
+    array, or NaN/inf values.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name}: expected a numeric array, got {_describe(x)}")
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name}: expected a numeric array, got {_describe(x)}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name}: expected a real array, got {_describe(x)}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if shape is not None:
+        ndim = len(shape)
+    if ndim is not None and arr.ndim != ndim:
+        want = f"shape {_shape_text(shape)}" if shape is not None else f"{ndim} dimensions"
+        raise ValueError(f"{name}: expected {want}, got {_describe(arr)}")
+    if shape is not None:
+        for axis, want in enumerate(shape):
+            if want is not None and arr.shape[axis] != want:
+                raise ValueError(
+                    f"{name}: expected shape {_shape_text(shape)}, got shape {arr.shape} "
+                    f"(axis {axis} should be {want})"
+                )
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty array, got {_describe(arr)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or inf values")
+    return arr
+
+
+def _shape_text(shape):
+    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+
+
+def check_positive_int(name, value):
+    """Raise unless ``value`` is an int ≥ 1; return it as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_tensor(name, x, ndim=None, last_dim=None):
+    """Check a torch tensor's type, rank and last dimension; return it unchanged."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {_describe(x)}")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"{name}: expected a floating-point tensor, got {_describe(x)}")
+    if ndim is not None and x.dim() != ndim:
+        raise ValueError(f"{name}: expected {ndim} dimensions, got {_describe(x)}")
+    if x.numel() == 0:
+        raise ValueError(f"{name}: expected a non-empty tensor, got {_describe(x)}")
+    if last_dim is not None and x.shape[-1] != last_dim:
+        raise ValueError(
+            f"{name}: expected the last dimension to be {last_dim}, got {_describe(x)}"
+        )
+    return x
+
+
+def check_finite_loss(loss, step, hint="gradients exploded: lower the learning rate or clip"):
+    """Stop a training loop with a clear message when the loss is NaN or inf."""
+    value = float(loss)
+    if not np.isfinite(value):
+        raise FloatingPointError(
+            f"training stopped at step {step}: the loss is {value} ({hint})"
+        )
+    return value
