@@ -19,19 +19,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# MathJax is served from the book's own _static, so the site renders math with no network.
-_static/mathjax/tex-chtml.js:
-	mkdir -p _static/mathjax .mathjax-download
+# MathJax is served with the book (copied into _build/html/_static), so math renders offline.
+_mathjax_static/mathjax/tex-chtml.js:
+	mkdir -p _mathjax_static/mathjax .mathjax-download
 	cd .mathjax-download && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
 	tar -xzf .mathjax-download/mathjax-$(MATHJAX_VERSION).tgz -C .mathjax-download
-	cp -r .mathjax-download/package/es5/* _static/mathjax/
+	cp -r .mathjax-download/package/es5/* _mathjax_static/mathjax/
 	rm -rf .mathjax-download
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax \
 		--nbval-current-env tests book lectures
 
-book: $(STAMP) _static/mathjax/tex-chtml.js
+book: $(STAMP) _mathjax_static/mathjax/tex-chtml.js
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --path-output .
 	$(BIN)/python tools/check_book.py _build/html
 

@@ -55,7 +55,7 @@ def setup_notebook(seed=0):
     """Seed everything and apply the course's plotting style (the notebooks' setup cell)."""
     from .notebook import setup_notebook as _setup
 
-    return _setup(seed)
+    _setup(seed)
 
 
 __all__ = ["__version__", "COURSE", "REPOSITORY_URL", "seed", "device", "setup_notebook"]

@@ -25,4 +25,4 @@ def setup_notebook(seed=0):
     from .plotting import use_course_style
 
     use_course_style()
-    return seed_all(seed)
+    seed_all(seed)

@@ -1,0 +1,38 @@
+"""Shared fixtures and helpers for the test suite."""
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK_NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+LECTURE_NOTEBOOKS = sorted((ROOT / "lectures").glob("*.ipynb"))
+ALL_NOTEBOOKS = BOOK_NOTEBOOKS + LECTURE_NOTEBOOKS
+
+
+def load_notebook(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def cell_source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def config_repository_url():
+    text = (ROOT / "_config.yml").read_text()
+    match = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", text, re.M)
+    assert match, "_config.yml has no repository url"
+    return match.group(1)
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(1234)
