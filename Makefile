@@ -28,7 +28,7 @@ _mathjax_static/mathjax/tex-chtml.js:
 	rm -rf .mathjax-download
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax \
 		--nbval-current-env tests book lectures
 
 book: $(STAMP) _mathjax_static/mathjax/tex-chtml.js
