@@ -52,19 +52,25 @@ def rnn_forward(x, h0, params):
     -------
     h : (B, T, H), the states h_1 .. h_T
     cache : what :func:`rnn_backward` needs
+
+    The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
     """
     W_xh, W_hh, b_h = _check_params(params)
     D, H = W_xh.shape
     x = as_float_array("x", x, shape=(None, None, D))
     B, T, _ = x.shape
-    h_prev = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
-    h = np.empty((B, T, H))
-    # The input projections of all steps do not depend on the recurrence: one matrix product.
-    xw = x @ W_xh + b_h
-    h_init = h_prev
+    dtype = x.dtype
+    W_xh, W_hh, b_h = W_xh.astype(dtype, copy=False), W_hh.astype(dtype, copy=False), b_h.astype(dtype, copy=False)
+    h_init = np.zeros((B, H), dtype) if h0 is None else as_float_array("h0", h0, shape=(B, H)).astype(dtype, copy=False)
+    # Time-major buffers keep each step's (B, H) block contiguous. The input projections of all
+    # steps do not depend on the recurrence, so they are one matrix product before the loop.
+    a = (x.transpose(1, 0, 2).reshape(T * B, D) @ W_xh + b_h).reshape(T, B, H)
+    h_tm = np.empty((T, B, H), dtype)
+    h_prev = h_init
     for t in range(T):
-        h_prev = np.tanh(xw[:, t] + h_prev @ W_hh)
-        h[:, t] = h_prev
+        a[t] += h_prev @ W_hh
+        h_prev = np.tanh(a[t], out=h_tm[t])
+    h = h_tm.transpose(1, 0, 2)
     return h, (x, h_init, h, W_xh, W_hh)
 
 
@@ -74,27 +80,34 @@ def rnn_backward(dh, cache):
     Given ∂L/∂h_t for every step (``dh``, shape (B, T, H): the gradient arriving from the outputs
     at each step), run the recursion backwards from t = T::
 
-        δ_t = (dh_t + δ_{t+1}^→) ⊙ (1 − h_t²)       (∂L/∂a_t)
-        δ_t^→ = δ_t W_hhᵀ                            (what flows on to h_{t-1})
+        δ_t = (dh_t + δ_{t+1} W_hhᵀ) ⊙ (1 − h_t²)       (δ_t = ∂L/∂a_t)
 
     and sum the parameter gradients over time: ∂L/∂W_xh = Σ x_tᵀ δ_t, ∂L/∂W_hh = Σ h_{t-1}ᵀ δ_t,
     ∂L/∂b_h = Σ δ_t.
 
-    Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``dh0`` (B, H).
+    Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``dh0`` = δ_1 W_hhᵀ (B, H).
     """
     x, h_init, h, W_xh, W_hh = cache
-    dh = as_float_array("dh", dh, shape=h.shape)
-    B, T, H = h.shape
-    da = np.empty_like(h)
-    carry = np.zeros((B, H))
+    h_tm = h.transpose(1, 0, 2)  # back to the time-major buffer of the forward pass
+    T, B, H = h_tm.shape
+    D = x.shape[2]
+    dh = as_float_array("dh", dh, shape=(B, T, H))
+    delta = dh.transpose(1, 0, 2).astype(h_tm.dtype)  # a time-major copy, overwritten by δ_t
+    delta *= 1.0 - h_tm * h_tm
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    carry = np.zeros((B, H), h_tm.dtype)
     for t in reversed(range(T)):
-        da[:, t] = (dh[:, t] + carry) * (1.0 - h[:, t] ** 2)
-        carry = da[:, t] @ W_hh.T
-    h_prev = np.concatenate([h_init[:, None], h[:, :-1]], axis=1)
+        if t < T - 1:
+            # The recurrent part of δ_t: what δ_{t+1} sends back through W_hh, times tanh'.
+            delta[t] += carry * (1.0 - h_tm[t] * h_tm[t])
+        carry = delta[t] @ W_hh_T
+    delta_2d = delta.reshape(T * B, H)
+    h_prev = np.concatenate([h_init[None], h_tm[:-1]], axis=0).reshape(T * B, H)
+    x_tm = x.transpose(1, 0, 2).reshape(T * B, D)
     grads = {
-        "W_xh": np.einsum("btd,bth->dh", x, da),
-        "W_hh": np.einsum("bti,btj->ij", h_prev, da),
-        "b_h": da.sum(axis=(0, 1)),
+        "W_xh": x_tm.T @ delta_2d,
+        "W_hh": h_prev.T @ delta_2d,
+        "b_h": delta_2d.sum(axis=0),
     }
-    dx = da @ W_xh.T
+    dx = (delta_2d @ W_xh.T).reshape(T, B, D).transpose(1, 0, 2)
     return grads, dx, carry
