@@ -11,6 +11,7 @@ Nothing is downloaded. Shipped files (``seqlearn/data/files``):
 """
 
 from .series import load_airline_passengers, make_windows, chronological_split
+from .synthetic import make_separable_2d, make_xor
 from .text import CharVocabulary, load_text, TEXTS
 
 __all__ = [
@@ -20,4 +21,6 @@ __all__ = [
     "CharVocabulary",
     "load_text",
     "TEXTS",
+    "make_separable_2d",
+    "make_xor",
 ]

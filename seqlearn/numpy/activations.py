@@ -1,0 +1,89 @@
+"""Activation functions y = f(a) of a neuron and their derivatives f'(a).
+
+Each derivative is written in terms of the *output* y = f(a), which is what a forward pass keeps
+in its cache::
+
+    step      y = 1 if a ≥ 0 else 0          (McCulloch & Pitts; no useful derivative)
+    sigmoid   y = 1 / (1 + exp(−a))          f'(a) = y (1 − y)
+    tanh      y = tanh(a)                    f'(a) = 1 − y²
+    relu      y = max(a, 0)                  f'(a) = 1 if y > 0 else 0
+    identity  y = a                          f'(a) = 1
+"""
+
+import numpy as np
+
+from .._validate import as_float_array
+
+
+def step(a):
+    """Heaviside threshold unit: 1.0 where a ≥ 0, else 0.0 (same shape as ``a``)."""
+    a = as_float_array("a", a, allow_empty=True)
+    return (a >= 0).astype(np.float64)
+
+
+def sigmoid(a):
+    """Logistic sigmoid 1 / (1 + exp(−a)), computed without overflow for large |a|."""
+    a = as_float_array("a", a, allow_empty=True)
+    # exp of a non-positive number never overflows: use exp(−|a|) on both branches.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_derivative(y):
+    """f'(a) = y (1 − y) for y = sigmoid(a)."""
+    return y * (1.0 - y)
+
+
+def tanh(a):
+    """Hyperbolic tangent, y ∈ (−1, 1)."""
+    a = as_float_array("a", a, allow_empty=True)
+    return np.tanh(a)
+
+
+def tanh_derivative(y):
+    """f'(a) = 1 − y² for y = tanh(a)."""
+    return 1.0 - y**2
+
+
+def relu(a):
+    """Rectified linear unit max(a, 0)."""
+    a = as_float_array("a", a, allow_empty=True)
+    return np.maximum(a, 0.0)
+
+
+def relu_derivative(y):
+    """f'(a) = 1 where y > 0 (that is a > 0), else 0 (the value at a = 0 is taken as 0)."""
+    return (y > 0).astype(np.float64)
+
+
+def identity(a):
+    """y = a (a linear unit)."""
+    return as_float_array("a", a, allow_empty=True)
+
+
+def identity_derivative(y):
+    """f'(a) = 1."""
+    return np.ones_like(y)
+
+
+#: name -> (f, f' written in terms of y). ``step`` is absent: its derivative is zero almost
+#: everywhere, which is exactly why the perceptron needs its own learning rule.
+DIFFERENTIABLE = {
+    "sigmoid": (sigmoid, sigmoid_derivative),
+    "tanh": (tanh, tanh_derivative),
+    "relu": (relu, relu_derivative),
+    "identity": (identity, identity_derivative),
+}
+
+#: Every activation by name, ``step`` included.
+ACTIVATIONS = {"step": step, **{name: fns[0] for name, fns in DIFFERENTIABLE.items()}}
+
+
+def get_activation(name, differentiable=False):
+    """Look an activation up by name; with ``differentiable=True`` return ``(f, f')``."""
+    table = DIFFERENTIABLE if differentiable else ACTIVATIONS
+    if not isinstance(name, str) or name not in table:
+        raise ValueError(
+            f"activation: expected one of {sorted(table)}, got {name!r}"
+        )
+    return table[name]
