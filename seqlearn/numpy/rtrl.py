@@ -1,0 +1,114 @@
+"""Real-time recurrent learning (Williams & Zipser, 1989): the RNN's gradient computed forwards.
+
+Instead of storing the states and running backwards (BPTT), RTRL carries the *sensitivities*
+P_t = ∂h_t/∂θ of the current state to every parameter along with the state. Differentiating
+h_t = tanh(a_t), a_t = x_t W_xh + h_{t-1} W_hh + b_h gives the forward recursion::
+
+    P_t = diag(1 − h_t²) ( ∂a_t/∂θ|_immediate + W_hhᵀ P_{t-1} ),      P_0 = 0
+
+where the immediate term holds the explicit dependence of a_t on θ (with h_{t-1} fixed):
+∂a_{t,j}/∂W_hh[i,k] = δ_jk h_{t-1,i}, ∂a_{t,j}/∂W_xh[d,k] = δ_jk x_{t,d}, ∂a_{t,j}/∂b_h[k] = δ_jk.
+Whenever the loss of step t arrives, its gradient is added at once:
+∂L/∂θ += (∂ℓ_t/∂h_t) P_t, so learning can happen online, without waiting for the sequence to end.
+
+P_t has H × (DH + H² + H) entries per sequence (O(N³) memory for N = H ≈ D) and the product
+W_hhᵀ P_{t-1} costs O(N⁴) per step, against O(N²) per step for BPTT.
+"""
+
+import numpy as np
+
+from .._validate import as_float_array
+from .rnn import _check_params
+
+PARAM_ORDER = ("W_xh", "W_hh", "b_h")
+
+
+def _sizes(D, H):
+    return {"W_xh": D * H, "W_hh": H * H, "b_h": H}
+
+
+def init_sensitivities(batch_size, input_size, hidden_size):
+    """P_0 = ∂h_0/∂θ = 0: an array (B, H, n) with n = D·H + H·H + H, the parameters flattened in
+    the order ``W_xh``, ``W_hh``, ``b_h``."""
+    n = input_size * hidden_size + hidden_size * hidden_size + hidden_size
+    return np.zeros((batch_size, hidden_size, n))
+
+
+def split_sensitivities(P, input_size, hidden_size):
+    """Views of P (B, H, n) per parameter: ``W_xh`` (B, H, D, H), ``W_hh`` (B, H, H, H),
+    ``b_h`` (B, H, H); entry [b, j, ...] is ∂h_{b,j}/∂(that parameter entry)."""
+    D, H = input_size, hidden_size
+    B = P.shape[0]
+    out, start = {}, 0
+    for name, shape in (("W_xh", (D, H)), ("W_hh", (H, H)), ("b_h", (H,))):
+        size = int(np.prod(shape))
+        out[name] = P[:, :, start:start + size].reshape((B, H) + shape)
+        start += size
+    return out
+
+
+def rtrl_step(x_t, h_prev, P_prev, params):
+    """One step of the RNN and of its sensitivities.
+
+    Parameters
+    ----------
+    x_t : (B, D) input, h_prev : (B, H) previous state
+    P_prev : (B, H, n) sensitivities ∂h_{t-1}/∂θ (see :func:`init_sensitivities`)
+    params : ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,)
+
+    Returns ``h_t`` (B, H) and ``P_t`` (B, H, n), with
+    P_t = diag(1 − h_t²) (immediate_t + W_hhᵀ P_{t-1}).
+    """
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+    D, H = W_xh.shape
+    h_t = np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
+    # (H, H) @ (B, H, n): every sensitivity is carried through the recurrent weights, the O(N⁴) part.
+    P = W_hh.T @ P_prev
+    blocks = split_sensitivities(P, D, H)
+    diagonal = np.arange(H)
+    # Immediate terms sit on the diagonal j == k; indexing [:, j, :, j] yields shape (H, B, ·).
+    blocks["W_xh"][:, diagonal, :, diagonal] += x_t[None]
+    blocks["W_hh"][:, diagonal, :, diagonal] += h_prev[None]
+    blocks["b_h"][:, diagonal, diagonal] += 1.0
+    P *= (1.0 - h_t**2)[:, :, None]
+    return h_t, P
+
+
+def rtrl_gradients(x, h0, params, dh):
+    """The gradient of an RNN's loss by real-time recurrent learning.
+
+    Parameters
+    ----------
+    x : (B, T, D) inputs; h0 : (B, H) initial state or ``None`` for zeros
+    params : ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,)
+    dh : either an array (B, T, H) holding ∂ℓ_t/∂h_t, the gradient of each step's loss with
+        respect to that step's state (the ``dh`` that :func:`~seqlearn.numpy.rnn.rnn_backward`
+        takes), or a function ``dh(t, h_t) -> (B, H)`` called as soon as h_t is known (the online
+        form: the output layer's gradient at step t).
+
+    Returns ``grads`` (dict like ``params``) — equal to BPTT's — and the states ``h`` (B, T, H).
+    """
+    W_xh, W_hh, b_h = _check_params(params)
+    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
+    D, H = W_xh.shape
+    x = as_float_array("x", x, shape=(None, None, D))
+    B, T, _ = x.shape
+    h_t = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
+    if callable(dh):
+        dh_at = dh
+    else:
+        dh_array = as_float_array("dh", dh, shape=(B, T, H))
+        dh_at = lambda t, _h: dh_array[:, t]  # noqa: E731
+    P = init_sensitivities(B, D, H)
+    flat_grad = np.zeros(P.shape[-1])
+    h = np.empty((B, T, H))
+    for t in range(T):
+        h_t, P = rtrl_step(x[:, t], h_t, P, params)
+        h[:, t] = h_t
+        dh_t = as_float_array(f"dh at step {t}", dh_at(t, h_t), shape=(B, H))
+        flat_grad += np.einsum("bj,bjn->n", dh_t, P)
+    grads, start = {}, 0
+    for name, size in _sizes(D, H).items():
+        grads[name] = flat_grad[start:start + size].reshape(params[name].shape)
+        start += size
+    return grads, h

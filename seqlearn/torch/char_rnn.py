@@ -1,0 +1,113 @@
+"""The character-level language model as a ``torch.nn.Module``, mirroring
+``seqlearn.numpy.char_rnn``: an :class:`~seqlearn.torch.rnn.ElmanRNN` over one-hot characters and
+a linear read-out of the next character's scores::
+
+    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),   o_t = h_t W_hy + b_y,   ŷ_t = softmax(o_t)
+
+Parameters under the NumPy names: ``rnn.W_xh_l0`` (V, H), ``rnn.W_hh_l0`` (H, H),
+``rnn.b_h_l0`` (H,), ``W_hy`` (H, V), ``b_y`` (V,).
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._validate import _describe, check_positive_int
+from ..numpy import char_rnn as np_char_rnn
+from .rnn import ElmanRNN
+
+
+class CharRNN(nn.Module):
+    """Elman RNN + linear read-out over a vocabulary of V characters."""
+
+    def __init__(self, vocab_size, hidden_size, dtype=None, device=None):
+        super().__init__()
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        V, H = self.vocab_size, self.hidden_size
+        self.rnn = ElmanRNN(V, H, dtype=dtype, device=device)
+        bound = 1.0 / math.sqrt(H)
+        factory = {"dtype": dtype, "device": device}
+        self.W_hy = nn.Parameter(torch.empty((H, V), **factory).uniform_(-bound, bound))
+        self.b_y = nn.Parameter(torch.zeros(V, **factory))
+
+    def extra_repr(self):
+        return f"vocab_size={self.vocab_size}, hidden_size={self.hidden_size}"
+
+    def _check_indices(self, name, indices):
+        if not isinstance(indices, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor of character indices, got {_describe(indices)}")
+        if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+            raise TypeError(f"{name}: expected an integer tensor of character indices, got {_describe(indices)}")
+        if indices.dim() not in (1, 2) or indices.numel() == 0:
+            raise ValueError(f"{name}: expected a non-empty tensor of shape (T,) or (B, T), got {_describe(indices)}")
+        if int(indices.min()) < 0 or int(indices.max()) >= self.vocab_size:
+            raise ValueError(
+                f"{name}: indices must lie in [0, {self.vocab_size}), got "
+                f"{int(indices.min())}..{int(indices.max())}"
+            )
+        return indices
+
+    def forward(self, inputs, h0=None):
+        """Scores of the next character at every step.
+
+        Parameters
+        ----------
+        inputs : (B, T) or (T,) integer tensor of character indices
+        h0 : (B, H) or (H,) initial state (matching ``inputs``), or ``None`` for zeros
+
+        Returns ``logits`` (B, T, V) or (T, V), and ``h_T`` (B, H) or (H,).
+        """
+        inputs = self._check_indices("inputs", inputs)
+        single = inputs.dim() == 1
+        if single:
+            inputs = inputs.unsqueeze(0)
+            h0 = None if h0 is None else h0.unsqueeze(0)
+        x = F.one_hot(inputs.long(), self.vocab_size).to(self.W_hy.dtype)
+        out, h_T = self.rnn(x, h0)
+        logits = out @ self.W_hy + self.b_y
+        h_T = h_T[0]
+        return (logits[0], h_T[0]) if single else (logits, h_T)
+
+    def loss(self, inputs, targets, h0=None):
+        """L = −Σ_t log ŷ_{t, y_t}, summed over time and averaged over the batch (as
+        :func:`seqlearn.numpy.char_rnn.char_rnn_loss`); returns ``(loss, h_T)``."""
+        targets = self._check_indices("targets", targets)
+        if targets.shape != inputs.shape:
+            raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got {tuple(targets.shape)}")
+        logits, h_T = self(inputs, h0)
+        T = targets.shape[-1]
+        mean = F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1).long())
+        return mean * T, h_T
+
+    @classmethod
+    def from_numpy(cls, params, dtype=torch.float64, device=None):
+        """Build the module from a NumPy parameter dict (``W_xh``, ``W_hh``, ``b_h``, ``W_hy``,
+        ``b_y``), as made by :func:`seqlearn.numpy.char_rnn.init_char_rnn_params`."""
+        V, H = np_char_rnn.check_char_rnn_params(params)
+        model = cls(V, H, dtype=dtype, device=device)
+        with torch.no_grad():
+            for name, param in zip(np_char_rnn.PARAM_NAMES,
+                                   (model.rnn.W_xh, model.rnn.W_hh, model.rnn.b_h, model.W_hy, model.b_y)):
+                param.copy_(torch.as_tensor(np.asarray(params[name]), dtype=dtype))
+        return model
+
+    def to_numpy(self):
+        """The parameters as a NumPy dict with the reference's names."""
+        tensors = (self.rnn.W_xh, self.rnn.W_hh, self.rnn.b_h, self.W_hy, self.b_y)
+        return {name: t.detach().cpu().numpy().copy() for name, t in zip(np_char_rnn.PARAM_NAMES, tensors)}
+
+
+def char_rnn_loss(model, inputs, targets, h0=None):
+    """Functional form of :meth:`CharRNN.loss`: ``(loss, h_T)`` with the state detached, ready to
+    carry into the next chunk (truncated BPTT)."""
+    if not isinstance(model, CharRNN):
+        raise TypeError(f"model: expected a CharRNN, got {type(model).__name__}")
+    loss, h_T = model.loss(inputs, targets, h0)
+    return loss, h_T.detach()
+
+
+__all__ = ["CharRNN", "char_rnn_loss"]
