@@ -1,0 +1,217 @@
+"""How gradients flow backwards through an RNN: the per-step Jacobians, their products, and the
+initialisers that keep those products from vanishing or exploding.
+
+Row-vector, batch-first convention (as in ``seqlearn.numpy.rnn``)::
+
+    a_t = x_t W_xh + h_{t-1} W_hh + b_h,      h_t = f(a_t),      f ∈ {tanh, relu, linear}
+
+Component i of h_t depends on component j of h_{t-1} through W_hh[j, i], so the Jacobian, with
+rows indexing h_t and columns h_{t-1}, is::
+
+    J_t = ∂h_t/∂h_{t-1} = diag(f'(a_t)) W_hhᵀ                      (H, H)
+
+and a row gradient travels one step back as ∂L/∂h_{t-1} = (∂L/∂h_t) J_t. Over many steps::
+
+    ∂h_T/∂h_t = J_T J_{T-1} ··· J_{t+1}
+
+a product of T − t matrices: BPTT through T steps is as deep as a T-layer network.
+"""
+
+import numpy as np
+
+from .._validate import as_float_array, check_positive_int
+from .activations import get_activation
+
+#: Nonlinearity names accepted here ("linear" and "identity" are the same thing).
+NONLINEARITIES = ("tanh", "relu", "linear")
+
+
+def _activation(nonlinearity):
+    if nonlinearity not in NONLINEARITIES + ("identity",):
+        raise ValueError(
+            f"nonlinearity: expected one of {list(NONLINEARITIES)}, got {nonlinearity!r}"
+        )
+    return get_activation("identity" if nonlinearity == "linear" else nonlinearity,
+                          differentiable=True)
+
+
+def _check_number(name, value, minimum=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or (minimum is not None and value < minimum):
+        limit = f" >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"{name}: expected a finite number{limit}, got {value!r}")
+    return float(value)
+
+
+def _check_W_hh(W_hh):
+    W_hh = as_float_array("W_hh", W_hh, ndim=2)
+    if W_hh.shape[0] != W_hh.shape[1]:
+        raise ValueError(f"W_hh: expected a square (H, H) matrix, got shape {W_hh.shape}")
+    return W_hh
+
+
+def rnn_states(x, h0, params, nonlinearity="tanh"):
+    """The states h_1 .. h_T of ``h_t = f(x_t W_xh + h_{t-1} W_hh + b_h)``.
+
+    x : (B, T, D); h0 : (B, H) or ``None`` for zeros; params : ``W_xh`` (D, H), ``W_hh`` (H, H),
+    ``b_h`` (H,). Returns h : (B, T, H). With ``nonlinearity="tanh"`` this is
+    ``seqlearn.numpy.rnn.rnn_forward``; here f may also be ``"relu"`` or ``"linear"``.
+    """
+    f, _ = _activation(nonlinearity)
+    for key in ("W_xh", "W_hh", "b_h"):
+        if key not in params:
+            raise ValueError(f"params: missing '{key}' (expected keys W_xh, W_hh, b_h)")
+    W_hh = _check_W_hh(params["W_hh"])
+    H = W_hh.shape[0]
+    W_xh = as_float_array("params['W_xh']", params["W_xh"], shape=(None, H))
+    b_h = as_float_array("params['b_h']", params["b_h"], shape=(H,))
+    x = as_float_array("x", x, shape=(None, None, W_xh.shape[0]))
+    B, T, _ = x.shape
+    h = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
+    states = np.empty((B, T, H))
+    for t in range(T):
+        h = f(x[:, t] @ W_xh + h @ W_hh + b_h)
+        states[:, t] = h
+    return states
+
+
+def state_jacobians(h, W_hh, nonlinearity="tanh"):
+    """The per-step Jacobians J_t = ∂h_t/∂h_{t-1} = diag(f'(a_t)) W_hhᵀ, for t = 1 .. T.
+
+    Parameters
+    ----------
+    h : (B, T, H), the states h_1 .. h_T of a forward pass (f' is computed from them:
+        1 − h² for tanh, [h > 0] for relu, 1 for linear)
+    W_hh : (H, H), the recurrent weights in the row convention a_t = ... + h_{t-1} W_hh
+    nonlinearity : "tanh", "relu" or "linear"
+
+    Returns
+    -------
+    J : (B, T, H, H) with ``J[b, t-1, i, j] = ∂h_{t,i}/∂h_{t-1,j} = f'(a_{t,i}) W_hh[j, i]``.
+    """
+    _, f_prime = _activation(nonlinearity)
+    W_hh = _check_W_hh(W_hh)
+    h = as_float_array("h", h, shape=(None, None, W_hh.shape[0]))
+    # diag(d) Wᵀ scales row i of Wᵀ by d_i: a broadcast, no diagonal matrix needed.
+    return f_prime(h)[..., :, None] * W_hh.T
+
+
+def backward_jacobian_products(jacobians):
+    """All products P_t = ∂h_T/∂h_t = J_T J_{T-1} ··· J_{t+1} for t = 0 .. T.
+
+    jacobians : (B, T, H, H) from :func:`state_jacobians` (index t-1 holds J_t).
+    Returns P : (B, T + 1, H, H); ``P[:, T]`` is the identity and ``P[:, 0] = ∂h_T/∂h_0``.
+    Computed backwards, as BPTT does: P_{t-1} = P_t J_t.
+    """
+    J = as_float_array("jacobians", jacobians, ndim=4)
+    B, T, H, H2 = J.shape
+    if H != H2:
+        raise ValueError(f"jacobians: expected square (B, T, H, H) blocks, got shape {J.shape}")
+    P = np.empty((B, T + 1, H, H))
+    P[:, T] = np.eye(H)
+    for t in range(T, 0, -1):
+        P[:, t - 1] = P[:, t] @ J[:, t - 1]
+    return P
+
+
+def gradient_norms_through_time(h, W_hh, nonlinearity="tanh"):
+    """Spectral norms ‖∂h_T/∂h_t‖₂ for t = 0 .. T: how strongly the last state still responds to
+    each earlier one (and so how much gradient from a loss at T reaches step t).
+
+    h : (B, T, H) states h_1 .. h_T; W_hh : (H, H). Returns (B, T + 1); entry T is 1.
+    """
+    P = backward_jacobian_products(state_jacobians(h, W_hh, nonlinearity))
+    return np.linalg.norm(P, ord=2, axis=(-2, -1))
+
+
+def input_jacobians(x, h0, params, nonlinearity="tanh"):
+    """Sensitivity of every state to the FIRST input: ∂h_t/∂x_1 for t = 1 .. T.
+
+    ∂h_t/∂x_1 = (∂h_t/∂h_1) diag(f'(a_1)) W_xhᵀ, with ∂h_t/∂h_1 = J_t ··· J_2.
+
+    x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`.
+    Returns (B, T, H, D). A loss ℓ_t that depends on h_t has ∂ℓ_t/∂x_1 = (∂ℓ_t/∂h_t)(∂h_t/∂x_1).
+    """
+    h = rnn_states(x, h0, params, nonlinearity)
+    _, f_prime = _activation(nonlinearity)
+    J = state_jacobians(h, params["W_hh"], nonlinearity)
+    B, T, H = h.shape
+    sens = np.empty((B, T, H, x.shape[2]))
+    sens[:, 0] = f_prime(h[:, 0])[..., :, None] * np.asarray(params["W_xh"], dtype=float).T
+    for t in range(1, T):
+        sens[:, t] = J[:, t] @ sens[:, t - 1]
+    return sens
+
+
+def linear_power_norms(W, v, steps):
+    """‖v Wᵗ‖ for t = 0 .. steps: a row vector sent through the linear recurrence h_t = h_{t-1} W.
+
+    For a symmetric W = Q Λ Qᵀ and v = Σ c_i q_iᵀ this is sqrt(Σ c_i² λ_i^{2t}): the components
+    along eigenvalues |λ| < 1 vanish, those along |λ| > 1 explode.
+
+    W : (H, H); v : (H,); steps : int ≥ 1. Returns (steps + 1,).
+    """
+    W = _check_W_hh(W)
+    v = as_float_array("v", v, shape=(W.shape[0],))
+    steps = check_positive_int("steps", steps)
+    norms = np.empty(steps + 1)
+    for t in range(steps + 1):
+        norms[t] = np.linalg.norm(v)
+        v = v @ W
+    return norms
+
+
+def spectral_radius(W):
+    """ρ(W) = max |λ_i(W)|, the largest eigenvalue modulus of a square matrix."""
+    W = _check_W_hh(W)
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def scaled_to_spectral_radius(W, rho):
+    """W · ρ / ρ(W): the same matrix rescaled so that its spectral radius is exactly ``rho``.
+
+    W : (H, H) with ρ(W) > 0; rho : a non-negative number. Returns a new (H, H) array.
+    Scaling by a constant multiplies every eigenvalue by it, so the result has radius ``rho``.
+    """
+    W = _check_W_hh(W)
+    rho = _check_number("rho", rho, minimum=0)
+    current = spectral_radius(W)
+    if current == 0:
+        raise ValueError("W: has spectral radius 0 (nilpotent or zero), it cannot be rescaled")
+    return W * (rho / current)
+
+
+def orthogonal_matrix(n, rng=None, gain=1.0):
+    """A random orthogonal (n, n) matrix times ``gain``, uniform over the orthogonal group.
+
+    QR of a Gaussian matrix gives an orthogonal Q; flipping each column by the sign of R's
+    diagonal makes the distribution uniform (Haar). Every singular value equals |gain|, so
+    products of such matrices neither shrink nor grow a vector (Saxe et al., 2014).
+    """
+    n = check_positive_int("n", n)
+    gain = _check_number("gain", gain)
+    rng = np.random.default_rng() if rng is None else rng
+    q, r = np.linalg.qr(rng.normal(size=(n, n)))
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0)
+    return gain * q
+
+
+def irnn_params(input_size, hidden_size, rng=None, gain=1.0, input_scale=0.001):
+    """IRNN initialisation (Le, Jaitly & Hinton, 2015), for a ReLU RNN: W_hh = gain · I,
+    b_h = 0, W_xh ~ N(0, input_scale²). Returns ``{"W_xh" (D, H), "W_hh" (H, H), "b_h" (H,)}``.
+
+    With W_hh = I and ReLU, every active unit passes its state on unchanged: J_t has ones on the
+    diagonal of the active units and zeros elsewhere, so gradients neither grow nor shrink.
+    """
+    D = check_positive_int("input_size", input_size)
+    H = check_positive_int("hidden_size", hidden_size)
+    rng = np.random.default_rng() if rng is None else rng
+    return {"W_xh": rng.normal(0.0, input_scale, size=(D, H)), "W_hh": gain * np.eye(H),
+            "b_h": np.zeros(H)}
+
+
+__all__ = [
+    "NONLINEARITIES", "rnn_states", "state_jacobians", "backward_jacobian_products",
+    "gradient_norms_through_time", "input_jacobians", "linear_power_norms", "spectral_radius",
+    "scaled_to_spectral_radius", "orthogonal_matrix", "irnn_params",
+]
