@@ -12,6 +12,7 @@ Nothing is downloaded. Shipped files (``seqlearn/data/files``):
 
 from .series import load_airline_passengers, make_windows, chronological_split
 from .synthetic import make_separable_2d, make_xor
+from .tasks import ALPHABET, adding_problem, alphabet_task, decode_letters, delayed_recall
 from .text import CharVocabulary, load_text, TEXTS
 
 __all__ = [
@@ -23,4 +24,9 @@ __all__ = [
     "TEXTS",
     "make_separable_2d",
     "make_xor",
+    "ALPHABET",
+    "adding_problem",
+    "alphabet_task",
+    "decode_letters",
+    "delayed_recall",
 ]

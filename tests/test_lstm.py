@@ -1,0 +1,336 @@
+"""LSTM: NumPy reference (gradient checks, masking, peepholes) and seqlearn.torch.lstm.LSTM
+(parity with the reference and with nn.LSTM, variable lengths, conversions, bad input)."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seqlearn.gradcheck import numerical_gradient, relative_error
+from seqlearn.numpy.lstm import init_lstm_params, lstm_backward, lstm_forward, lstm_step
+from seqlearn.torch.lstm import LSTM, LSTMRecurrence
+
+B, T, D, H = 3, 5, 4, 3
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _problem(rng, peepholes=False, with_state=True, with_mask=False):
+    params = init_lstm_params(D, H, rng, peepholes=peepholes)
+    x = rng.normal(size=(B, T, D))
+    state0 = (rng.normal(size=(B, H)), rng.normal(size=(B, H))) if with_state else None
+    mask = None
+    if with_mask:
+        mask = rng.random((B, T)) > 0.35
+        mask[0] = True
+    return params, x, state0, mask
+
+
+# -- NumPy reference -------------------------------------------------------------------------
+@pytest.mark.parametrize("peepholes", [False, True])
+@pytest.mark.parametrize("with_mask", [False, True])
+@pytest.mark.parametrize("with_dc_last", [False, True])
+def test_lstm_backward_matches_finite_differences(rng, peepholes, with_mask, with_dc_last):
+    params, x, (h0, c0), mask = _problem(rng, peepholes, with_mask=with_mask)
+    w_h = rng.normal(size=(B, T, H))
+    w_c = rng.normal(size=(B, H)) if with_dc_last else None
+
+    def loss():
+        h, c, _ = lstm_forward(x, (h0, c0), params, mask=mask)
+        return (h * w_h).sum() + (0.0 if w_c is None else (c[:, -1] * w_c).sum())
+
+    _, _, cache = lstm_forward(x, (h0, c0), params, mask=mask)
+    grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
+    assert set(grads) == set(params)
+    for name in params:
+        assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
+    for name, analytic, array in (("x", dx, x), ("h0", dh0, h0), ("c0", dc0, c0)):
+        assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+def test_lstm_backward_matches_torch_autograd(rng, peepholes):
+    """The reference's gradients against autograd over a plain torch transcription."""
+    params, x, (h0, c0), _ = _problem(rng, peepholes)
+    w_h, w_c = rng.normal(size=(B, T, H)), rng.normal(size=(B, H))
+    _, _, cache = lstm_forward(x, (h0, c0), params)
+    grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
+
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    h, c, states = th, tc, []
+    for t in range(T):
+        z = tx[:, t] @ tp["W_x"] + h @ tp["W_h"] + tp["b"]
+        zi, zf, zg, zo = z.split(H, dim=1)
+        if peepholes:
+            zi, zf = zi + tp["p_i"] * c, zf + tp["p_f"] * c
+        c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
+        if peepholes:
+            zo = zo + tp["p_o"] * c
+        h = torch.sigmoid(zo) * torch.tanh(c)
+        states.append(h)
+    loss = (torch.stack(states, 1) * torch.tensor(w_h)).sum() + (c * torch.tensor(w_c)).sum()
+    loss.backward()
+    for name in params:
+        assert relative_error(grads[name], tp[name].grad.numpy()) < 1e-10, name
+    assert relative_error(dx, tx.grad.numpy()) < 1e-10
+    assert relative_error(dh0, th.grad.numpy()) < 1e-10
+    assert relative_error(dc0, tc.grad.numpy()) < 1e-10
+
+
+def test_lstm_mask_keeps_the_state_on_padding_steps(rng):
+    params, x, state0, mask = _problem(rng, with_mask=True)
+    h, c, _ = lstm_forward(x, state0, params, mask=mask)
+    h_prev, c_prev = state0
+    for t in range(T):
+        h_step, c_step = lstm_step(x[:, t], h_prev, c_prev, params)
+        m = mask[:, t][:, None]
+        h_prev, c_prev = np.where(m, h_step, h_prev), np.where(m, c_step, c_prev)
+        np.testing.assert_allclose(h[:, t], h_prev, atol=1e-12)
+        np.testing.assert_allclose(c[:, t], c_prev, atol=1e-12)
+    # padding at the end: the final state equals the state at the last valid step
+    lengths = np.array([5, 2, 4])
+    end_mask = np.arange(T)[None] < lengths[:, None]
+    h, c, _ = lstm_forward(x, state0, params, mask=end_mask.astype(int))
+    for b, n in enumerate(lengths):
+        h_b, c_b, _ = lstm_forward(x[b:b + 1, :n], (state0[0][b:b + 1], state0[1][b:b + 1]),
+                                   params)
+        np.testing.assert_allclose(h[b, -1], h_b[0, -1], atol=1e-12)
+        np.testing.assert_allclose(c[b, -1], c_b[0, -1], atol=1e-12)
+
+
+def test_lstm_step_and_gates(rng):
+    params, x, state0, _ = _problem(rng, peepholes=True)
+    h, c, _, gates = lstm_forward(x, state0, params, return_gates=True)
+    h1, c1 = lstm_step(x[:, 0], *state0, params)
+    np.testing.assert_allclose(h[:, 0], h1, atol=1e-14)
+    np.testing.assert_allclose(c[:, 0], c1, atol=1e-14)
+    assert set(gates) == {"i", "f", "g", "o"}
+    assert all(g.shape == (B, T, H) for g in gates.values())
+    # the cell and state equations hold with the returned gates
+    i, f, g = gates["i"][:, 1], gates["f"][:, 1], gates["g"][:, 1]
+    np.testing.assert_allclose(c[:, 1], f * c[:, 0] + i * g, atol=1e-14)
+    np.testing.assert_allclose(h, gates["o"] * np.tanh(c), atol=1e-14)
+    for name in "ifo":
+        assert np.all((gates[name] > 0) & (gates[name] < 1))
+
+
+def test_forward_keeps_float32_and_sigmoid_saturates_without_warnings(rng):
+    params, x, _, _ = _problem(rng, with_state=False)
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    h, c, _ = lstm_forward(x.astype(np.float32), None, p32)
+    assert h.dtype == np.float32 and c.dtype == np.float32
+    big = {k: v * 1e3 for k, v in params.items()}
+    with np.errstate(all="raise"):
+        h, c, _ = lstm_forward(x * 10, None, big)
+    assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= 1)
+
+
+def test_init_forget_bias_and_peepholes():
+    params = init_lstm_params(D, H, np.random.default_rng(0), peepholes=True, forget_bias=1.0)
+    assert params["W_x"].shape == (D, 4 * H) and params["W_h"].shape == (H, 4 * H)
+    assert params["b"][H:2 * H].min() > 1.0 - 1 / np.sqrt(H) - 1e-12
+    assert {"p_i", "p_f", "p_o"} <= set(params)
+    assert "p_i" not in init_lstm_params(D, H, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda p, x: lstm_forward(x[0], None, p), "x"),
+    (lambda p, x: lstm_forward(x[:, :, :2], None, p), "x"),
+    (lambda p, x: lstm_forward(x[:, :0], None, p), "x"),
+    (lambda p, x: lstm_forward(x.astype(str), None, p), "x"),
+    (lambda p, x: lstm_forward(x, (np.zeros((B, H + 1)), None), p), "h0"),
+    (lambda p, x: lstm_forward(x, (None, np.zeros((B + 1, H))), p), "c0"),
+    (lambda p, x: lstm_forward(x, np.zeros((B, H)), p), "state0"),
+    (lambda p, x: lstm_forward(x, None, {**p, "W_h": p["W_h"][:, :-1]}), "W_h"),
+    (lambda p, x: lstm_forward(x, None, {**p, "p_i": np.zeros(H)}), "p_f"),
+    (lambda p, x: lstm_forward(x, None, {"W_x": p["W_x"]}), "W_h"),
+    (lambda p, x: lstm_forward(x, None, p, mask=np.ones((B, T + 1))), "mask"),
+    (lambda p, x: lstm_forward(x, None, p, mask=np.full((B, T), 2)), "mask"),
+    (lambda p, x: lstm_backward(np.zeros((B, T, H + 1)), lstm_forward(x, None, p)[2]), "dh"),
+    (lambda p, x: lstm_backward(np.zeros((B, T, H)), lstm_forward(x, None, p)[2],
+                                np.zeros(H)), "dc_last"),
+])
+def test_numpy_bad_input(rng, call, match):
+    params, x, _, _ = _problem(rng)
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(params, x)
+
+
+# -- seqlearn.torch ----------------------------------------------------------------------------
+@pytest.mark.parametrize("peepholes", [False, True])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_torch_matches_numpy_float64(rng, peepholes, with_mask):
+    params, x, (h0, c0), _ = _problem(rng, peepholes)
+    lengths = np.array([5, 2, 4]) if with_mask else None
+    mask = None if lengths is None else np.arange(T)[None] < lengths[:, None]
+    w_h, w_c = rng.normal(size=(B, T, H)), rng.normal(size=(B, H))
+    if mask is not None:
+        w_h = w_h * mask[:, :, None]
+    h, c, cache = lstm_forward(x, (h0, c0), params, mask=mask)
+    grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
+
+    model = LSTM.from_numpy(params)
+    assert model.peepholes == peepholes and model.W_x.dtype == torch.float64
+    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    out, (h_T, c_T) = model(tx, (th, tc), lengths=lengths)
+    last = T - 1 if lengths is None else lengths - 1
+    np.testing.assert_allclose(h_T[0].detach().numpy(), h[np.arange(B), last], atol=1e-10)
+    np.testing.assert_allclose(c_T[0].detach().numpy(), c[np.arange(B), last], atol=1e-10)
+    expected_out = h if mask is None else h * mask[:, :, None]
+    np.testing.assert_allclose(out.detach().numpy(), expected_out, atol=1e-10)
+    ((out * torch.tensor(w_h)).sum() + (c_T[0] * torch.tensor(w_c)).sum()).backward()
+    for name in params:
+        np.testing.assert_allclose(getattr(model, f"{name}_l0").grad.numpy(), grads[name],
+                                   atol=1e-10, err_msg=name)
+    for got, want in ((tx.grad, dx), (th.grad, dh0), (tc.grad, dc0)):
+        np.testing.assert_allclose(got.numpy(), want, atol=1e-10)
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+@pytest.mark.parametrize("with_valid", [False, True])
+def test_recurrence_backward_passes_torch_gradcheck(peepholes, with_valid):
+    g = torch.Generator().manual_seed(0)
+    f64 = {"dtype": torch.float64, "generator": g}
+    args = [torch.randn(4, 2, 4 * 3, **f64), torch.randn(2, 3, **f64), torch.randn(2, 3, **f64),
+            torch.randn(3, 4 * 3, **f64)]
+    args += [torch.randn(3, **f64) for _ in range(3)] if peepholes else [None] * 3
+    args = [a.requires_grad_() if a is not None else None for a in args]
+    valid = torch.tensor([[1, 1], [1, 0], [0, 0], [1, 0]], dtype=torch.bool)[:, :, None]
+    args.append(valid if with_valid else None)
+    assert torch.autograd.gradcheck(LSTMRecurrence.apply, args)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_torch_matches_nn_lstm_float32(num_layers):
+    torch.manual_seed(0)
+    builtin = nn.LSTM(D, H, num_layers=num_layers, batch_first=True)
+    ours = LSTM.from_torch_builtin(builtin)
+    x = torch.randn(B, T, D)
+    h0, c0 = torch.randn(num_layers, B, H), torch.randn(num_layers, B, H)
+    out_b, (h_b, c_b) = builtin(x, (h0, c0))
+    out_o, (h_o, c_o) = ours(x, (h0, c0))
+    for got, want in ((out_o, out_b), (h_o, h_b), (c_o, c_b)):
+        assert (got - want).abs().max() < 1e-5
+    (out_b.square().sum() + c_b.sum()).backward()
+    (out_o.square().sum() + c_o.sum()).backward()
+    for layer in range(num_layers):
+        p = ours.layer_parameters(layer)
+        assert (p["W_x"].grad - getattr(builtin, f"weight_ih_l{layer}").grad.T).abs().max() < 1e-5
+        assert (p["W_h"].grad - getattr(builtin, f"weight_hh_l{layer}").grad.T).abs().max() < 1e-5
+        assert (p["b"].grad - getattr(builtin, f"bias_hh_l{layer}").grad).abs().max() < 1e-5
+    back = ours.to_torch_builtin()
+    assert (back(x, (h0, c0))[0] - out_b).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_lengths_match_pack_padded_sequence(num_layers):
+    torch.manual_seed(1)
+    builtin = nn.LSTM(D, H, num_layers=num_layers, batch_first=True)
+    ours = LSTM.from_torch_builtin(builtin)
+    x = torch.randn(B, T, D)
+    lengths = torch.tensor([2, 5, 3])
+    x_b, x_o = x.clone().requires_grad_(), x.clone().requires_grad_()
+    packed = pack_padded_sequence(x_b, lengths, batch_first=True, enforce_sorted=False)
+    out_p, (h_b, c_b) = builtin(packed)
+    out_b, _ = pad_packed_sequence(out_p, batch_first=True, total_length=T)
+    out_o, (h_o, c_o) = ours(x_o, lengths=lengths)
+    for got, want in ((out_o, out_b), (h_o, h_b), (c_o, c_b)):
+        assert (got - want).abs().max() < 1e-5
+    assert out_o[0, 2:].abs().max() == 0          # zero past the length
+    w = torch.randn(B, T, H)
+    ((out_b * w).sum() + h_b.sum() + c_b.square().sum()).backward()
+    ((out_o * w).sum() + h_o.sum() + c_o.square().sum()).backward()
+    assert (x_o.grad - x_b.grad).abs().max() < 1e-5
+    assert x_o.grad[0, 2:].abs().max() == 0       # padding gets no gradient
+    for layer in range(num_layers):
+        p = ours.layer_parameters(layer)
+        assert (p["W_h"].grad - getattr(builtin, f"weight_hh_l{layer}").grad.T).abs().max() < 1e-5
+
+
+def test_round_trips():
+    rng = np.random.default_rng(3)
+    layers = [init_lstm_params(D, H, rng, peepholes=True),
+              init_lstm_params(H, H, rng, peepholes=True)]
+    model = LSTM.from_numpy(layers)
+    assert model.num_layers == 2 and model.peepholes
+    for got, want in zip(model.to_numpy(), layers):
+        assert set(got) == set(want)
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+    with pytest.raises(ValueError, match="peepholes"):
+        model.to_torch_builtin()
+    plain = LSTM(D, H, num_layers=2, dtype=torch.float64)
+    again = LSTM.from_torch_builtin(plain.to_torch_builtin())
+    for a, b in zip(plain.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    assert again.W_x.dtype == torch.float64
+    nobias = nn.LSTM(D, H, bias=False, batch_first=True)
+    assert LSTM.from_torch_builtin(nobias).b.abs().max() == 0
+
+
+def test_torch_bad_input():
+    model = LSTM(D, H)
+    x = torch.randn(B, T, D)
+    cases = [
+        (lambda: model(x[0]), "x"),
+        (lambda: model(torch.randn(B, T, D + 1)), "x"),
+        (lambda: model(x.double()), "x"),
+        (lambda: model(torch.zeros(B, 0, D)), "x"),
+        (lambda: model(x.numpy()), "x"),
+        (lambda: model(torch.ones(B, T, D, dtype=torch.int64)), "x"),
+        (lambda: model(x, (torch.zeros(B, H + 1), None)), "h0"),
+        (lambda: model(x, (None, torch.zeros(2, B, H))), "c0"),
+        (lambda: model(x, torch.zeros(B, H)), "state0"),
+        (lambda: model(x, lengths=[T] * (B + 1)), "lengths"),
+        (lambda: model(x, lengths=torch.tensor([T + 1] + [T] * (B - 1))), "lengths"),
+        (lambda: model(x, lengths=torch.tensor([0] + [T] * (B - 1))), "lengths"),
+        (lambda: model(x, lengths=torch.full((B,), 2.0)), "lengths"),
+        (lambda: LSTM(0, H), "input_size"),
+        (lambda: LSTM(D, H, num_layers=0), "num_layers"),
+        (lambda: LSTM.from_numpy({"W_x": np.zeros((D, 4 * H))}), "W_h"),
+        (lambda: LSTM.from_numpy("W"), "params"),
+        (lambda: LSTM.from_torch_builtin(nn.GRU(D, H)), "module"),
+        (lambda: LSTM.from_torch_builtin(nn.LSTM(D, H, bidirectional=True)), "bidirectional"),
+        (lambda: LSTM.from_torch_builtin(nn.LSTM(D, H, proj_size=2)), "proj_size"),
+        (lambda: LSTM(D, H, peepholes=True).to_torch_builtin(), "peepholes"),
+    ]
+    for call, match in cases:
+        with pytest.raises((ValueError, TypeError), match=match):
+            call()
+
+
+def test_lengths_accept_lists_and_arrays():
+    model = LSTM(D, H)
+    x = torch.randn(B, T, D)
+    a, _ = model(x, lengths=[5, 3, 1])
+    b, _ = model(x, lengths=np.array([5, 3, 1]))
+    assert torch.equal(a, b)
+
+
+@CUDA
+@pytest.mark.parametrize("peepholes", [False, True])
+def test_cuda_matches_cpu(peepholes):
+    torch.manual_seed(0)
+    cpu = LSTM(D, H, num_layers=2, peepholes=peepholes, dtype=torch.float64)
+    gpu = LSTM.from_numpy(cpu.to_numpy(), device="cuda")
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    lengths = torch.tensor([5, 2, 4])
+    out_c, (h_c, _) = cpu(x, lengths=lengths)
+    out_g, (h_g, _) = gpu(x.cuda(), lengths=lengths.cuda())
+    assert out_g.device.type == "cuda"
+    assert (out_g.cpu() - out_c).abs().max() < 1e-10
+    out_c.sum().backward()
+    out_g.sum().backward()
+    assert (gpu.W_h.grad.cpu() - cpu.W_h.grad).abs().max() < 1e-10
+    with pytest.raises(ValueError, match="x"):
+        gpu(x)
+
+
+@CUDA
+def test_cuda_matches_cudnn():
+    torch.manual_seed(0)
+    builtin = nn.LSTM(D, H, num_layers=2, batch_first=True).cuda()
+    ours = LSTM.from_torch_builtin(builtin)
+    x = torch.randn(B, T, D, device="cuda")
+    assert (ours(x)[0] - builtin(x)[0]).abs().max() < 1e-5
