@@ -31,9 +31,29 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax \
 		--nbval-current-env tests book lectures
 
+# EDITION=public (default): the book with the solutions folded, into _build/html.
+# EDITION=student: the same book from student editions of the chapters (no solution cells, made
+# by `seqlearn release`) assembled in _build/student_src, built into _build/student/html.
+EDITION ?= public
+STUDENT_SRC := _build/student_src
+
 book: $(STAMP) _mathjax_static/mathjax/tex-chtml.js
+ifeq ($(EDITION),student)
+	rm -rf $(STUDENT_SRC) _build/student/html
+	mkdir -p $(STUDENT_SRC)/book _build/student
+	cp _config.yml _toc.yml references.bib $(STUDENT_SRC)/
+	cp -r _mathjax_static $(STUDENT_SRC)/
+	cp book/*.md $(STUDENT_SRC)/book/
+	$(BIN)/python -m seqlearn release book --out $(STUDENT_SRC)/book
+	$(BIN)/jupyter-book build $(STUDENT_SRC) --warningiserror --keep-going
+	mv $(STUDENT_SRC)/_build/html _build/student/html
+	$(BIN)/python tools/check_book.py _build/student/html
+else ifeq ($(EDITION),public)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --path-output .
 	$(BIN)/python tools/check_book.py _build/html
+else
+	$(error EDITION must be public or student, not '$(EDITION)')
+endif
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,0 +1,89 @@
+"""Time ``seqlearn grade`` on 100 generated chapter-1 submissions, ``--jobs 1`` against ``--jobs 2``.
+
+    .venv/bin/python benchmarks/bench_grading.py [--n 100]
+
+The submissions are a mix: correct, partly wrong, unattempted, a syntax error, an exception at
+import, ``sys.exit``, ``os._exit``, a memory bomb, a flood of printing, a call into the reference
+implementation and an infinite loop (which uses up its ``--timeout``). Every exercise starts a
+sandboxed worker process, so the time is mostly process start-up.
+"""
+
+import argparse
+import csv
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+
+ONE_HOT = ("def one_hot(indices, vocab_size):\n    codes = np.zeros((len(indices), vocab_size))\n"
+           "    codes[np.arange(len(indices)), indices] = 1.0\n    return codes\n")
+PAIRS = "def next_step_pairs(sequence):\n    sequence = np.asarray(sequence)\n    return sequence[:-1], sequence[1:]\n"
+VARIANTS = [
+    ("correct", ONE_HOT, PAIRS),
+    ("partly_wrong", ONE_HOT, "def next_step_pairs(sequence):\n    return sequence, sequence\n"),
+    ("unattempted", None, None),
+    ("syntax_error", "def one_hot(indices, vocab_size)\n    pass\n", PAIRS),
+    ("import_error", "raise ValueError('x')\n", PAIRS),
+    ("sys_exit", "import sys\ndef one_hot(indices, vocab_size):\n    sys.exit(1)\n", PAIRS),
+    ("os_exit", "import os\ndef one_hot(indices, vocab_size):\n    os._exit(1)\n", PAIRS),
+    ("memory_bomb", "def one_hot(indices, vocab_size):\n    return bytearray(8 << 30)\n", PAIRS),
+    ("print_flood", ONE_HOT.replace("):\n", "):\n    print('x' * 10**7)\n", 1), PAIRS),
+    ("reference", "import importlib\nm = importlib.import_module('seq' + 'learn.checks.introduction')\n"
+                  "one_hot = m.reference_one_hot\n", PAIRS),
+    ("correct", ONE_HOT, PAIRS),
+    ("correct", ONE_HOT, PAIRS),
+]
+LOOP = ("infinite_loop", "def one_hot(indices, vocab_size):\n    while True:\n        pass\n", PAIRS)
+
+
+def make_submissions(folder, n):
+    source = nbformat.read(BOOK / "01_introduction.ipynb", as_version=4)
+    source.cells = [c for c in source.cells if "solution" not in c.metadata.get("tags", [])]
+    for k in range(n):
+        name, one_hot, pairs = LOOP if k in (n // 3, 2 * n // 3) else VARIANTS[k % len(VARIANTS)]
+        nb = nbformat.from_dict(nbformat.reads(nbformat.writes(source), as_version=4))
+        for cell in nb.cells:
+            if "exercise" in cell.metadata.get("tags", []):
+                eid = cell.metadata.get("exercise_id")
+                if eid == "01-one-hot" and one_hot:
+                    cell.source = one_hot
+                if eid == "01-next-step-pairs" and pairs:
+                    cell.source = pairs
+        nb.metadata["student_id"] = f"s{k:03d}_{name}"
+        nbformat.write(nb, Path(folder) / f"s{k:03d}.ipynb")
+
+
+def main(n=100, timeout=2.0):
+    from seqlearn.grading.grader import grade_all, write_outputs
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subs = Path(tmp) / "subs"
+        subs.mkdir()
+        make_submissions(subs, n)
+        print(f"grading {n} chapter-1 submissions (2 exercises each, --timeout {timeout:g} s, "
+              f"2 of them infinite loops)")
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            results = grade_all([subs], BOOK, jobs=jobs, timeout=timeout, memory_mb=1024)
+            out = Path(tmp) / f"jobs{jobs}" / "grades.csv"
+            write_outputs(results, out)
+            wall = time.perf_counter() - start
+            with open(out, newline="") as f:
+                count = len(list(csv.DictReader(f)))
+            assert count == n, f"{count} rows for {n} submissions"
+            rows.append({"jobs": jobs, "wall_s": wall, "per_submission_s": wall / n})
+            print(f"  --jobs {jobs}: {wall:6.1f} s wall, {wall / n * 1000:6.0f} ms per submission, "
+                  f"{count} rows")
+    print(f"  speed-up with 2 jobs: {rows[0]['wall_s'] / rows[1]['wall_s']:.2f}x")
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100)
+    main(parser.parse_args().n)

@@ -1,0 +1,392 @@
+"""Grade submissions: run each exercise in a sandboxed worker, score it with the course's check.
+
+The check function runs here, in the grading process, with inputs it draws for this run; the
+student's function is replaced by a proxy that forwards each call to the worker
+(:mod:`seqlearn.grading.sandbox`) with a deadline. Scores therefore come only from the
+check's report: printed "Score: 10/10" lines, monkeypatched checks or a modified ``seqlearn``
+inside the worker change nothing here.
+"""
+
+import contextlib
+import csv
+import importlib
+import io
+import json
+import os
+import pickle
+import pkgutil
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+from .submission import load_sources, match_source, read_submission, safe_name
+
+
+class StudentError(Exception):
+    """An error raised by (or about) the student's code, as reported by the worker."""
+
+
+def load_checks():
+    """Import every ``seqlearn.checks`` module (they register themselves) and return CHECKS."""
+    import seqlearn.checks as checks_pkg
+
+    for info in pkgutil.iter_modules(checks_pkg.__path__):
+        if info.name != "core":
+            importlib.import_module(f"seqlearn.checks.{info.name}")
+    return checks_pkg.CHECKS
+
+
+def static_scan(source):
+    """A reason to refuse the cell outright, or ''. The cell may not use the course package."""
+    if "seqlearn" in source:
+        return ("uses the course package 'seqlearn' (the reference implementation); "
+                "exercises must be solved without it")
+    return ""
+
+
+class Worker:
+    """One sandboxed process running one exercise cell."""
+
+    def __init__(self, source, function, timeout, memory_mb, uid=65534):
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+        self.dead_reason = ""
+        self.reference_calls = []
+        self.workdir = tempfile.mkdtemp(prefix="seqlearn-sandbox-")
+        drop = os.geteuid() == 0
+        if drop:
+            os.chown(self.workdir, uid, uid)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "HOME": self.workdir,
+            "SEQLEARN_SANDBOX_DEBUG": os.environ.get("SEQLEARN_SANDBOX_DEBUG", ""),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "seqlearn.grading.sandbox"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=None if os.environ.get("SEQLEARN_SANDBOX_DEBUG") else subprocess.DEVNULL,
+            cwd=self.workdir, env=env, start_new_session=True, close_fds=True,
+        )
+        cfg = {"source": source, "function": function, "timeout": timeout,
+               "memory_mb": memory_mb, "workdir": self.workdir, "uid": uid,
+               "drop_privileges": drop, "torch": sandbox.mentions_torch(source)}
+        self.memory_mb = memory_mb
+        self._send(cfg)
+
+    def _send(self, obj):
+        try:
+            sandbox.write_frame(self.proc.stdin.fileno(), pickle.dumps(obj))
+        except OSError:
+            pass  # the worker is gone; the next read says why
+
+    def _read(self):
+        """The next answer (header, arrays), or raise StudentError with the reason."""
+        if self.dead_reason:
+            raise StudentError(self.dead_reason)
+        fd = self.proc.stdout.fileno()
+        buf = b""
+        need = None
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.kill(f"timed out: the exercise took longer than {self.timeout:g} s "
+                          "(an infinite loop?)")
+                raise StudentError(self.dead_reason)
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self.kill(self._death_reason())
+                raise StudentError(self.dead_reason)
+            buf += chunk
+            if need is None and len(buf) >= 8:
+                need = 8 + int.from_bytes(buf[:8], "big")
+                if need > (1 << 31):
+                    self.kill("the worker sent a malformed answer")
+                    raise StudentError(self.dead_reason)
+            if need is not None and len(buf) >= need:
+                try:
+                    header, arrays = sandbox.decode_arrays(buf[8:need])
+                except Exception:  # noqa: BLE001 - anything malformed
+                    self.kill("the worker sent a malformed answer")
+                    raise StudentError(self.dead_reason) from None
+                for call in header.get("calls", []) or []:
+                    if isinstance(call, str) and call not in self.reference_calls:
+                        self.reference_calls.append(call)
+                return header, arrays
+
+    def _death_reason(self):
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "the worker stopped answering"
+        if code is not None and code < 0:
+            sig = -code
+            if sig == signal.SIGXCPU:
+                return f"exceeded the CPU time limit ({self.timeout:g} s)"
+            if sig == signal.SIGKILL:
+                return f"was killed (memory limit {self.memory_mb} MB or CPU time limit?)"
+            if sig == signal.SIGXFSZ:
+                return "wrote a file larger than the sandbox allows"
+            return f"the worker crashed (signal {signal.Signals(sig).name})"
+        return (f"the worker exited with code {code} before answering "
+                "(os._exit, or a crash in compiled code?)")
+
+    def start(self):
+        header, _ = self._read()
+        if not header.get("ok"):
+            stage = header.get("stage", "")
+            msg = str(header.get("error", "unknown error"))[:600]
+            prefix = "the cell does not compile" if stage == "compile" else "running the cell failed"
+            self.kill(f"{prefix}: {msg}")
+            raise StudentError(self.dead_reason)
+
+    def call(self, **kwargs):
+        self._send({"kwargs": kwargs})
+        header, arrays = self._read()
+        if header.get("ok"):
+            if header.get("tuple"):
+                return tuple(arrays)
+            return arrays[0] if arrays else None
+        if header.get("not_implemented"):
+            raise NotImplementedError(str(header.get("error", "")))
+        message = str(header.get("error", "unknown error"))[:600]
+        name = str(header.get("exc_type", ""))
+        if name.isidentifier():
+            # Reported under the student's exception name, e.g. "raised MemoryError: ...".
+            message = message.split(": ", 1)[-1] if message.startswith(name + ":") else message
+            raise type(name, (StudentError,), {})(message)
+        raise StudentError(message)
+
+    def kill(self, reason):
+        if not self.dead_reason:
+            self.dead_reason = reason
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                self.proc.wait(timeout=5)
+
+    def close(self):
+        if self.proc.poll() is None and not self.dead_reason:
+            self._send({"stop": True})
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
+        self.kill(self.dead_reason or "closed")
+        for f in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(Exception):
+                f.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@dataclass
+class ExerciseResult:
+    exercise_id: str
+    score: int
+    max_score: int
+    lines: list = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    path: str
+    student_id: str
+    notebook: str = ""
+    exercises: list = field(default_factory=list)
+    status: str = "ok"
+    notes: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_total(self):
+        return sum(e.max_score for e in self.exercises)
+
+
+_MAX_SCORES = {}
+
+
+def max_score(exercise_id, check):
+    """The number of cases of a check, found by running it against a stub."""
+    if exercise_id not in _MAX_SCORES:
+        def stub(**kwargs):
+            raise NotImplementedError
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            _MAX_SCORES[exercise_id] = check(stub).max_score
+    return _MAX_SCORES[exercise_id]
+
+
+def grade_exercise(exercise, source, check, timeout, memory_mb):
+    """Score one exercise cell; never raises."""
+    eid = exercise.exercise_id
+    total = max_score(eid, check)
+    reason = static_scan(source)
+    if reason:
+        return ExerciseResult(eid, 0, total, [], reason)
+    worker = Worker(source, exercise.function, timeout, memory_mb)
+    try:
+        try:
+            worker.start()
+        except StudentError as err:
+            return ExerciseResult(eid, 0, total, [], str(err))
+        with contextlib.redirect_stdout(io.StringIO()):
+            report = check(worker.call)
+        # run_check appends the grader's own line number to errors; the worker gave the student's.
+        report.lines = [re.sub(r"(: raised .*) \(line \d+\)$", r"\1", x) for x in report.lines]
+        if worker.reference_calls:
+            return ExerciseResult(
+                eid, 0, total, list(report.lines),
+                "calls the reference implementation " + ", ".join(worker.reference_calls[:3]),
+            )
+        reason = ""
+        if not report.attempted:
+            reason = "not attempted (the stub still raises NotImplementedError)"
+        elif worker.dead_reason:
+            reason = worker.dead_reason
+        elif report.score < report.max_score:
+            failing = [x for x in report.lines if not x.endswith(": ok")]
+            reason = f"{report.max_score - report.score} of {report.max_score} cases failed"
+            if failing:
+                reason += f"; first: {failing[0]}"[:400]
+        return ExerciseResult(eid, int(report.score), int(report.max_score), list(report.lines), reason)
+    except Exception as err:  # noqa: BLE001 - a check that breaks must not lose the row
+        return ExerciseResult(eid, 0, total, [], f"grading error: {type(err).__name__}: {err}")
+    finally:
+        worker.close()
+
+
+def grade_submission(path, source_dir, timeout=30.0, memory_mb=1024):
+    """Grade one file; always returns a SubmissionResult."""
+    try:
+        checks = load_checks()
+        sources = load_sources(source_dir)
+        sub = read_submission(path)
+        result = SubmissionResult(str(path), sub.student_id)
+        if sub.error:
+            result.status, result.notes = "invalid", [sub.error]
+            return result
+        src = match_source(sub, sources)
+        if src is None:
+            result.status = "invalid"
+            result.notes = ["no exercise of the course found in this notebook (exercise cells "
+                            "must keep their 'exercise' tag and 'exercise_id')"]
+            return result
+        result.notebook = src.path.name
+        for eid in sub.duplicates:
+            result.notes.append(f"exercise cell '{eid}' appears more than once; the first was graded")
+        for exercise in src.exercises:
+            eid = exercise.exercise_id
+            check = checks.get(eid)
+            if check is None:
+                result.notes.append(f"no check registered for '{eid}'")
+                continue
+            if eid not in sub.cells:
+                result.exercises.append(ExerciseResult(
+                    eid, 0, max_score(eid, check), [],
+                    f"exercise cell '{eid}' not found (renamed or deleted?)"))
+                continue
+            result.exercises.append(grade_exercise(exercise, sub.cells[eid], check, timeout, memory_mb))
+        for e in result.exercises:
+            if e.reason and e.score < e.max_score:
+                result.notes.append(f"{e.exercise_id}: {e.reason}")
+        return result
+    except Exception as err:  # noqa: BLE001 - one broken file never stops the run
+        return SubmissionResult(str(path), safe_name(Path(path).stem), status="error",
+                                notes=[f"grading error: {type(err).__name__}: {err}"])
+
+
+def collect(paths):
+    """Expand directories (recursively, hidden files and checkpoints skipped) into files."""
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel):
+                    files.append(f)
+        else:
+            files.append(p)
+    return files
+
+
+def grade_all(paths, source_dir, jobs=1, timeout=30.0, memory_mb=1024):
+    files = collect(paths)
+    args = [(str(f), str(source_dir), timeout, memory_mb) for f in files]
+    if jobs <= 1 or len(files) <= 1:
+        return [grade_submission(*a) for a in args]
+    results = [None] * len(files)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(grade_submission, *a) for a in args]
+        for k, fut in enumerate(futures):
+            try:
+                results[k] = fut.result()
+            except Exception as err:  # noqa: BLE001 - e.g. a broken pool
+                results[k] = SubmissionResult(args[k][0], safe_name(Path(args[k][0]).stem),
+                                              status="error", notes=[f"grading error: {err}"])
+    return results
+
+
+def _atomic_write(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def write_outputs(results, out):
+    """The CSV gradebook, a feedback file and a Gradescope-style results.json per submission."""
+    out = Path(out)
+    ids = []
+    for r in results:
+        for e in r.exercises:
+            if e.exercise_id not in ids:
+                ids.append(e.exercise_id)
+    names, used = [], set()
+    for r in results:  # unique file names even when two files share a student id
+        name, k = r.student_id, 2
+        while name in used:
+            name, k = f"{r.student_id}-{k}", k + 1
+        used.add(name)
+        names.append(name)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student_id", "submission", "notebook", *ids, "total", "max_total", "status", "notes"])
+    for r in results:
+        scores = {e.exercise_id: e.score for e in r.exercises}
+        writer.writerow([r.student_id, Path(r.path).name, r.notebook,
+                         *[scores.get(i, "") for i in ids], r.total, r.max_total, r.status,
+                         " | ".join(r.notes)])
+    for r, name in zip(results, names):
+        lines = [f"Student: {r.student_id}", f"Submission: {Path(r.path).name}",
+                 f"Total: {r.total}/{r.max_total}", ""]
+        lines += [f"Note: {n}" for n in r.notes if not any(n.startswith(e.exercise_id + ":") for e in r.exercises)]
+        tests = []
+        for e in r.exercises:
+            body = ([f"Reason: {e.reason}"] if e.reason else []) + list(e.lines)
+            lines += [f"== {e.exercise_id}: {e.score}/{e.max_score}", *[f"  {x}" for x in body], ""]
+            tests.append({"name": e.exercise_id, "score": e.score, "max_score": e.max_score,
+                          "output": "\n".join(body)})
+        _atomic_write(out.parent / "feedback" / f"{name}.txt", "\n".join(lines) + "\n")
+        gradescope = {"score": r.total, "max_score": r.max_total, "tests": tests,
+                      "output": " | ".join(r.notes), "student_id": r.student_id, "status": r.status}
+        _atomic_write(out.parent / "results" / name / "results.json", json.dumps(gradescope, indent=2))
+    _atomic_write(out, buf.getvalue())

@@ -1,0 +1,407 @@
+"""The worker process that runs one student's exercise cell (``python -m seqlearn.grading.sandbox``).
+
+The grader never executes student code itself. For each exercise it starts this module in a
+fresh process, sends it (pickled, over stdin) the cell source and the limits, and then one
+call at a time the keyword arguments chosen by the check. The worker
+
+1. drops root privileges (to ``nobody``), applies resource limits (address space, CPU time,
+   file size, processes) and moves to a fresh empty directory;
+2. sends its answers on a private copy of the stdout pipe and points file descriptors 0/1/2 at
+   ``/dev/null``; ``print`` goes to a buffer that keeps only the first few kilobytes;
+3. installs an audit hook that refuses writes outside its directory and starting processes;
+4. wraps the public functions of every ``seqlearn`` module it can reach, so that a call into
+   the course's reference implementation is recorded and reported;
+5. executes the cell and serves the calls.
+
+Answers go back as a JSON header followed by ``.npy`` blobs (no pickle), so a hostile worker
+cannot make the grader execute anything.
+"""
+
+import functools
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+import types
+
+OUTPUT_CAP = 8192  # characters of printed output kept per worker
+
+# Imported before privileges are dropped: when the interpreter lives in a folder that the
+# unprivileged user cannot read (e.g. under /root), these remain importable by student code.
+PRELOAD = (
+    "abc array bisect cmath collections collections.abc contextlib copy dataclasses decimal "
+    "enum fractions functools heapq importlib importlib.machinery itertools json math numbers "
+    "operator random re resource statistics string textwrap time traceback typing warnings "
+    "numpy numpy.linalg numpy.random numpy.fft"
+).split()
+
+
+# --- framing shared with the grader ---------------------------------------------------------
+
+def write_frame(fd, payload):
+    data = struct.pack("!Q", len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd, n):
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("pipe closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd):
+    (n,) = struct.unpack("!Q", read_exact(fd, 8))
+    return read_exact(fd, n)
+
+
+def encode_arrays(header, arrays):
+    """JSON header + ``.npy`` blobs (object arrays are refused) -> bytes."""
+    import numpy as np
+
+    blobs = []
+    for a in arrays:
+        buf = io.BytesIO()
+        np.save(buf, a, allow_pickle=False)
+        blobs.append(buf.getvalue())
+    header = dict(header, sizes=[len(b) for b in blobs])
+    head = json.dumps(header).encode()
+    return struct.pack("!Q", len(head)) + head + b"".join(blobs)
+
+
+def decode_arrays(payload, max_header=1 << 20):
+    """Inverse of :func:`encode_arrays`, never unpickling anything."""
+    import numpy as np
+
+    (n,) = struct.unpack("!Q", payload[:8])
+    if n > max_header:
+        raise ValueError("malformed answer from the worker")
+    header = json.loads(payload[8 : 8 + n].decode())
+    arrays, pos = [], 8 + n
+    for size in header.get("sizes", []):
+        arrays.append(np.load(io.BytesIO(payload[pos : pos + int(size)]), allow_pickle=False))
+        pos += int(size)
+    return header, arrays
+
+
+# --- the worker -----------------------------------------------------------------------------
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first ``cap`` characters and silently drops the rest."""
+
+    def __init__(self, cap=OUTPUT_CAP):
+        self.cap = cap
+        self.parts = []
+        self.size = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        return len(text)
+
+
+def strip_magics(source):
+    """Drop IPython magics and shell escapes (lines starting with ``%`` or ``!``)."""
+    return "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
+
+
+def mentions_torch(source):
+    """Import torch (about 2 s) only for cells that mention it."""
+    return "torch" in source
+
+
+def _apply_limits(cfg):
+    import resource
+
+    def setlimit(which, soft, hard=None):
+        hard = soft if hard is None else hard
+        try:
+            cur_soft, cur_hard = resource.getrlimit(which)
+            if cur_hard != resource.RLIM_INFINITY:
+                soft, hard = min(soft, cur_hard), min(hard, cur_hard)
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):
+            pass
+
+    cpu = int(cfg["timeout"]) + 1
+    setlimit(resource.RLIMIT_CPU, cpu, cpu + 2)
+    setlimit(resource.RLIMIT_FSIZE, 1 << 20)
+    setlimit(resource.RLIMIT_CORE, 0)
+    # The memory limit is counted on top of what the interpreter and its imports already use.
+    used = 0
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    used = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    setlimit(resource.RLIMIT_AS, used + int(cfg["memory_mb"]) * (1 << 20))
+
+
+def _drop_privileges(cfg):
+    if os.geteuid() != 0:
+        return False
+    uid = gid = int(cfg.get("uid", 65534))
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+    except (ValueError, OSError):
+        pass
+    return True
+
+
+def _install_audit_hook(workdir):
+    workdir = os.path.realpath(workdir)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    refused = (
+        "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+        "subprocess.Popen", "socket.connect", "socket.bind", "os.kill", "os.killpg",
+        "os.chmod", "os.chown", "os.link", "os.symlink",
+    )
+
+    def hook(event, args):
+        if event in refused:
+            raise PermissionError(f"the grading sandbox does not allow {event}")
+        if event in ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.truncate"):
+            path = args[0]
+            if isinstance(path, (str, bytes, os.PathLike)):
+                real = os.path.realpath(os.fsdecode(path))
+                if not real.startswith(workdir + os.sep):
+                    raise PermissionError(f"the grading sandbox does not allow {event} here")
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                mode is None and isinstance(flags, int) and flags & write_flags
+            )
+            if writing and not isinstance(path, int):
+                real = os.path.realpath(os.fsdecode(path))
+                if not (real == workdir or real.startswith(workdir + os.sep)):
+                    raise PermissionError(
+                        f"the grading sandbox does not allow writing {os.fsdecode(path)!r}"
+                    )
+
+    sys.addaudithook(hook)
+
+
+class ReferenceCalls:
+    """Records calls into ``seqlearn`` made while student code runs."""
+
+    def __init__(self):
+        self.active = False
+        self.calls = []
+        self.wrapped = set()
+
+    def wrap_module(self, module):
+        name = getattr(module, "__name__", "")
+        if not name.startswith("seqlearn") or name.startswith("seqlearn.grading"):
+            return
+        if id(module) in self.wrapped:
+            return
+        self.wrapped.add(id(module))
+        for attr, value in list(vars(module).items()):
+            if attr.startswith("__"):
+                continue
+            if isinstance(value, types.FunctionType) or (
+                isinstance(value, type) and getattr(value, "__module__", "").startswith("seqlearn")
+            ):
+                try:
+                    setattr(module, attr, self._wrap(value, f"{name}.{attr}"))
+                except (AttributeError, TypeError):
+                    pass
+
+    def _wrap(self, fn, qualname):
+        recorder = self
+        if isinstance(fn, type):
+            try:
+                original_init = fn.__init__
+
+                def __init__(self, *a, **k):
+                    recorder.record(qualname)
+                    return original_init(self, *a, **k)
+
+                fn.__init__ = __init__
+            except (AttributeError, TypeError):
+                pass
+            return fn
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            recorder.record(qualname)
+            return fn(*a, **k)
+
+        return wrapper
+
+    def record(self, qualname):
+        if self.active and qualname not in self.calls:
+            self.calls.append(qualname)
+
+    def wrap_loaded(self):
+        for name, module in list(sys.modules.items()):
+            if name.startswith("seqlearn") and module is not None:
+                self.wrap_module(module)
+
+
+class _WrappingFinder:
+    """A meta-path finder that wraps every ``seqlearn`` module imported from now on."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith("seqlearn"):
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, recorder = spec.loader, self.recorder
+        exec_module = loader.exec_module
+
+        def wrapped_exec(module):
+            exec_module(module)
+            recorder.wrap_module(module)
+
+        try:
+            loader.exec_module = wrapped_exec
+        except AttributeError:
+            pass
+        return spec
+
+
+def _describe(err):
+    tb = err.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<student>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = f" (line {line} of your cell)" if line else ""
+    if isinstance(err, MemoryError):
+        return "MemoryError: the sandbox's memory limit was exceeded" + where
+    return f"{type(err).__name__}: {err}"[:500] + where
+
+
+
+def _to_arrays(result):
+    import numpy as np
+
+    values = result if isinstance(result, tuple) else (result,)
+    arrays = []
+    for k, v in enumerate(values):
+        if hasattr(v, "detach"):
+            v = v.detach().cpu().numpy()
+        a = np.asarray(v)
+        if a.dtype == object:
+            raise TypeError(f"output {k} is a {type(v).__name__}, not a numeric array")
+        arrays.append(a)
+    return isinstance(result, tuple), arrays
+
+
+def main():
+    # Private copies of the pipes; fds 0/1/2 then point at /dev/null.
+    fd_in, fd_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1) if os.environ.get("SEQLEARN_SANDBOX_DEBUG") else (0, 1, 2):
+        os.dup2(null, fd)
+    captured = CappedText()
+    sys.stdout = sys.__stdout__ = captured
+    if not os.environ.get("SEQLEARN_SANDBOX_DEBUG"):
+        sys.stderr = sys.__stderr__ = captured
+    sys.stdin = sys.__stdin__ = io.StringIO("")
+
+    def reply(header, arrays=()):
+        write_frame(fd_out, encode_arrays(header, arrays))
+
+    cfg = pickle.loads(read_frame(fd_in))  # from the grader: trusted
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    import numpy as np
+
+    namespace = {"__name__": "__main__", "np": np, "numpy": np}
+    source = strip_magics(cfg["source"])
+    if cfg.get("torch"):
+        import torch
+
+        torch.set_num_threads(1)
+        namespace["torch"] = torch
+    os.chdir(cfg["workdir"])
+    dropped = _drop_privileges(cfg) if cfg.get("drop_privileges", True) else False
+    _apply_limits(cfg)
+    recorder = ReferenceCalls()
+    recorder.wrap_loaded()
+    sys.meta_path.insert(0, _WrappingFinder(recorder))
+    _install_audit_hook(cfg["workdir"])
+
+    recorder.active = True
+    try:
+        code = compile(source, "<student>", "exec")
+        exec(code, namespace)  # noqa: S102 - this is the sandboxed worker
+    except SyntaxError as err:
+        reply({"ok": False, "stage": "compile", "error": f"SyntaxError: {err.msg} (line {err.lineno})"})
+        return
+    except BaseException as err:  # noqa: BLE001 - SystemExit etc. included
+        reply({"ok": False, "stage": "import", "error": _describe(err),
+               "calls": recorder.calls})
+        return
+    fn = namespace.get(cfg["function"])
+    if not callable(fn):
+        reply({"ok": False, "stage": "import",
+               "error": f"the cell does not define a function named {cfg['function']!r}"})
+        return
+    reply({"ok": True, "stage": "ready", "dropped": dropped, "calls": recorder.calls})
+
+    while True:
+        try:
+            message = pickle.loads(read_frame(fd_in))
+        except EOFError:
+            return
+        if message.get("stop"):
+            return
+        try:
+            result = fn(**message["kwargs"])
+            is_tuple, arrays = _to_arrays(result)
+        except NotImplementedError as err:
+            reply({"ok": False, "not_implemented": True, "error": str(err)[:300],
+                   "calls": recorder.calls})
+            continue
+        except BaseException as err:  # noqa: BLE001
+            reply({"ok": False, "error": _describe(err), "exc_type": type(err).__name__,
+                   "calls": recorder.calls})
+            continue
+        try:
+            reply({"ok": True, "tuple": is_tuple, "calls": recorder.calls}, arrays)
+        except Exception as err:  # noqa: BLE001 - e.g. an array too large to send
+            reply({"ok": False, "error": f"could not send the result back: {err}"[:300],
+                   "calls": recorder.calls})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""``seqlearn grade``: hostile and broken submissions (tests/grading_corpus/) each end in a row
+with a score and a reason, without disturbing anyone else's grade or the gradebook."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from seqlearn.grading import grader, submission
+from seqlearn.grading.cli import add_arguments, default_source_dir
+
+CORPUS = ROOT / "tests" / "grading_corpus"
+BOOK = ROOT / "book"
+TIMEOUT = "3"  # seconds per exercise; only the infinite loop uses it up
+
+# file stem -> (score on 01-one-hot, score on 01-next-step-pairs, fragment of the notes)
+EXPECTED = {
+    "correct": (4, 3, ""),
+    "partly_wrong": (4, 0, "01-next-step-pairs: 3 of 3 cases failed"),
+    "unattempted": (0, 0, "not attempted"),
+    "syntax_error": (0, 3, "does not compile: SyntaxError"),
+    "import_error": (0, 3, "RuntimeError: boom at import"),
+    "infinite_loop": (0, 3, "timed out"),
+    "sys_exit": (0, 3, "raised SystemExit"),
+    "os_exit": (0, 3, "exited with code 3"),
+    "memory_bomb": (0, 3, "MemoryError"),
+    "print_flood": (0, 3, "ValueError: after printing"),
+    "reference_call": (0, 3, "uses the course package 'seqlearn'"),
+    "hidden_reference_call": (0, 3, "calls the reference implementation "
+                                    "seqlearn.checks.core.register, "
+                                    "seqlearn.checks.introduction.reference_one_hot"),
+    "monkeypatch_checks": (0, 3, "4 of 4 cases failed"),
+    "fake_score": (0, 3, "4 of 4 cases failed"),
+    "gradebook_write": (0, 3, "PermissionError: the grading sandbox does not allow writing"),
+    "renamed_cell": (0, 3, "exercise cell '01-one-hot' not found"),
+    "deleted_cell": (0, 3, "exercise cell '01-one-hot' not found"),
+    "duplicated_cell": (4, 3, "appears more than once; the first was graded"),
+}
+INVALID = {
+    "corrupt_json": "the notebook file is corrupt",
+    "empty": "the notebook file is empty",
+    "notes": "not a notebook (notes.txt)",
+    "solution": "not a notebook (solution.py)",
+}
+
+
+def grade_cli(tmp, *paths, jobs=1):
+    """Grade through the command line in a separate process (its argv names the gradebook)."""
+    out = Path(tmp) / "grades.csv"
+    subprocess.run(
+        [sys.executable, "-m", "seqlearn.grading.cli", *map(str, paths), "--out", str(out),
+         "--timeout", TIMEOUT, "--jobs", str(jobs), "--source", str(BOOK)],
+        check=True, capture_output=True, cwd=tmp,
+    )
+    with open(out, newline="") as f:
+        return out, list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def corpus_grades(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grades")
+    return grade_cli(tmp, CORPUS)
+
+
+def without_details(rows):
+    """Rows with the random-input details of failing cases cut from the notes."""
+    import re
+
+    return [dict(r, notes=re.sub(r"; first: [^|]*", "", r["notes"])) for r in rows]
+
+
+def by_submission(rows):
+    return {Path(r["submission"]).stem: r for r in rows}
+
+
+def test_every_file_gets_exactly_one_row(corpus_grades):
+    _, rows = corpus_grades
+    files = sorted(p.stem for p in CORPUS.iterdir())
+    assert sorted(Path(r["submission"]).stem for r in rows) == files
+    assert set(files) == set(EXPECTED) | set(INVALID)
+
+
+@pytest.mark.parametrize("stem", sorted(EXPECTED))
+def test_scores_and_reasons(corpus_grades, stem):
+    row = by_submission(corpus_grades[1])[stem]
+    one_hot, pairs, reason = EXPECTED[stem]
+    assert (row["01-one-hot"], row["01-next-step-pairs"]) == (str(one_hot), str(pairs)), row
+    assert row["total"] == str(one_hot + pairs) and row["max_total"] == "7"
+    assert row["status"] == "ok"
+    assert reason in row["notes"], row["notes"]
+    if one_hot + pairs < 7:
+        assert row["notes"], "a lost point must come with a reason"
+
+
+@pytest.mark.parametrize("stem", sorted(INVALID))
+def test_invalid_files_score_zero_with_a_reason(corpus_grades, stem):
+    row = by_submission(corpus_grades[1])[stem]
+    assert row["status"] == "invalid" and row["total"] == "0"
+    assert INVALID[stem] in row["notes"]
+
+
+def test_student_id_from_metadata(corpus_grades):
+    row = by_submission(corpus_grades[1])["correct"]
+    assert row["student_id"] == "alice"
+    assert by_submission(corpus_grades[1])["partly_wrong"]["student_id"] == "partly_wrong"
+
+
+def test_gradebook_feedback_and_results_agree(corpus_grades):
+    out, rows = corpus_grades
+    text = out.read_text()
+    assert "student,100" not in text  # the gradebook_write submission did not get through
+    for row in rows:
+        result = json.loads((out.parent / "results" / row["student_id"] / "results.json").read_text())
+        assert str(result["score"]) == row["total"]
+        assert str(result["max_score"]) == row["max_total"]
+        for test in result["tests"]:
+            assert str(test["score"]) == row[test["name"]]
+        feedback = (out.parent / "feedback" / f"{row['student_id']}.txt").read_text()
+        assert f"Total: {row['total']}/{row['max_total']}" in feedback
+    assert not list(out.parent.glob(".grades.csv.*"))  # no temporary file left behind
+
+
+def test_grade_unchanged_by_hostile_neighbours(tmp_path, corpus_grades):
+    _, alone = grade_cli(tmp_path, CORPUS / "correct.ipynb", CORPUS / "partly_wrong.ipynb")
+    together = by_submission(without_details(corpus_grades[1]))
+    for row in without_details(alone):
+        other = together[Path(row["submission"]).stem]
+        for key in ("01-one-hot", "01-next-step-pairs", "total", "max_total", "notes"):
+            assert row[key] == other[key]
+
+
+def test_parallel_grading_matches_serial(tmp_path):
+    picks = [CORPUS / f"{s}.ipynb" for s in ("correct", "partly_wrong", "os_exit", "sys_exit",
+                                            "empty", "unattempted")]
+    (tmp_path / "j1").mkdir()
+    (tmp_path / "j2").mkdir()
+    _, serial = grade_cli(tmp_path / "j1", *picks)
+    _, parallel = grade_cli(tmp_path / "j2", *picks, jobs=2)
+    assert without_details(serial) == without_details(parallel)
+
+
+def test_worker_cannot_write_outside_its_folder(tmp_path):
+    target = tmp_path / "victim.txt"
+    target.write_text("intact")
+    source = (f"def one_hot(indices, vocab_size):\n"
+              f"    import os\n"
+              f"    fd = os.open({str(target)!r}, os.O_WRONLY | os.O_TRUNC)\n"
+              f"    return np.zeros((len(indices), vocab_size))\n")
+    exercise = submission.Exercise("01-one-hot", "one_hot")
+    checks = grader.load_checks()
+    result = grader.grade_exercise(exercise, source, checks["01-one-hot"], 5, 512)
+    assert result.score == 0
+    assert "PermissionError" in result.reason
+    assert target.read_text() == "intact"
+
+
+def test_static_scan_and_safe_names():
+    assert "seqlearn" in grader.static_scan("import seqlearn.numpy.rnn as r")
+    assert grader.static_scan("def f(x):\n    return x\n") == ""
+    assert submission.safe_name("../../etc/passwd") == "_.._etc_passwd"
+    assert "/" not in submission.safe_name("a/b")
+
+
+def test_submission_reading(tmp_path):
+    nb = nbformat.read(CORPUS / "correct.ipynb", as_version=4)
+    nb.metadata["student_id"] = "../bob"
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    sub = submission.read_submission(path)
+    assert sub.student_id == "_bob" and not sub.error
+    assert set(sub.cells) == {"01-one-hot", "01-next-step-pairs"}
+    sources = submission.load_sources(BOOK)
+    assert submission.match_source(sub, sources).path.name == "01_introduction.ipynb"
+
+
+def test_cli_arguments_and_default_source():
+    import argparse
+
+    parser = add_arguments(argparse.ArgumentParser())
+    args = parser.parse_args(["a.ipynb", "dir", "--out", "g.csv"])
+    assert args.submissions == ["a.ipynb", "dir"]
+    assert (args.jobs, args.timeout, args.memory_mb, args.source) == (1, 30.0, 1024, None)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["a.ipynb"])  # --out is required
+    assert default_source_dir().resolve() == BOOK.resolve()
+    assert os.path.isdir(default_source_dir())
