@@ -26,7 +26,8 @@ EXPECTED = {
     "unattempted": (0, 0, "not attempted"),
     "syntax_error": (0, 3, "does not compile: SyntaxError"),
     "import_error": (0, 3, "RuntimeError: boom at import"),
-    "infinite_loop": (0, 3, "timed out"),
+    # the wall-clock deadline or the CPU limit, whichever the loaded machine reaches first
+    "infinite_loop": (0, 3, ("timed out", "exceeded the CPU time limit")),
     "sys_exit": (0, 3, "raised SystemExit"),
     "os_exit": (0, 3, "exited with code 3"),
     "memory_bomb": (0, 3, "MemoryError"),
@@ -93,7 +94,8 @@ def test_scores_and_reasons(corpus_grades, stem):
     assert (row["01-one-hot"], row["01-next-step-pairs"]) == (str(one_hot), str(pairs)), row
     assert row["total"] == str(one_hot + pairs) and row["max_total"] == "7"
     assert row["status"] == "ok"
-    assert reason in row["notes"], row["notes"]
+    reasons = reason if isinstance(reason, tuple) else (reason,)
+    assert any(r in row["notes"] for r in reasons), row["notes"]
     if one_hot + pairs < 7:
         assert row["notes"], "a lost point must come with a reason"
 

@@ -53,11 +53,17 @@ def static_scan(source):
     return ""
 
 
+#: Allowance for starting the worker process, on top of the per-exercise timeout.
+STARTUP_SECONDS = 5.0
+
+
 class Worker:
     """One sandboxed process running one exercise cell."""
 
     def __init__(self, source, function, timeout, memory_mb, uid=65534):
-        self.deadline = time.monotonic() + timeout
+        # The student's time starts once the worker is up: starting Python and importing NumPy
+        # is not theirs, and takes seconds on a loaded machine.
+        self.deadline = time.monotonic() + timeout + STARTUP_SECONDS
         self.timeout = timeout
         self.dead_reason = ""
         self.reference_calls = []
