@@ -37,6 +37,10 @@ VARIANTS = [
     ("correct", ONE_HOT, PAIRS),
     ("correct", ONE_HOT, PAIRS),
 ]
+#: The total each kind of submission must score (01-one-hot is worth 4, 01-next-step-pairs 3).
+EXPECTED_TOTAL = {"correct": 7, "partly_wrong": 4, "unattempted": 0, "syntax_error": 3,
+                  "import_error": 3, "sys_exit": 3, "os_exit": 3, "memory_bomb": 3,
+                  "print_flood": 7, "reference": 3, "infinite_loop": 3}
 LOOP = ("infinite_loop", "def one_hot(indices, vocab_size):\n    while True:\n        pass\n", PAIRS)
 
 
@@ -74,11 +78,15 @@ def main(n=100, timeout=2.0):
             write_outputs(results, out)
             wall = time.perf_counter() - start
             with open(out, newline="") as f:
-                count = len(list(csv.DictReader(f)))
+                table = list(csv.DictReader(f))
+            count = len(table)
             assert count == n, f"{count} rows for {n} submissions"
+            wrong = [(r["student_id"], r["total"]) for r in table
+                     if float(r["total"]) != EXPECTED_TOTAL[r["student_id"].split("_", 1)[1]]]
+            assert not wrong, f"scored differently than expected: {wrong}"
             rows.append({"jobs": jobs, "wall_s": wall, "per_submission_s": wall / n})
             print(f"  --jobs {jobs}: {wall:6.1f} s wall, {wall / n * 1000:6.0f} ms per submission, "
-                  f"{count} rows")
+                  f"{count} rows, every total as expected")
     print(f"  speed-up with 2 jobs: {rows[0]['wall_s'] / rows[1]['wall_s']:.2f}x")
     return rows
 
