@@ -9,6 +9,10 @@ import pytest
 
 matplotlib.use("Agg")
 
+# The grading corpus holds hostile student notebooks (an infinite loop, a memory bomb, ...): they
+# are data for tests/test_grading.py, never notebooks for nbval to run.
+collect_ignore = ["grading_corpus"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK_NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 LECTURE_NOTEBOOKS = sorted((ROOT / "lectures").glob("*.ipynb"))
