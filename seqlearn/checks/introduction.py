@@ -35,7 +35,8 @@ def check_one_hot(one_hot):
 def check_next_step_pairs(next_step_pairs):
     """Check ``next_step_pairs(sequence)``: inputs are all but the last, targets all but the first."""
     rng = fresh_rng()
-    cases = [{"sequence": rng.integers(0, 10, size=length)} for length in (2, 5, 17)]
+    # Distinct symbols in each sequence, so that a wrong shift can never match by coincidence.
+    cases = [{"sequence": rng.permutation(30)[:length]} for length in (2, 5, 17)]
     return run_check(
         "01-next-step-pairs", "next_step_pairs", next_step_pairs, reference_next_step_pairs,
         cases, ["inputs", "targets"],
