@@ -172,18 +172,11 @@ def _lstm_step_backward_variant(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b,
 
 
 def _step_backward_cases(rng):
-    cases = []
-    for B, D, H in [(1, 2, 3), (4, 3, 2), (5, 4, 4), (2, 6, 5)]:
-        cases.append({
-            "dh_t": rng.normal(size=(B, H)),
-            "dc_t": rng.normal(size=(B, H)),
-            "x_t": rng.normal(size=(B, D)),
-            "h_prev": rng.uniform(-1, 1, size=(B, H)),
-            "c_prev": rng.normal(size=(B, H)),
-            "W_x": rng.normal(scale=0.6, size=(D, 4 * H)),
-            "W_h": rng.normal(scale=0.6, size=(H, 4 * H)),
-            "b": rng.normal(scale=0.5, size=4 * H),
-        })
+    """The cell's cases, each with the gradients dh_t and dc_t arriving from above."""
+    cases = _lstm_cell_cases(rng)
+    for case in cases:
+        shape = case["h_prev"].shape
+        case["dh_t"], case["dc_t"] = rng.normal(size=shape), rng.normal(size=shape)
     return cases
 
 
