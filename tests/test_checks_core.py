@@ -88,9 +88,6 @@ def test_run_check_rejects_a_non_function():
 
 
 def test_fresh_inputs_differ_between_runs():
-    seen = []
-    core.run_check("demo", "demo", lambda a: a, lambda a: a,
-                   [{"a": core.fresh_rng().normal(size=3)}], ["a"], quiet=True)
-    for _ in range(2):
-        seen.append(core.fresh_rng().normal(size=3))
-    assert not np.array_equal(seen[0], seen[1])
+    # Checks draw from fresh_rng(); a seeded generator would let students hard-code answers.
+    first, second = core.fresh_rng().normal(size=3), core.fresh_rng().normal(size=3)
+    assert not np.array_equal(first, second)
