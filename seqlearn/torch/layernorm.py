@@ -1,0 +1,88 @@
+"""Layer normalisation as an ``nn.Module``, mirroring ``seqlearn.numpy.layernorm``
+(Ba et al., 2016)::
+
+    μ = mean(x),   σ² = mean((x − μ)²)   over the last axis (biased variance, as torch)
+    y = γ ⊙ (x − μ) / √(σ² + ε) + β
+
+Parameters ``gamma`` (ones) and ``beta`` (zeros), both (d,).
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import _describe, check_positive_int, check_tensor
+
+
+class LayerNorm(nn.Module):
+    """Normalise each vector over its last axis of size ``d``, then scale and shift."""
+
+    def __init__(self, d, eps=1e-5, dtype=None, device=None):
+        super().__init__()
+        self.d = check_positive_int("d", d)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+            raise ValueError(f"eps: expected a positive number, got {eps!r}")
+        self.eps = float(eps)
+        factory = {"dtype": dtype, "device": device}
+        self.gamma = nn.Parameter(torch.ones(self.d, **factory))
+        self.beta = nn.Parameter(torch.zeros(self.d, **factory))
+
+    def extra_repr(self):
+        return f"d={self.d}, eps={self.eps}"
+
+    def forward(self, x):
+        """``x`` (..., d) -> ``y`` (..., d)."""
+        check_tensor("x", x, last_dim=self.d)
+        var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)
+        return (x - mean) * torch.rsqrt(var + self.eps) * self.gamma + self.beta
+
+    @classmethod
+    def from_numpy(cls, params, eps=1e-5, dtype=torch.float64, device=None):
+        """From ``{"gamma": (d,), "beta": (d,)}`` (``seqlearn.numpy.layernorm``)."""
+        if not isinstance(params, dict) or not {"gamma", "beta"} <= set(params):
+            raise TypeError(f"params: expected a dict with keys gamma, beta, got "
+                            f"{_describe(params)}")
+        gamma, beta = np.asarray(params["gamma"]), np.asarray(params["beta"])
+        if gamma.ndim != 1 or beta.shape != gamma.shape:
+            raise ValueError(f"params: expected gamma and beta of the same shape (d,), got "
+                             f"{gamma.shape} and {beta.shape}")
+        model = cls(gamma.shape[0], eps=eps, dtype=dtype, device=device)
+        with torch.no_grad():
+            model.gamma.copy_(torch.as_tensor(gamma, dtype=dtype))
+            model.beta.copy_(torch.as_tensor(beta, dtype=dtype))
+        return model
+
+    def to_numpy(self):
+        """``{"gamma", "beta"}`` as NumPy arrays."""
+        return {"gamma": self.gamma.detach().cpu().numpy().copy(),
+                "beta": self.beta.detach().cpu().numpy().copy()}
+
+    def to_torch_builtin(self):
+        """An ``nn.LayerNorm(d, eps)`` with ``weight = gamma`` and ``bias = beta``."""
+        ln = nn.LayerNorm(self.d, eps=self.eps, dtype=self.gamma.dtype, device=self.gamma.device)
+        with torch.no_grad():
+            ln.weight.copy_(self.gamma)
+            ln.bias.copy_(self.beta)
+        return ln
+
+    @classmethod
+    def from_torch_builtin(cls, module):
+        """Copy an ``nn.LayerNorm`` over one axis (no affine part: γ = 1, β = 0)."""
+        if not isinstance(module, nn.LayerNorm):
+            raise TypeError(f"module: expected a torch.nn.LayerNorm, got "
+                            f"{type(module).__name__}")
+        if len(module.normalized_shape) != 1:
+            raise ValueError(f"module: normalises over {tuple(module.normalized_shape)}; only "
+                             f"one (the last) axis has an equivalent here")
+        ref = module.weight if module.weight is not None else torch.empty(0)
+        model = cls(module.normalized_shape[0], eps=module.eps, dtype=ref.dtype,
+                    device=ref.device)
+        with torch.no_grad():
+            if module.weight is not None:
+                model.gamma.copy_(module.weight)
+            if module.bias is not None:
+                model.beta.copy_(module.bias)
+        return model
+
+
+__all__ = ["LayerNorm"]

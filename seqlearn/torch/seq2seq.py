@@ -1,0 +1,379 @@
+"""RNN encoder–decoder models for sequence-to-sequence tasks, with and without attention.
+
+The encoder reads the source ``x_1 … x_S`` into states ``h_1 … h_S`` (a GRU); the decoder is a
+second GRU that starts from the encoder's final state and produces the target one token at a
+time, reading the previous target token (Sutskever et al., 2014; Cho et al., 2014)::
+
+    encoder:  h_j = GRU_enc(E_src[x_j], h_{j-1})                       j = 1 … S
+    decoder:  s_0 = h_S,   s_t = GRU_dec(E_tgt[y_{t-1}], s_{t-1})       y_0 = BOS
+    output:   p(y_t | y_<t, x) = softmax(o_t W_o + b_o)
+
+Without attention ``o_t = s_t``: everything the decoder knows about the source has passed
+through the single vector h_S — the fixed-length *bottleneck*, which hurts more the longer the
+source. With attention every decoder state also reads a weighted average of all encoder states
+(Bahdanau et al., 2015; Luong et al., 2015)::
+
+    a_t = softmax_j(score(s_t, h_j))   (padding gets weight 0),   c_t = Σ_j a_tj h_j
+    o_t = tanh([s_t ; c_t] W_c + b_c)
+
+with ``score(s, h) = v · tanh(s W_q + h W_k)`` (``attention="additive"``, Bahdanau) or
+``score(s, h) = s · h`` (``attention="dot"``, Luong's dot score, scale 1).
+
+Attention here comes *after* the decoder GRU, as in Luong et al. (2015): the context c_t is not
+fed back into the recurrence. Bahdanau et al. (2015) feed c_t into the GRU instead, which forces
+a step-by-step loop during training; with the order used here the teacher-forced decoder runs
+over the whole target at once (one ``nn.GRU`` call), and attention for all steps is one batched
+operation, so training is as fast as for the model without attention.
+
+Token ids follow ``seqlearn.data.transduction``: PAD = 0, BOS = 1, EOS = 2. Every model here and
+``seqlearn.torch.transformer.Transformer`` share one interface: ``model(src, tgt_in)`` → logits
+(B, T, V), ``model.greedy_decode(src, max_len)`` → tokens (B, max_len); so ``train_seq2seq`` and
+``sequence_accuracy`` work with both.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .._validate import _describe, check_finite_loss, check_positive_int
+from ..data.transduction import BOS, EOS, PAD
+from .attention import AdditiveAttention, scaled_dot_product_attention
+
+ATTENTION_KINDS = (None, "additive", "dot")
+
+
+# -- token checks ---------------------------------------------------------------------------------
+def as_tokens(name, x, vocab_size=None, device=None):
+    """``x`` as a (B, T) int64 tensor on ``device`` after checking it (arrays and lists are
+    converted). Raises ``TypeError`` for non-integer input and ``ValueError`` for a wrong rank,
+    an empty batch or ids outside ``[0, vocab_size)``."""
+    if isinstance(x, torch.Tensor):
+        tokens = x
+    else:
+        if isinstance(x, (str, bytes)) or x is None:
+            raise TypeError(f"{name}: expected integer token ids, got {_describe(x)}")
+        array = np.asarray(x)
+        if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"{name}: expected integer token ids, got {_describe(array)}")
+        tokens = torch.as_tensor(array)
+    if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
+        raise TypeError(f"{name}: expected integer token ids, got {_describe(tokens)}")
+    if tokens.dim() != 2:
+        raise ValueError(f"{name}: expected shape (B, T) of token ids, got {_describe(tokens)}")
+    if tokens.numel() == 0:
+        raise ValueError(f"{name}: expected a non-empty batch of tokens, got {_describe(tokens)}")
+    tokens = tokens.to(device=device, dtype=torch.long)
+    if vocab_size is not None:
+        low, high = int(tokens.min()), int(tokens.max())
+        if low < 0 or high >= vocab_size:
+            raise ValueError(f"{name}: expected token ids in [0, {vocab_size - 1}] (the "
+                             f"vocabulary has {vocab_size} ids), got values from {low} to {high}")
+    return tokens
+
+
+def source_lengths(src):
+    """The number of real (non-PAD) tokens of each row of ``src`` (B, S), checking that every
+    row has at least one and that padding only comes after the real tokens."""
+    real = src != PAD
+    lengths = real.sum(1)
+    if int(lengths.min()) < 1:
+        raise ValueError("src: every sequence needs at least one real token (a row is all PAD)")
+    positions = torch.arange(src.shape[1], device=src.device)
+    if not torch.equal(real, positions[None, :] < lengths[:, None]):
+        raise ValueError("src: PAD may only come after a sequence's tokens (found PAD followed "
+                         "by a real token)")
+    return lengths
+
+
+def _device_of(model):
+    return next(model.parameters()).device
+
+
+# -- the model ------------------------------------------------------------------------------------
+class Seq2SeqRNN(nn.Module):
+    """GRU encoder–decoder, optionally with attention over the encoder states.
+
+    Parameters
+    ----------
+    src_vocab_size, tgt_vocab_size : ints ≥ 4 (PAD, BOS, EOS and at least one symbol)
+    embedding_size : E, the size of the token embeddings (source and target have their own)
+    hidden_size : H, the size of the encoder's and the decoder's states
+    attention : ``None`` (the decoder sees only the encoder's final state), ``"additive"``
+        (Bahdanau et al., 2015) or ``"dot"`` (Luong et al., 2015, s·h without scaling)
+    attention_size : A, the hidden size of additive attention (default H)
+    bidirectional : if True the encoder reads the source both ways and its states
+        [h→_j ; h←_j] (2H) are projected back to H (``bridge``), which gives each encoder state
+        a view of its neighbours on both sides
+
+    Submodules: ``src_embedding``, ``tgt_embedding`` (``nn.Embedding`` with ``padding_idx=PAD``),
+    ``encoder`` and ``decoder`` (``nn.GRU``, batch-first), ``bridge`` (``nn.Linear`` 2H → H, or
+    ``None``), ``attention`` (``AdditiveAttention`` or ``None``), ``combine`` (``nn.Linear`` 2H → H,
+    with attention only) and ``output`` (``nn.Linear`` H → V_tgt).
+
+    After a forward pass or ``greedy_decode``, ``last_attention`` holds the attention weights
+    (B, T, S) (``None`` without attention).
+    """
+
+    def __init__(self, src_vocab_size, tgt_vocab_size, embedding_size=32, hidden_size=64,
+                 attention=None, attention_size=None, bidirectional=False):
+        super().__init__()
+        self.src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
+        self.tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
+        for name, value in (("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size)):
+            if value <= EOS + 1:
+                raise ValueError(f"{name}: expected at least {EOS + 2} ids (PAD, BOS, EOS and one "
+                                 f"symbol), got {value}")
+        self.embedding_size = check_positive_int("embedding_size", embedding_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        if attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention: expected one of {ATTENTION_KINDS}, got {attention!r}")
+        self.attention_kind = attention
+        self.bidirectional = bool(bidirectional)
+        E, H = self.embedding_size, self.hidden_size
+        self.src_embedding = nn.Embedding(self.src_vocab_size, E, padding_idx=PAD)
+        self.tgt_embedding = nn.Embedding(self.tgt_vocab_size, E, padding_idx=PAD)
+        self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=self.bidirectional)
+        self.bridge = nn.Linear(2 * H, H) if self.bidirectional else None
+        self.decoder = nn.GRU(E, H, batch_first=True)
+        if attention == "additive":
+            A = H if attention_size is None else check_positive_int("attention_size", attention_size)
+            self.attention = AdditiveAttention(H, H, A)
+        else:
+            self.attention = None
+        self.combine = nn.Linear(2 * H, H) if attention is not None else None
+        self.output = nn.Linear(H, self.tgt_vocab_size)
+        self.last_attention = None
+
+    def extra_repr(self):
+        return f"attention={self.attention_kind!r}, bidirectional={self.bidirectional}"
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def encode(self, src):
+        """Read the source.
+
+        ``src`` (B, S) int64, padded with PAD at the end. Returns the encoder states
+        ``memory`` (B, S, H) (zero at padding), the decoder's initial state ``s_0`` (1, B, H)
+        (the state after each sequence's last real token) and the padding mask (B, S)
+        (True = real token).
+        """
+        src = as_tokens("src", src, self.src_vocab_size, _device_of(self))
+        lengths = source_lengths(src)
+        packed = pack_padded_sequence(self.src_embedding(src), lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        states, final = self.encoder(packed)
+        memory, _ = pad_packed_sequence(states, batch_first=True, total_length=src.shape[1])
+        if self.bidirectional:
+            memory = self.bridge(memory)
+            final = torch.tanh(self.bridge(torch.cat([final[0], final[1]], dim=-1)))[None]
+        return memory, final, src != PAD
+
+    def attend(self, states, memory, mask):
+        """Attention from decoder states (B, T, H) to ``memory`` (B, S, H):
+        returns the contexts (B, T, H) and the weights (B, T, S)."""
+        if self.attention_kind == "additive":
+            return self.attention(states, memory, memory, mask)
+        return scaled_dot_product_attention(states, memory, memory, mask[:, None, :], scale=1.0)
+
+    def readout(self, states, memory, mask):
+        """Logits (B, T, V) from decoder states (B, T, H), and the attention weights or None."""
+        if self.attention_kind is None:
+            return self.output(states), None
+        context, weights = self.attend(states, memory, mask)
+        combined = torch.tanh(self.combine(torch.cat([states, context], dim=-1)))
+        return self.output(combined), weights
+
+    # -- the interface --------------------------------------------------------------------------
+    def forward(self, src, tgt_in):
+        """Teacher-forced logits.
+
+        ``src`` (B, S) int64 padded with PAD; ``tgt_in`` (B, T) int64, BOS followed by the
+        target. Returns logits (B, T, V_tgt): position t scores the token after ``tgt_in[:, t]``.
+        """
+        memory, s0, mask = self.encode(src)
+        tgt_in = as_tokens("tgt_in", tgt_in, self.tgt_vocab_size, memory.device)
+        if tgt_in.shape[0] != memory.shape[0]:
+            raise ValueError(f"tgt_in: expected {memory.shape[0]} rows like src, got "
+                             f"{_describe(tgt_in)}")
+        states, _ = self.decoder(self.tgt_embedding(tgt_in), s0)
+        logits, weights = self.readout(states, memory, mask)
+        self.last_attention = None if weights is None else weights.detach()
+        return logits
+
+    @torch.no_grad()
+    def greedy_decode(self, src, max_len, return_attention=False):
+        """Produce the target one token at a time, each the most probable given the ones before.
+
+        Starts from BOS; after a sequence has produced EOS the rest of its row is PAD.
+        Returns tokens (B, max_len) int64 (without BOS), and with ``return_attention`` also the
+        attention weights (B, max_len, S) (zeros after EOS; ``None`` without attention).
+        """
+        max_len = check_positive_int("max_len", max_len)
+        memory, state, mask = self.encode(src)
+        B, S = mask.shape
+        token = torch.full((B, 1), BOS, dtype=torch.long, device=memory.device)
+        finished = torch.zeros(B, dtype=torch.bool, device=memory.device)
+        tokens = torch.full((B, max_len), PAD, dtype=torch.long, device=memory.device)
+        weights = (torch.zeros((B, max_len, S), dtype=memory.dtype, device=memory.device)
+                   if self.attention_kind is not None else None)
+        for t in range(max_len):
+            step, state = self.decoder(self.tgt_embedding(token), state)
+            logits, step_weights = self.readout(step, memory, mask)
+            token = logits[:, -1].argmax(-1, keepdim=True)
+            tokens[:, t] = token[:, 0].masked_fill(finished, PAD)
+            if weights is not None:
+                weights[:, t] = step_weights[:, 0].masked_fill(finished[:, None], 0.0)
+            finished |= token[:, 0] == EOS
+            if bool(finished.all()):
+                break
+        self.last_attention = weights
+        return (tokens, weights) if return_attention else tokens
+
+
+# -- training and evaluation ----------------------------------------------------------------------
+def _batch_tensors(batch, device, keys=("src", "tgt_in", "tgt_out")):
+    if not isinstance(batch, dict) or any(k not in batch for k in keys):
+        raise ValueError(f"batch: expected a dict with keys {keys} (as made by "
+                         f"seqlearn.data.transduction.transduction_task), got {_describe(batch)}")
+    out = [as_tokens(k, batch[k], device=device) for k in keys]
+    shapes = [tuple(t.shape) for t in out]
+    if len({s[0] for s in shapes}) != 1 or len({s for s in shapes[1:]}) != 1:
+        raise ValueError(f"batch: expected src (B, S) and {', '.join(keys[1:])} of one shape "
+                         f"(B, T), got shapes {dict(zip(keys, shapes))}")
+    return out
+
+
+def seq2seq_loss(model, batch):
+    """Mean cross-entropy (nats per target token, PAD positions ignored) of the teacher-forced
+    logits ``model(src, tgt_in)`` against ``tgt_out``."""
+    src, tgt_in, tgt_out = _batch_tensors(batch, _device_of(model))
+    logits = model(src, tgt_in)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
+                           ignore_index=PAD)
+
+
+def train_seq2seq(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True, desc="training"):
+    """Train a sequence-to-sequence model with Adam and teacher forcing.
+
+    Parameters
+    ----------
+    model : a module with the interface ``model(src, tgt_in) -> logits (B, T, V)``
+        (``Seq2SeqRNN``, ``seqlearn.torch.transformer.Transformer``)
+    make_batch : ``make_batch(step) -> dict`` with ``"src"``, ``"tgt_in"``, ``"tgt_out"`` (as
+        made by ``transduction_task``; a fresh batch every step), or one such dict used at
+        every step
+    steps : int ≥ 1, optimiser steps
+    lr : Adam's step size
+    clip : the largest gradient norm (all parameters together), or ``None`` for no clipping
+    progress : show a tqdm progress bar
+
+    Returns the list of the ``steps`` training losses (cross-entropy per target token, nats).
+    Raises ``FloatingPointError`` as soon as a loss is NaN or inf.
+    """
+    if not (callable(make_batch) or isinstance(make_batch, dict)):
+        raise TypeError(f"make_batch: expected a function step -> batch dict or a batch dict, "
+                        f"got {_describe(make_batch)}")
+    return fit(model, make_batch, seq2seq_loss, steps, lr=lr, clip=clip, progress=progress,
+               desc=desc)
+
+
+def fit(model, make_batch, loss_fn, steps, lr=3e-3, clip=1.0, progress=True, desc="training"):
+    """The loop shared by the training functions: Adam on ``loss_fn(model, batch)`` with
+    ``batch = make_batch(step)`` (or a fixed ``make_batch``), gradient clipping by norm, a tqdm
+    bar and a NaN/inf check on every loss. Returns the list of losses."""
+    from tqdm.auto import tqdm
+
+    steps = check_positive_int("steps", steps)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr: expected a positive number, got {lr!r}")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
+                             or not clip > 0):
+        raise ValueError(f"clip: expected a positive number or None, got {clip!r}")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for step in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
+        batch = make_batch(step) if callable(make_batch) else make_batch
+        loss = loss_fn(model, batch)
+        losses.append(check_finite_loss(
+            loss.detach(), step,
+            hint="gradients exploded or the learning rate is too high: lower lr or clip"))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+    model.eval()
+    return losses
+
+
+def _compare(pred, tgt_out):
+    """Per-sequence exact match and per-token correctness of predictions against targets."""
+    T = tgt_out.shape[1]
+    if pred.shape[1] < T:
+        pred = F.pad(pred, (0, T - pred.shape[1]), value=PAD)
+    pred = pred[:, :T]
+    real = tgt_out != PAD                      # the target's tokens and its EOS
+    correct = (pred == tgt_out) & real
+    exact = correct.sum(1) == real.sum(1)
+    return exact, correct.sum(), real.sum()
+
+
+def exact_matches(model, data, max_len=None, batch_size=512):
+    """(n,) bool array: whether greedy decoding reproduces each target exactly, up to and
+    including its EOS. ``data``: a dict with ``"src"`` and ``"tgt_out"``; ``max_len`` defaults to
+    ``tgt_out``'s width."""
+    return _evaluate(model, data, max_len, batch_size)[0]
+
+
+def _evaluate(model, data, max_len, batch_size):
+    device = _device_of(model)
+    src, tgt_out = _batch_tensors(data, device, keys=("src", "tgt_out"))
+    max_len = tgt_out.shape[1] if max_len is None else check_positive_int("max_len", max_len)
+    was_training = model.training
+    model.eval()
+    exact, correct, total = [], 0, 0
+    try:
+        for start in range(0, src.shape[0], batch_size):
+            rows = slice(start, start + batch_size)
+            sub_src = src[rows]
+            sub_src = sub_src[:, :int((sub_src != PAD).sum(1).max())]   # drop all-PAD columns
+            pred = model.greedy_decode(sub_src, max_len)
+            e, c, n = _compare(pred, tgt_out[rows])
+            exact.append(e)
+            correct += int(c)
+            total += int(n)
+    finally:
+        model.train(was_training)
+    return torch.cat(exact).cpu().numpy(), correct / total
+
+
+def sequence_accuracy(model, data, max_len=None, batch_size=512):
+    """Accuracy of greedy decoding on ``data`` (a dict with ``"src"`` and ``"tgt_out"``).
+
+    Returns ``(exact, token)``: the fraction of sequences reproduced exactly, up to and including
+    EOS, and the fraction of target tokens (EOS included, PAD excluded) predicted correctly at
+    their position. ``max_len`` (default: ``tgt_out``'s width) bounds the decoding.
+    """
+    exact, token = _evaluate(model, data, max_len, batch_size)
+    return float(exact.mean()), float(token)
+
+
+def accuracy_by_length(model, data, max_len=None):
+    """Exact-match accuracy of greedy decoding for each source length in ``data``.
+
+    Returns ``(lengths, accuracy)``: the distinct values of ``data["lengths"]`` in increasing
+    order and, for each, the fraction of those sequences reproduced exactly.
+    """
+    if not isinstance(data, dict) or "lengths" not in data:
+        raise ValueError(f"data: expected a dict with 'lengths' (as made by transduction_task), "
+                         f"got {_describe(data)}")
+    exact = exact_matches(model, data, max_len)
+    lengths = np.asarray(data["lengths"])
+    values = np.unique(lengths)
+    return values, np.array([exact[lengths == v].mean() for v in values])
+
+
+__all__ = ["Seq2SeqRNN", "ATTENTION_KINDS", "as_tokens", "source_lengths", "seq2seq_loss", "fit",
+           "train_seq2seq", "sequence_accuracy", "exact_matches", "accuracy_by_length"]

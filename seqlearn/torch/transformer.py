@@ -1,0 +1,648 @@
+"""Transformers as ``nn.Module``s, mirroring ``seqlearn.numpy.transformer`` (Vaswani et al., 2017).
+
+* :func:`sinusoidal_positional_encoding` / :class:`PositionalEncoding` —
+  PE[t, 2i] = sin(t / 10000^(2i/D)),  PE[t, 2i+1] = cos(t / 10000^(2i/D));
+* :class:`FeedForward` — relu(x W_1 + b_1) W_2 + b_2, applied at every position;
+* :class:`EncoderBlock` — post-LN (the original paper's order)::
+
+      y = LN_1(x + MHA(x, x, x, mask)),   z = LN_2(y + FF(y))
+
+  or, with ``norm_first=True``, pre-LN (Xiong et al., 2020)::
+
+      y = x + MHA(LN_1(x), ...),   z = y + FF(LN_2(y));
+
+* :class:`DecoderBlock` — masked self-attention, cross-attention to the encoder's ``memory``,
+  feed-forward, each wrapped the same way (LN_1, LN_2, LN_3);
+* :class:`Transformer` — the encoder–decoder model, following the course's seq2seq interface
+  (``model(src, tgt_in)``, ``model.greedy_decode(src, max_len)``);
+* :class:`CharTransformer` — a decoder-only (causal) character language model.
+
+Blocks convert to and from ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer``
+(``batch_first=True``, ``activation="relu"``, ``dropout=0``).
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._validate import _describe, check_positive_int, check_tensor
+from .attention import MultiHeadAttention, causal_mask
+from .layernorm import LayerNorm
+
+from ..data.transduction import BOS, EOS, PAD
+
+
+# -- positional encoding --------------------------------------------------------------------------
+def sinusoidal_positional_encoding(T, d_model, dtype=None, device=None):
+    """(T, D) sinusoidal positional encodings (Vaswani et al., 2017)::
+
+        PE[t, 2i] = sin(t / 10000^(2i/D)),   PE[t, 2i+1] = cos(t / 10000^(2i/D))
+
+    Each pair of columns turns at its own frequency, from 1 down to 1/10000 radians per step, so
+    PE[t + k] is a fixed rotation of PE[t]. ``d_model`` must be even. Computed in float64, then
+    converted to ``dtype`` (default: torch's default dtype).
+    """
+    T = check_positive_int("T", T)
+    D = check_positive_int("d_model", d_model)
+    if D % 2:
+        raise ValueError(f"d_model: expected an even number (sin and cos come in pairs), got {D}")
+    t = torch.arange(T, dtype=torch.float64)[:, None]
+    frequencies = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float64) / D)
+    angles = t * frequencies                             # (T, D/2)
+    pe = torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).reshape(T, D)
+    return pe.to(dtype=dtype or torch.get_default_dtype(), device=device)
+
+
+class PositionalEncoding(nn.Module):
+    """Adds the sinusoidal encodings of positions 0..T-1 to ``x`` (B, T, D); T ≤ ``max_len``.
+
+    No parameters: the table is computed (and cached) for the input's dtype and device.
+    """
+
+    def __init__(self, d_model, max_len=512):
+        super().__init__()
+        self.d_model = check_positive_int("d_model", d_model)
+        if self.d_model % 2:
+            raise ValueError(f"d_model: expected an even number (sin and cos come in pairs), "
+                             f"got {self.d_model}")
+        self.max_len = check_positive_int("max_len", max_len)
+        self._tables = {}
+
+    def extra_repr(self):
+        return f"d_model={self.d_model}, max_len={self.max_len}"
+
+    def table(self, T, dtype, device):
+        """PE[:T] (T, D) in ``dtype`` on ``device``."""
+        if T > self.max_len:
+            raise ValueError(f"x: has {T} positions, more than max_len={self.max_len}")
+        key = (dtype, str(device))
+        if key not in self._tables:
+            self._tables[key] = sinusoidal_positional_encoding(self.max_len, self.d_model,
+                                                               dtype=dtype, device=device)
+        return self._tables[key][:T]
+
+    def forward(self, x):
+        """``x`` (B, T, D) -> x + PE[:T]."""
+        check_tensor("x", x, ndim=3, last_dim=self.d_model)
+        return x + self.table(x.shape[1], x.dtype, x.device)
+
+
+# -- feed-forward ---------------------------------------------------------------------------------
+class FeedForward(nn.Module):
+    """Position-wise feed-forward network: FF(x) = relu(x W_1 + b_1) W_2 + b_2.
+
+    ``W_1`` (D, F), ``b_1`` (F,), ``W_2`` (F, D), ``b_2`` (D,); weights from
+    U(-1/√fan_in, 1/√fan_in) (as ``nn.Linear``), biases zero.
+    """
+
+    def __init__(self, d_model, d_ff, dtype=None, device=None):
+        super().__init__()
+        self.d_model = check_positive_int("d_model", d_model)
+        self.d_ff = check_positive_int("d_ff", d_ff)
+        D, Fh = self.d_model, self.d_ff
+        factory = {"dtype": dtype, "device": device}
+        self.W_1 = nn.Parameter(torch.empty((D, Fh), **factory).uniform_(-D ** -0.5, D ** -0.5))
+        self.b_1 = nn.Parameter(torch.zeros(Fh, **factory))
+        self.W_2 = nn.Parameter(torch.empty((Fh, D), **factory).uniform_(-Fh ** -0.5,
+                                                                         Fh ** -0.5))
+        self.b_2 = nn.Parameter(torch.zeros(D, **factory))
+
+    def extra_repr(self):
+        return f"d_model={self.d_model}, d_ff={self.d_ff}"
+
+    def forward(self, x):
+        """``x`` (..., D) -> (..., D)."""
+        check_tensor("x", x, last_dim=self.d_model)
+        flat = x.reshape(-1, self.d_model)
+        hidden = torch.relu(torch.addmm(self.b_1, flat, self.W_1))
+        return torch.addmm(self.b_2, hidden, self.W_2).view(x.shape)
+
+    @classmethod
+    def from_numpy(cls, params, dtype=torch.float64, device=None):
+        """From ``{"W_1", "b_1", "W_2", "b_2"}`` (``init_feed_forward_params``)."""
+        _require(params, ("W_1", "b_1", "W_2", "b_2"))
+        W_1 = np.asarray(params["W_1"])
+        if W_1.ndim != 2:
+            raise ValueError(f"params['W_1']: expected shape (D, F), got {_describe(W_1)}")
+        D, Fh = W_1.shape
+        model = cls(D, Fh, dtype=dtype, device=device)
+        _copy(model, params, {"W_1": (D, Fh), "b_1": (Fh,), "W_2": (Fh, D), "b_2": (D,)})
+        return model
+
+    def to_numpy(self):
+        """``{"W_1", "b_1", "W_2", "b_2"}`` as NumPy arrays."""
+        return {n: getattr(self, n).detach().cpu().numpy().copy()
+                for n in ("W_1", "b_1", "W_2", "b_2")}
+
+    def _from_linears(self, linear1, linear2):
+        with torch.no_grad():
+            self.W_1.copy_(linear1.weight.T)
+            self.W_2.copy_(linear2.weight.T)
+            for bias, linear in ((self.b_1, linear1), (self.b_2, linear2)):
+                if linear.bias is None:
+                    bias.zero_()
+                else:
+                    bias.copy_(linear.bias)
+
+    def _to_linears(self, linear1, linear2):
+        with torch.no_grad():
+            linear1.weight.copy_(self.W_1.T)
+            linear1.bias.copy_(self.b_1)
+            linear2.weight.copy_(self.W_2.T)
+            linear2.bias.copy_(self.b_2)
+
+
+def _require(params, names):
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected a dict with keys {', '.join(names)}, got "
+                        f"{_describe(params)}")
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"params: missing {', '.join(missing)} (expected {', '.join(names)})")
+
+
+def _copy(model, params, shapes):
+    ref = next(model.parameters())
+    with torch.no_grad():
+        for name, shape in shapes.items():
+            value = np.asarray(params[name])
+            if value.shape != shape:
+                raise ValueError(f"params[{name!r}]: expected shape {shape}, got "
+                                 f"{_describe(value)}")
+            getattr(model, name).copy_(torch.as_tensor(value, dtype=ref.dtype))
+
+
+def _nested_from_numpy(params, part, build):
+    try:
+        return build(params[part])
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"params[{part!r}]: {err}") from None
+
+
+def _check_builtin_layer(module, kind):
+    if not isinstance(module, kind):
+        raise TypeError(f"module: expected a torch.nn.{kind.__name__}, got "
+                        f"{type(module).__name__}")
+    if not module.self_attn.batch_first:
+        raise ValueError("module: expected batch_first=True (this package is batch-first)")
+    if getattr(module, "activation_relu_or_gelu", 1) != 1 and module.activation is not F.relu:
+        raise ValueError(f"module: expected activation='relu', got {module.activation!r}")
+    rates = [m.p for m in module.modules() if isinstance(m, nn.Dropout)]
+    if any(rates):
+        raise ValueError(f"module: dropout {max(rates)} has no equivalent here; build it with "
+                         f"dropout=0.0")
+
+
+# -- blocks ---------------------------------------------------------------------------------------
+class EncoderBlock(nn.Module):
+    """One Transformer encoder block: self-attention and feed-forward, each with a residual
+    connection and layer normalisation (post-LN by default, pre-LN with ``norm_first``).
+
+    Submodules ``attention`` (:class:`MultiHeadAttention`), ``norm_1``, ``feed_forward``,
+    ``norm_2``.
+    """
+
+    def __init__(self, d_model, num_heads, d_ff, norm_first=False, eps=1e-5, dtype=None,
+                 device=None):
+        super().__init__()
+        factory = {"dtype": dtype, "device": device}
+        self.norm_first = bool(norm_first)
+        self.attention = MultiHeadAttention(d_model, num_heads, **factory)
+        self.norm_1 = LayerNorm(d_model, eps=eps, **factory)
+        self.feed_forward = FeedForward(d_model, d_ff, **factory)
+        self.norm_2 = LayerNorm(d_model, eps=eps, **factory)
+
+    def extra_repr(self):
+        return f"norm_first={self.norm_first}"
+
+    def forward(self, x, mask=None):
+        """``x`` (B, T, D), ``mask`` optional bool broadcastable to (B, heads, T, T)
+        (True = may attend): (T, T) causal, (B, 1, 1, T) padding. Returns (B, T, D)."""
+        if self.norm_first:
+            h = self.norm_1(x)
+            y = x + self.attention(h, h, h, mask)
+            return y + self.feed_forward(self.norm_2(y))
+        y = self.norm_1(x + self.attention(x, x, x, mask))
+        return self.norm_2(y + self.feed_forward(y))
+
+    @classmethod
+    def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
+        """From ``{"attention", "norm_1", "feed_forward", "norm_2"}`` as made by
+        ``seqlearn.numpy.transformer.init_encoder_block_params``."""
+        _require(params, ("attention", "norm_1", "feed_forward", "norm_2"))
+        kw = {"dtype": dtype, "device": device}
+        attention = _nested_from_numpy(params, "attention",
+                                       lambda p: MultiHeadAttention.from_numpy(p, num_heads, **kw))
+        ff = _nested_from_numpy(params, "feed_forward", lambda p: FeedForward.from_numpy(p, **kw))
+        block = cls(attention.d_model, num_heads, ff.d_ff, norm_first=norm_first, **kw)
+        block.attention, block.feed_forward = attention, ff
+        for name in ("norm_1", "norm_2"):
+            setattr(block, name, _nested_from_numpy(params, name,
+                                                    lambda p: LayerNorm.from_numpy(p, **kw)))
+        return block
+
+    def to_numpy(self):
+        """Nested dict ``{"attention", "norm_1", "feed_forward", "norm_2"}``."""
+        return {name: getattr(self, name).to_numpy()
+                for name in ("attention", "norm_1", "feed_forward", "norm_2")}
+
+    @classmethod
+    def from_torch_builtin(cls, module):
+        """Copy an ``nn.TransformerEncoderLayer(batch_first=True, activation="relu",
+        dropout=0.0)``; ``norm_first`` is taken from it."""
+        _check_builtin_layer(module, nn.TransformerEncoderLayer)
+        attention = MultiHeadAttention.from_torch_builtin(module.self_attn)
+        W = module.linear1.weight
+        block = cls(attention.d_model, attention.num_heads, module.linear1.out_features,
+                    norm_first=module.norm_first, dtype=W.dtype, device=W.device)
+        block.attention = attention
+        block.feed_forward._from_linears(module.linear1, module.linear2)
+        block.norm_1 = LayerNorm.from_torch_builtin(module.norm1)
+        block.norm_2 = LayerNorm.from_torch_builtin(module.norm2)
+        return block
+
+    def to_torch_builtin(self):
+        """An equivalent ``nn.TransformerEncoderLayer`` (its masks: True = blocked)."""
+        W = self.attention.W_q
+        layer = nn.TransformerEncoderLayer(
+            self.attention.d_model, self.attention.num_heads, self.feed_forward.d_ff,
+            dropout=0.0, activation="relu", layer_norm_eps=self.norm_1.eps, batch_first=True,
+            norm_first=self.norm_first, dtype=W.dtype, device=W.device)
+        layer.self_attn = self.attention.to_torch_builtin()
+        self.feed_forward._to_linears(layer.linear1, layer.linear2)
+        layer.norm1, layer.norm2 = self.norm_1.to_torch_builtin(), self.norm_2.to_torch_builtin()
+        return layer
+
+
+class DecoderBlock(nn.Module):
+    """One Transformer decoder block (post-LN by default)::
+
+        y = LN_1(x + MHA(x, x, x, self_mask))
+        u = LN_2(y + MHA(y, memory, memory, memory_mask))
+        z = LN_3(u + FF(u))
+
+    Submodules ``self_attention``, ``norm_1``, ``cross_attention``, ``norm_2``,
+    ``feed_forward``, ``norm_3``.
+    """
+
+    PARTS = ("self_attention", "norm_1", "cross_attention", "norm_2", "feed_forward", "norm_3")
+
+    def __init__(self, d_model, num_heads, d_ff, norm_first=False, eps=1e-5, dtype=None,
+                 device=None):
+        super().__init__()
+        factory = {"dtype": dtype, "device": device}
+        self.norm_first = bool(norm_first)
+        self.self_attention = MultiHeadAttention(d_model, num_heads, **factory)
+        self.norm_1 = LayerNorm(d_model, eps=eps, **factory)
+        self.cross_attention = MultiHeadAttention(d_model, num_heads, **factory)
+        self.norm_2 = LayerNorm(d_model, eps=eps, **factory)
+        self.feed_forward = FeedForward(d_model, d_ff, **factory)
+        self.norm_3 = LayerNorm(d_model, eps=eps, **factory)
+
+    def extra_repr(self):
+        return f"norm_first={self.norm_first}"
+
+    def forward(self, x, memory, self_mask=None, memory_mask=None, need_weights=False):
+        """``x`` (B, T, D) the decoder's inputs, ``memory`` (B, S, D) the encoder's outputs;
+        ``self_mask`` broadcastable to (B, heads, T, T) (usually causal), ``memory_mask`` to
+        (B, heads, T, S) (usually the source padding, (B, 1, 1, S)). Returns ``z`` (B, T, D), or
+        ``(z, cross_weights (B, heads, T, S))`` when ``need_weights``."""
+        check_tensor("memory", memory, ndim=3, last_dim=self.cross_attention.d_model)
+        if self.norm_first:
+            h = self.norm_1(x)
+            y = x + self.self_attention(h, h, h, self_mask)
+            attended = self.cross_attention(self.norm_2(y), memory, memory, memory_mask,
+                                            need_weights=need_weights)
+            a, weights = attended if need_weights else (attended, None)
+            u = y + a
+            z = u + self.feed_forward(self.norm_3(u))
+        else:
+            y = self.norm_1(x + self.self_attention(x, x, x, self_mask))
+            attended = self.cross_attention(y, memory, memory, memory_mask,
+                                            need_weights=need_weights)
+            a, weights = attended if need_weights else (attended, None)
+            u = self.norm_2(y + a)
+            z = self.norm_3(u + self.feed_forward(u))
+        return (z, weights) if need_weights else z
+
+    @classmethod
+    def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
+        """From the nested dict of ``seqlearn.numpy.transformer.init_decoder_block_params``."""
+        _require(params, cls.PARTS)
+        kw = {"dtype": dtype, "device": device}
+        parts = {}
+        for name in cls.PARTS:
+            if name.endswith("attention"):
+                build = lambda p: MultiHeadAttention.from_numpy(p, num_heads, **kw)  # noqa: E731
+            elif name == "feed_forward":
+                build = lambda p: FeedForward.from_numpy(p, **kw)  # noqa: E731
+            else:
+                build = lambda p: LayerNorm.from_numpy(p, **kw)  # noqa: E731
+            parts[name] = _nested_from_numpy(params, name, build)
+        block = cls(parts["self_attention"].d_model, num_heads, parts["feed_forward"].d_ff,
+                    norm_first=norm_first, **kw)
+        for name, module in parts.items():
+            setattr(block, name, module)
+        return block
+
+    def to_numpy(self):
+        """Nested dict with the six parts, each as in the NumPy reference."""
+        return {name: getattr(self, name).to_numpy() for name in self.PARTS}
+
+    @classmethod
+    def from_torch_builtin(cls, module):
+        """Copy an ``nn.TransformerDecoderLayer(batch_first=True, activation="relu",
+        dropout=0.0)``: ``self_attn``, ``multihead_attn``, ``linear1/2``, ``norm1/2/3``."""
+        _check_builtin_layer(module, nn.TransformerDecoderLayer)
+        W = module.linear1.weight
+        self_attention = MultiHeadAttention.from_torch_builtin(module.self_attn)
+        block = cls(self_attention.d_model, self_attention.num_heads,
+                    module.linear1.out_features, norm_first=module.norm_first, dtype=W.dtype,
+                    device=W.device)
+        block.self_attention = self_attention
+        block.cross_attention = MultiHeadAttention.from_torch_builtin(module.multihead_attn)
+        block.feed_forward._from_linears(module.linear1, module.linear2)
+        block.norm_1 = LayerNorm.from_torch_builtin(module.norm1)
+        block.norm_2 = LayerNorm.from_torch_builtin(module.norm2)
+        block.norm_3 = LayerNorm.from_torch_builtin(module.norm3)
+        return block
+
+    def to_torch_builtin(self):
+        """An equivalent ``nn.TransformerDecoderLayer`` (its masks: True = blocked)."""
+        W = self.self_attention.W_q
+        layer = nn.TransformerDecoderLayer(
+            self.self_attention.d_model, self.self_attention.num_heads, self.feed_forward.d_ff,
+            dropout=0.0, activation="relu", layer_norm_eps=self.norm_1.eps, batch_first=True,
+            norm_first=self.norm_first, dtype=W.dtype, device=W.device)
+        layer.self_attn = self.self_attention.to_torch_builtin()
+        layer.multihead_attn = self.cross_attention.to_torch_builtin()
+        self.feed_forward._to_linears(layer.linear1, layer.linear2)
+        layer.norm1 = self.norm_1.to_torch_builtin()
+        layer.norm2 = self.norm_2.to_torch_builtin()
+        layer.norm3 = self.norm_3.to_torch_builtin()
+        return layer
+
+
+# -- models ---------------------------------------------------------------------------------------
+def check_tokens(name, tokens, vocab_size, ndim=(2,)):
+    """Check an integer tensor of token ids in [0, vocab_size) with ``ndim`` dimensions."""
+    if not isinstance(tokens, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor of token ids, got {_describe(tokens)}")
+    if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
+        raise TypeError(f"{name}: expected an integer tensor of token ids, got "
+                        f"{_describe(tokens)}")
+    if tokens.dim() not in ndim or tokens.numel() == 0:
+        want = " or ".join({1: "(T,)", 2: "(B, T)"}[n] for n in ndim)
+        raise ValueError(f"{name}: expected a non-empty tensor of shape {want}, got "
+                         f"{_describe(tokens)}")
+    low, high = int(tokens.min()), int(tokens.max())
+    if low < 0 or high >= vocab_size:
+        raise ValueError(f"{name}: token ids must lie in [0, {vocab_size}), got values from "
+                         f"{low} to {high}")
+    return tokens
+
+
+def _embedding(vocab_size, d_model, factory):
+    # N(0, 1/D) entries: after the √D scaling of the paper they have unit variance, the size of
+    # the positional encodings, so neither drowns the other.
+    table = nn.Embedding(vocab_size, d_model, **factory)
+    nn.init.normal_(table.weight, std=d_model ** -0.5)
+    return table
+
+
+class Transformer(nn.Module):
+    """Encoder–decoder Transformer (Vaswani et al., 2017) for token sequences, post-LN.
+
+    ::
+
+        x = E_src[src] √D + PE,         memory = Encoder_L(...Encoder_1(x))   (src ≠ PAD masked)
+        y = E_tgt[tgt_in] √D + PE,      h = Decoder_L(...Decoder_1(y, memory))  (causal)
+        logits = h W_out + b_out                                             (B, T, V_tgt)
+
+    Follows the course's seq2seq interface: ``model(src, tgt_in)`` gives the logits under
+    teacher forcing, ``greedy_decode(src, max_len)`` produces tokens one step at a time. With
+    ``positional_encoding=False`` the model sees its inputs as a bag of tokens (the attention
+    is permutation-equivariant), which is what breaks order-dependent tasks.
+    """
+
+    def __init__(self, src_vocab_size, tgt_vocab_size, d_model=64, num_heads=4, d_ff=128,
+                 num_layers=2, max_len=128, positional_encoding=True, dtype=None, device=None):
+        super().__init__()
+        self.src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
+        self.tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
+        self.d_model = check_positive_int("d_model", d_model)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.max_len = check_positive_int("max_len", max_len)
+        if self.d_model % self.num_heads:
+            raise ValueError(f"num_heads: d_model={self.d_model} must be divisible by "
+                             f"num_heads={self.num_heads}")
+        factory = {"dtype": dtype, "device": device}
+        D = self.d_model
+        self.src_embedding = _embedding(self.src_vocab_size, D, factory)
+        self.tgt_embedding = _embedding(self.tgt_vocab_size, D, factory)
+        self.positional_encoding = (PositionalEncoding(D, self.max_len)
+                                    if positional_encoding else None)
+        self.encoder = nn.ModuleList(EncoderBlock(D, num_heads, d_ff, **factory)
+                                     for _ in range(self.num_layers))
+        self.decoder = nn.ModuleList(DecoderBlock(D, num_heads, d_ff, **factory)
+                                     for _ in range(self.num_layers))
+        self.W_out = nn.Parameter(torch.empty((D, self.tgt_vocab_size), **factory)
+                                  .uniform_(-D ** -0.5, D ** -0.5))
+        self.b_out = nn.Parameter(torch.zeros(self.tgt_vocab_size, **factory))
+        self.last_attention = None
+
+    def extra_repr(self):
+        return (f"src_vocab_size={self.src_vocab_size}, tgt_vocab_size={self.tgt_vocab_size}, "
+                f"d_model={self.d_model}, num_heads={self.num_heads}, "
+                f"num_layers={self.num_layers}, max_len={self.max_len}")
+
+    def _embed(self, name, tokens, table):
+        if tokens.shape[1] > self.max_len:
+            raise ValueError(f"{name}: has {tokens.shape[1]} positions, more than "
+                             f"max_len={self.max_len}")
+        tokens = tokens.to(self.W_out.device)
+        x = table(tokens) * math.sqrt(self.d_model)
+        return x if self.positional_encoding is None else self.positional_encoding(x)
+
+    def encode(self, src):
+        """``src`` (B, S) token ids padded with PAD -> ``memory`` (B, S, D) and the source mask
+        (B, 1, 1, S) (True at real tokens)."""
+        check_tokens("src", src, self.src_vocab_size)
+        src_mask = (src != PAD).to(self.W_out.device)[:, None, None, :]
+        if not bool(src_mask.any(-1).all()):
+            raise ValueError("src: a sequence consists only of PAD tokens (id 0); every source "
+                             "needs at least one real token")
+        x = self._embed("src", src, self.src_embedding)
+        for block in self.encoder:
+            x = block(x, src_mask)
+        return x, src_mask
+
+    def decode(self, tgt_in, memory, src_mask, need_weights=False):
+        """Logits (B, T, V_tgt) for ``tgt_in`` (B, T) given the encoder's ``memory``; with
+        ``need_weights`` also the last layer's cross-attention (B, heads, T, S)."""
+        check_tokens("tgt_in", tgt_in, self.tgt_vocab_size)
+        if tgt_in.shape[0] != memory.shape[0]:
+            raise ValueError(f"tgt_in: expected batch size {memory.shape[0]} like src, got "
+                             f"{_describe(tgt_in)}")
+        y = self._embed("tgt_in", tgt_in, self.tgt_embedding)
+        self_mask = causal_mask(y.shape[1], device=y.device)
+        weights = None
+        for i, block in enumerate(self.decoder):
+            if need_weights and i == self.num_layers - 1:
+                y, weights = block(y, memory, self_mask, src_mask, need_weights=True)
+            else:
+                y = block(y, memory, self_mask, src_mask)
+        logits = y @ self.W_out + self.b_out
+        return (logits, weights) if need_weights else logits
+
+    def forward(self, src, tgt_in):
+        """Teacher forcing: ``src`` (B, S) padded with PAD, ``tgt_in`` (B, T) = BOS + target.
+        Returns the logits (B, T, V_tgt) of the next target token at every position."""
+        memory, src_mask = self.encode(src)
+        return self.decode(tgt_in, memory, src_mask)
+
+    @torch.no_grad()
+    def greedy_decode(self, src, max_len, return_attention=False):
+        """Decode ``src`` (B, S) greedily, one token at a time: start from BOS, append the most
+        likely next token, run the decoder again over the longer prefix.
+
+        Returns ``tokens`` (B, max_len) int64 (no BOS; PAD after a sequence's first EOS) and,
+        with ``return_attention``, the last decoder layer's cross-attention averaged over the
+        heads, (B, max_len, S): row t is where the decoder looked while producing token t (zeros
+        after EOS; also kept in ``self.last_attention``).
+        """
+        max_len = check_positive_int("max_len", max_len)
+        if max_len > self.max_len:
+            raise ValueError(f"max_len: expected at most the model's max_len={self.max_len}, "
+                             f"got {max_len}")
+        memory, src_mask = self.encode(src)
+        B = src.shape[0]
+        device = memory.device
+        prefix = torch.full((B, 1), BOS, dtype=torch.long, device=device)
+        finished = torch.zeros(B, dtype=torch.bool, device=device)
+        after_eos = torch.zeros((B, max_len), dtype=torch.bool, device=device)
+        weights = None
+        for step in range(max_len):
+            last = step == max_len - 1
+            out = self.decode(prefix, memory, src_mask, need_weights=last)
+            logits, weights = out if last else (out, None)
+            token = logits[:, -1].argmax(-1)
+            after_eos[:, step] = finished
+            token = token.masked_fill(finished, PAD)
+            finished |= token == EOS
+            prefix = torch.cat([prefix, token[:, None]], dim=1)
+        tokens = prefix[:, 1:]
+        # Causal self-attention: row t of the last pass equals that of the pass that produced
+        # token t, so one pass gives every row. Rows after EOS are zero (nothing was produced).
+        attention = weights.mean(1).masked_fill(after_eos[:, :, None], 0.0)
+        self.last_attention = attention
+        return (tokens, attention) if return_attention else tokens
+
+
+class CharTransformer(nn.Module):
+    """Decoder-only (causal) Transformer over characters: a language model::
+
+        x = E[indices] √D + PE,   h = Block_L(...Block_1(x)) with a causal mask,
+        logits = LN(h) W_out + b_out                                    (B, T, V)
+
+    The blocks are :class:`EncoderBlock` s with a causal mask, pre-LN by default
+    (``norm_first=True``, with a final LayerNorm): they train stably at a learning rate of a few
+    1e-3 without warm-up, while the post-LN order needs warm-up (Xiong et al., 2020). Positions
+    are sinusoidal, as in :class:`Transformer` (no parameters to learn from a small text).
+    ``context`` is the longest input it accepts.
+    """
+
+    def __init__(self, vocab_size, d_model=64, num_heads=4, d_ff=256, num_layers=2, context=64,
+                 norm_first=True, dtype=None, device=None):
+        super().__init__()
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.d_model = check_positive_int("d_model", d_model)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.context = check_positive_int("context", context)
+        self.norm_first = bool(norm_first)
+        if self.d_model % self.num_heads:
+            raise ValueError(f"num_heads: d_model={self.d_model} must be divisible by "
+                             f"num_heads={self.num_heads}")
+        factory = {"dtype": dtype, "device": device}
+        D = self.d_model
+        self.embedding = _embedding(self.vocab_size, D, factory)
+        self.positional_encoding = PositionalEncoding(D, self.context)
+        self.blocks = nn.ModuleList(EncoderBlock(D, num_heads, d_ff, norm_first=norm_first,
+                                                 **factory) for _ in range(self.num_layers))
+        self.final_norm = LayerNorm(D, **factory) if self.norm_first else None
+        # Small output weights: the initial prediction is close to uniform, loss ≈ log V.
+        self.W_out = nn.Parameter(0.02 * torch.randn((D, self.vocab_size), **factory))
+        self.b_out = nn.Parameter(torch.zeros(self.vocab_size, **factory))
+
+    def extra_repr(self):
+        return (f"vocab_size={self.vocab_size}, d_model={self.d_model}, "
+                f"num_heads={self.num_heads}, num_layers={self.num_layers}, "
+                f"context={self.context}, norm_first={self.norm_first}")
+
+    def forward(self, indices):
+        """``indices`` (B, T) or (T,) with T ≤ context -> logits (B, T, V) or (T, V): at
+        position t the scores of the character at t + 1, computed from positions 0..t."""
+        check_tokens("indices", indices, self.vocab_size, ndim=(1, 2))
+        single = indices.dim() == 1
+        if single:
+            indices = indices.unsqueeze(0)
+        T = indices.shape[1]
+        if T > self.context:
+            raise ValueError(f"indices: has {T} positions, more than context={self.context}; "
+                             f"crop the input to its last {self.context} characters")
+        x = self.embedding(indices.to(self.W_out.device)) * math.sqrt(self.d_model)
+        x = self.positional_encoding(x)
+        mask = causal_mask(T, device=x.device)
+        for block in self.blocks:
+            x = block(x, mask)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        logits = x @ self.W_out + self.b_out
+        return logits[0] if single else logits
+
+    def loss(self, inputs, targets):
+        """Mean cross-entropy (nats per character) of predicting ``targets`` (same shape as
+        ``inputs``, usually the inputs shifted by one)."""
+        check_tokens("targets", targets, self.vocab_size, ndim=(1, 2))
+        if targets.shape != inputs.shape:
+            raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got "
+                             f"{tuple(targets.shape)}")
+        logits = self(inputs)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size),
+                               targets.reshape(-1).to(logits.device).long())
+
+    @torch.no_grad()
+    def generate(self, prompt, n, temperature=1.0, generator=None):
+        """Continue ``prompt`` (T0,) by ``n`` sampled characters; returns (T0 + n,) int64 on
+        the prompt's device. Each step samples from softmax(logits / temperature) of the last
+        ``context`` characters (``temperature=0``: the most likely character). ``generator``:
+        an optional ``torch.Generator`` (on the model's device) for reproducible samples."""
+        check_tokens("prompt", prompt, self.vocab_size, ndim=(1,))
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n: expected a non-negative integer, got {n!r}")
+        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+                or not temperature >= 0):
+            raise ValueError(f"temperature: expected a number >= 0, got {temperature!r}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator: expected a torch.Generator or None, got "
+                            f"{_describe(generator)}")
+        device = self.W_out.device
+        sequence = prompt.to(device=device, dtype=torch.long)
+        for _ in range(int(n)):
+            logits = self(sequence[-self.context:])[-1]
+            if temperature == 0:
+                token = logits.argmax().reshape(1)
+            else:
+                probs = torch.softmax(logits.double() / temperature, dim=-1)
+                token = torch.multinomial(probs, 1, generator=generator)
+            sequence = torch.cat([sequence, token])
+        return sequence.to(prompt.device)
+
+
+__all__ = ["sinusoidal_positional_encoding", "PositionalEncoding", "FeedForward", "EncoderBlock",
+           "DecoderBlock", "Transformer", "CharTransformer", "check_tokens"]
