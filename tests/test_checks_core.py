@@ -91,3 +91,10 @@ def test_fresh_inputs_differ_between_runs():
     # Checks draw from fresh_rng(); a seeded generator would let students hard-code answers.
     first, second = core.fresh_rng().normal(size=3), core.fresh_rng().normal(size=3)
     assert not np.array_equal(first, second)
+
+
+def test_each_case_is_labelled_with_its_shapes_and_numbers():
+    cases = [{"x": np.zeros((2, 3)), "T": 7, "scale": 0.5, "flag": True}]
+    report = core.run_check("test-label", "Label", lambda **k: 0, lambda **k: 0, cases, ["y"],
+                            quiet=True)
+    assert report.lines == ["case 1/1 (x(2, 3), T=7, scale=0.5): ok"]

@@ -159,11 +159,14 @@ def run_check(
 
 
 def _describe_case(kwargs):
+    """``(X(2, 5, 3), T=7)``: the shape of every array argument and the value of every number."""
     parts = []
     for key, value in kwargs.items():
         shape = getattr(value, "shape", None)
         if shape is not None:
             parts.append(f"{key}{tuple(shape)}")
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            parts.append(f"{key}={value}")
     return "(" + ", ".join(parts) + ")" if parts else ""
 
 
