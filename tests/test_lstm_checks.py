@@ -1,6 +1,5 @@
 """The chapter 6 checks: a right answer scores full marks, typical mistakes are named, stubs score 0."""
 
-import numpy as np
 import pytest
 
 from seqlearn.checks import lstm as checks

@@ -4,7 +4,6 @@ nbval runs the notebooks themselves (see the Makefile's test target)."""
 
 import importlib
 import re
-from pathlib import Path
 
 import pytest
 

@@ -3,7 +3,6 @@
 import random
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest

@@ -6,7 +6,6 @@ import torch
 
 import seqlearn
 from seqlearn.data.transduction import BOS, EOS, PAD, transduction_task, vocabulary_size
-from seqlearn.torch import seq2seq
 from seqlearn.torch.seq2seq import (Seq2SeqRNN, accuracy_by_length, exact_matches,
                                     sequence_accuracy, train_seq2seq)
 

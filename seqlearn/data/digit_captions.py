@@ -14,9 +14,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validate import _describe, check_positive_int
+from .._validate import check_positive_int
 from .synthetic import _generator
-from .transduction import BOS, EOS, PAD
+from .transduction import BOS, EOS, read_tokens
 
 #: The words of the captions, indexed by token id.
 CAPTION_WORDS = ("<pad>", "<bos>", "<eos>", "zero", "one", "two", "three", "four", "five", "six",
@@ -92,27 +92,8 @@ def caption_text(tokens):
     Reads up to the first EOS and skips PAD and BOS. A 1-D sequence gives a ``str``, a 2-D
     array (B, T) a list of B strings; NumPy arrays, lists and torch tensors are accepted.
     """
-    if hasattr(tokens, "detach"):
-        tokens = tokens.detach().cpu().numpy()
-    if isinstance(tokens, (str, bytes)):
-        raise TypeError(f"tokens: expected integer token ids, got {_describe(tokens)}")
-    array = np.asarray(tokens)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
-        raise TypeError(f"tokens: expected integer token ids, got {_describe(tokens)}")
-    if array.ndim == 2:
-        return [caption_text(row) for row in array]
-    if array.ndim != 1:
-        raise ValueError(f"tokens: expected 1 or 2 dimensions, got {_describe(array)}")
-    words = []
-    for token in array.tolist():
-        if token == EOS:
-            break
-        if token in (PAD, BOS):
-            continue
-        if not 0 <= token < len(CAPTION_WORDS):
-            raise ValueError(f"tokens: expected ids in [0, {len(CAPTION_WORDS) - 1}], got {token}")
-        words.append(CAPTION_WORDS[token])
-    return " ".join(words)
+    words = {token: word for token, word in enumerate(CAPTION_WORDS) if token > EOS}
+    return read_tokens(tokens, words, separator=" ")
 
 
 __all__ = ["CAPTION_WORDS", "FIRST_WORD", "DIGIT_SIZE", "TRAIN_IMAGES", "load_digit_images",

@@ -130,6 +130,17 @@ def decode_tokens(tokens):
     PAD and BOS are skipped. ``tokens`` is a 1-D sequence of ids (gives a ``str``) or a 2-D
     array (B, T) (gives a list of B strings). NumPy arrays, lists and torch tensors are accepted.
     """
+    symbols = {FIRST_SYMBOL + k: letter for k, letter in enumerate(SYMBOL_LETTERS)}
+    return read_tokens(tokens, symbols, separator="")
+
+
+def read_tokens(tokens, symbols, separator):
+    """The text of token ids, shared by :func:`decode_tokens` and the captions of
+    ``seqlearn.data.digit_captions``: ``symbols`` maps each id after PAD, BOS and EOS to its text.
+
+    Reads up to the first EOS and skips PAD and BOS; joins the texts with ``separator``. A 1-D
+    sequence gives a ``str``, a 2-D array (B, T) a list of B strings.
+    """
     if hasattr(tokens, "detach"):
         tokens = tokens.detach().cpu().numpy()
     if isinstance(tokens, (str, bytes)):
@@ -138,21 +149,19 @@ def decode_tokens(tokens):
     if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
         raise TypeError(f"tokens: expected integer token ids, got {_describe(tokens)}")
     if array.ndim == 2:
-        return [decode_tokens(row) for row in array]
+        return [read_tokens(row, symbols, separator) for row in array]
     if array.ndim != 1:
         raise ValueError(f"tokens: expected 1 or 2 dimensions, got {_describe(array)}")
-    letters = []
+    texts = []
     for token in array.tolist():
         if token == EOS:
             break
         if token in (PAD, BOS):
             continue
-        index = token - FIRST_SYMBOL
-        if not 0 <= index < len(SYMBOL_LETTERS):
-            raise ValueError(f"tokens: expected ids in [0, {FIRST_SYMBOL + len(SYMBOL_LETTERS) - 1}], "
-                             f"got {token}")
-        letters.append(SYMBOL_LETTERS[index])
-    return "".join(letters)
+        if token not in symbols:
+            raise ValueError(f"tokens: expected ids in [0, {max(symbols)}], got {token}")
+        texts.append(symbols[token])
+    return separator.join(texts)
 
 
 __all__ = ["PAD", "BOS", "EOS", "FIRST_SYMBOL", "TASKS", "SYMBOL_LETTERS", "vocabulary_size",
