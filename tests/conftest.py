@@ -40,3 +40,28 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test on one torch thread: small ops spread over threads crawl when the cores are
+    shared (the threads spin-wait). Use it with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def t64(a, grad=False):
+    """A float64 tensor copy of the array ``a``, a leaf that requires grad if ``grad``."""
+    import torch
+
+    return torch.tensor(a, dtype=torch.float64, requires_grad=grad)
+
+
+def close(a, b, tol=1e-5):
+    """Float32 agreement: |a − b| ≤ tol relative to the size of b (at least 1)."""
+    a, b = a.detach(), b.detach()
+    return float((a - b).abs().max()) <= tol * max(1.0, float(b.abs().max()))

@@ -12,18 +12,10 @@ from seqlearn.numpy import attention as np_att
 from seqlearn.torch.attention import (AdditiveAttention, AttentionPooling, MultiHeadAttention,
                                       causal_mask, padding_mask, scaled_dot_product_attention)
 
+from conftest import close, t64
+
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 B, H, Tq, Tk, D = 2, 3, 5, 6, 4
-
-
-def t64(a, grad=False):
-    return torch.tensor(a, dtype=torch.float64, requires_grad=grad)
-
-
-def close(a, b, tol=1e-5):
-    """Float32 agreement: |a − b| ≤ tol relative to the size of b (at least 1)."""
-    a, b = a.detach(), b.detach()
-    return float((a - b).abs().max()) <= tol * max(1.0, float(b.abs().max()))
 
 
 def _random_mask(rng, shape):

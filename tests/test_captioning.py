@@ -12,12 +12,7 @@ from seqlearn.torch.captioning import (DigitCaptioner, attention_on_digits, capt
                                        train_captioner)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_each_block_of_a_strip_is_the_captioned_digit():

@@ -12,13 +12,7 @@ from seqlearn.torch.seq2seq import (Seq2SeqRNN, accuracy_by_length, exact_matche
 KINDS = [None, "additive", "dot"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # small attention ops spread over threads crawl when the cores are shared (spin-waiting)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 V = vocabulary_size(5)
 
 

@@ -21,18 +21,10 @@ from seqlearn.torch.transformer import (CharTransformer, DecoderBlock, EncoderBl
                                         PositionalEncoding, Transformer,
                                         sinusoidal_positional_encoding)
 
+from conftest import close, t64
+
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 B, T, D, HEADS, FF = 2, 6, 8, 2, 12
-
-
-def t64(a, grad=False):
-    return torch.tensor(a, dtype=torch.float64, requires_grad=grad)
-
-
-def close(a, b, tol=1e-5):
-    """Float32 agreement: |a − b| ≤ tol relative to the size of b (at least 1)."""
-    a, b = a.detach(), b.detach()
-    return float((a - b).abs().max()) <= tol * max(1.0, float(b.abs().max()))
 
 
 def _perturb_norms(params, rng):

@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validate import _describe, check_positive_int, check_tensor
-from .attention import MultiHeadAttention, causal_mask
+from .attention import MultiHeadAttention, _check_dict, causal_mask
 from .layernorm import LayerNorm
 
 from ..data.transduction import BOS, EOS, PAD
@@ -123,7 +123,7 @@ class FeedForward(nn.Module):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_1", "b_1", "W_2", "b_2"}`` (``init_feed_forward_params``)."""
-        _require(params, ("W_1", "b_1", "W_2", "b_2"))
+        _check_dict(params, ("W_1", "b_1", "W_2", "b_2"))
         W_1 = np.asarray(params["W_1"])
         if W_1.ndim != 2:
             raise ValueError(f"params['W_1']: expected shape (D, F), got {_describe(W_1)}")
@@ -153,15 +153,6 @@ class FeedForward(nn.Module):
             linear1.bias.copy_(self.b_1)
             linear2.weight.copy_(self.W_2.T)
             linear2.bias.copy_(self.b_2)
-
-
-def _require(params, names):
-    if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict with keys {', '.join(names)}, got "
-                        f"{_describe(params)}")
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise ValueError(f"params: missing {', '.join(missing)} (expected {', '.join(names)})")
 
 
 def _copy(model, params, shapes):
@@ -232,7 +223,7 @@ class EncoderBlock(nn.Module):
     def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
         """From ``{"attention", "norm_1", "feed_forward", "norm_2"}`` as made by
         ``seqlearn.numpy.transformer.init_encoder_block_params``."""
-        _require(params, ("attention", "norm_1", "feed_forward", "norm_2"))
+        _check_dict(params, ("attention", "norm_1", "feed_forward", "norm_2"))
         kw = {"dtype": dtype, "device": device}
         attention = _nested_from_numpy(params, "attention",
                                        lambda p: MultiHeadAttention.from_numpy(p, num_heads, **kw))
@@ -331,7 +322,7 @@ class DecoderBlock(nn.Module):
     @classmethod
     def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
         """From the nested dict of ``seqlearn.numpy.transformer.init_decoder_block_params``."""
-        _require(params, cls.PARTS)
+        _check_dict(params, cls.PARTS)
         kw = {"dtype": dtype, "device": device}
         parts = {}
         for name in cls.PARTS:
