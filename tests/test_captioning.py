@@ -114,6 +114,7 @@ def test_nan_loss_stops_training():
     (lambda m, d: m(d["images"], d["tgt_in"] + 20), ValueError, "tgt_in"),
     (lambda m, d: m.greedy_decode(d["images"], 0), ValueError, "max_len"),
     (lambda m, d: train_captioner(m, {"src": 1}, 1, progress=False), ValueError, "batch"),
+    (lambda m, d: caption_accuracy(m, d["images"]), ValueError, "data"),
     (lambda m, d: m.region_boxes(n_digits=0), ValueError, "n_digits"),
     (lambda m, d: DigitCaptioner(channels=0), ValueError, "channels"),
 ])

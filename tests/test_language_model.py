@@ -140,6 +140,36 @@ def test_char_transformer_trains_and_samples():
     assert sample.shape == (13,) and sample[:3].tolist() == [0, 1, 2]
 
 
+def test_temperature_zero_takes_the_most_likely_character():
+    from seqlearn.torch.transformer import CharTransformer
+
+    torch.manual_seed(0)
+    for model in (CharRNN(5, 8), CharTransformer(5, d_model=8, num_heads=2, d_ff=16, context=6)):
+        prompt = torch.tensor([0, 1])
+        sample = generate_text(model, prompt, 5, temperature=0, generator=0)
+        with torch.no_grad():               # the next character after the prompt, by hand
+            logits = model(prompt)[0] if isinstance(model, CharRNN) else model(prompt)
+        assert int(sample[2]) == int(logits[-1].argmax())
+        assert torch.equal(sample, generate_text(model, prompt, 5, temperature=0, generator=1))
+    with pytest.raises(ValueError, match="temperature"):
+        generate_text(CharRNN(5, 4), torch.tensor([0]), 3, temperature=-1.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_one_cuda_generator_drives_training_and_sampling_on_the_gpu():
+    from seqlearn.torch.transformer import CharTransformer
+
+    torch.manual_seed(0)
+    model = CharTransformer(5, d_model=16, num_heads=2, d_ff=32, num_layers=1, context=8).cuda()
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    history = train_language_model(model, _text(), seq_len=8, batch_size=4, steps=5,
+                                   generator=gen, progress=False)
+    assert history["steps"] == 5
+    assert generate_text(model, torch.tensor([0]), 4, generator=gen).shape == (5,)
+    with pytest.raises(ValueError, match="generator"):
+        model.generate(torch.tensor([0]), 4, generator=torch.Generator().manual_seed(0))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_training_on_the_gpu():
     torch.manual_seed(0)

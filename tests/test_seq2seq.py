@@ -174,6 +174,8 @@ def test_sequence_accuracy_counts_up_to_and_including_eos():
     (lambda m, d: train_seq2seq(m, d, 1, clip=0), ValueError, "clip"),
     (lambda m, d: train_seq2seq(m, [1, 2], 1), TypeError, "make_batch"),
     (lambda m, d: train_seq2seq(m, {"src": d["src"]}, 1, progress=False), ValueError, "batch"),
+    (lambda m, d: train_seq2seq(m, {**d, "tgt_out": d["tgt_out"] + 50}, 1, progress=False),
+     ValueError, "tgt_out.*ids"),
     (lambda m, d: sequence_accuracy(m, {**d, "tgt_out": d["tgt_out"][:2]}), ValueError, "batch"),
 ])
 def test_bad_inputs_are_named(call, error, match):

@@ -112,10 +112,18 @@ def test_causal_mask_mistakes_are_named(kind, message):
     assert message in str(report)
 
 
-def test_causal_mask_must_be_boolean():
-    report = checks.check_causal_mask(lambda T: np.tril(np.ones((T, T))))
+@pytest.mark.parametrize("make", [
+    lambda T: np.tril(np.ones((T, T))),                              # float 0/1
+    lambda T: np.tril(np.ones((T, T), dtype=int)).tolist(),          # a nested list of ints
+])
+def test_causal_mask_must_be_boolean(make):
+    report = checks.check_causal_mask(make)
     assert report.score == 0 and report.attempted
     assert "return a bool array" in str(report)
+
+
+def test_a_nested_list_of_bools_is_a_boolean_mask():
+    assert checks.check_causal_mask(lambda T: np.tril(np.ones((T, T), dtype=bool)).tolist()).passed
 
 
 def test_causal_mask_may_be_a_torch_tensor():

@@ -81,6 +81,8 @@ def test_feed_forward_matches_numpy(rng):
     np.testing.assert_allclose(tx.grad.numpy(), dx, atol=1e-10, rtol=0)
     for name, ref in grads.items():
         np.testing.assert_allclose(getattr(model, name).grad.numpy(), ref, atol=1e-10, rtol=0)
+    with pytest.raises(TypeError, match="x: expected dtype torch.float64"):
+        model(tx.detach().float())
 
 
 def test_positional_encoding_matches_numpy():
@@ -201,6 +203,9 @@ def test_builtin_layers_that_cannot_convert():
             8, 2, 16, dropout=0.0, activation="gelu", batch_first=True))
     with pytest.raises(ValueError, match="batch_first"):
         DecoderBlock.from_torch_builtin(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0))
+    with pytest.raises(ValueError, match="activation"):
+        DecoderBlock.from_torch_builtin(nn.TransformerDecoderLayer(
+            8, 2, 16, dropout=0.0, activation="gelu", batch_first=True))
     with pytest.raises(TypeError, match="module"):
         DecoderBlock.from_torch_builtin(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
                                                                    batch_first=True))
@@ -304,6 +309,10 @@ def test_transformer_bad_inputs():
         model(torch.full((1, 21), 3), torch.tensor([[1]]))
     with pytest.raises(ValueError, match="max_len"):
         model.greedy_decode(src, 21)
+    with pytest.raises(TypeError, match="memory"):
+        model.decode(torch.tensor([[1]]), src.numpy(), None)
+    with pytest.raises(ValueError, match="memory"):
+        model.decode(torch.tensor([[1]]), torch.zeros(1, 3, 5), None)     # width 5, not 16
     with pytest.raises(ValueError, match="num_heads"):
         Transformer(5, 5, d_model=10, num_heads=3)
     with pytest.raises(ValueError, match="d_model"):
@@ -369,6 +378,8 @@ def test_char_transformer_bad_inputs():
         model(torch.zeros(1, 4))
     with pytest.raises(ValueError, match="targets"):
         model.loss(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="inputs"):
+        model.loss(np.zeros((2, 4), dtype=int), torch.zeros(2, 4, dtype=torch.long))
     with pytest.raises(ValueError, match="temperature"):
         model.generate(torch.tensor([1]), 3, temperature=-1.0)
     with pytest.raises(ValueError, match="prompt"):

@@ -134,9 +134,14 @@ def _require_bool(causal_mask):
     def wrapped(T):
         mask = causal_mask(T)
         dtype = getattr(mask, "dtype", None)
-        if dtype is not None and str(dtype) in ("bool", "torch.bool"):
+        if dtype is None:            # a nested list: judge the array it makes
+            try:
+                dtype = np.asarray(mask).dtype
+            except (TypeError, ValueError):
+                return mask          # not array-like; the comparison reports it
+        if str(dtype) in ("bool", "torch.bool"):
             return mask
-        if dtype is not None and np.all(np.isin(np.asarray(mask, dtype=float), (0.0, 1.0))):
+        if dtype != object and np.all(np.isin(np.asarray(mask, dtype=float), (0.0, 1.0))):
             raise _NotBoolean(
                 f"the mask has dtype {dtype}; return a bool array (e.g. with dtype=bool or "
                 f".astype(bool)) so that ~mask and np.where(mask, ...) work")

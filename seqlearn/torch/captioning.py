@@ -215,6 +215,9 @@ def caption_accuracy(model, data):
     """Greedy captions of ``data["images"]`` against ``data["tgt_out"]``: returns
     ``(exact, word)``, the fraction of captions entirely right (EOS included) and the fraction
     of words (and EOS) right at their position."""
+    if not isinstance(data, dict) or any(k not in data for k in ("images", "tgt_out")):
+        raise ValueError(f"data: expected a dict with 'images' and 'tgt_out' (as made by "
+                         f"digit_strips), got {_describe(data)}")
     tgt_out = as_tokens("tgt_out", data["tgt_out"], model.vocab_size, model.output.weight.device)
     pred = model.greedy_decode(data["images"], tgt_out.shape[1])
     exact, correct, total = _compare(pred, tgt_out)

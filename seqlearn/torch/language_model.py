@@ -52,11 +52,19 @@ def _check_indices(indices):
 
 
 def _as_generator(generator, device="cpu"):
+    """A ``torch.Generator`` on ``device`` from None (a seed drawn from torch's global
+    generator), an int seed or a generator. A generator on another device seeds a new one on
+    ``device`` from its own stream, so the same generator can drive the window positions (on the
+    CPU) and a model's sampling (on its device), reproducibly."""
+    device = torch.device(device)
     if generator is None:
         seed = int(torch.randint(0, 2**31 - 1, ()).item())
         return torch.Generator(device=device).manual_seed(seed)
     if isinstance(generator, torch.Generator):
-        return generator
+        if generator.device.type == device.type:
+            return generator
+        seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
+        return torch.Generator(device=device).manual_seed(seed)
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return torch.Generator(device=device).manual_seed(int(generator))
     raise TypeError(f"generator: expected None, an int seed or a torch.Generator, got {_describe(generator)}")
@@ -133,7 +141,8 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
     lr, clip : Adam's learning rate; the gradient norm is clipped to ``clip`` (``None``: no clipping)
     eval_every : measure the held-out loss every this many steps (and before the first and after
         the last step)
-    generator : an int seed or a ``torch.Generator`` for the window positions
+    generator : an int seed or a ``torch.Generator`` for the window positions (a generator on
+        another device seeds one on the CPU)
     progress : show a tqdm progress bar
 
     Returns
@@ -178,12 +187,18 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
         history["train_loss"].append(float(np.mean(recent)) if recent else float("nan"))
         history["held_out_loss"].append(held_out_loss(model, indices, seq_len))
 
+    def synchronize():
+        # CUDA runs asynchronously: wait for the step's kernels before reading the clock.
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     elapsed, step, recent = 0.0, 0, []
     evaluate(0, 0.0, recent)
     bar = tqdm(total=steps, desc="language model", disable=not progress, mininterval=1.0,
                leave=False)
     model.train()
     while (steps is None or step < steps) and (seconds is None or elapsed < seconds):
+        synchronize()
         start = time.perf_counter()
         starts = torch.randint(0, split - seq_len, (batch_size,), generator=gen)
         inputs, targets = _windows(indices, starts, seq_len, device)
@@ -196,6 +211,7 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
         if clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimiser.step()
+        synchronize()
         elapsed += time.perf_counter() - start
         step += 1
         history["losses"].append(value)
@@ -216,8 +232,10 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
 def generate_text(model, prompt, n, temperature=1.0, generator=None):
     """Sample ``n`` characters after ``prompt`` ((T0,) int tensor of ids) from a language model.
 
-    Uses the model's own ``generate`` when it has one (:class:`CharTransformer`); a
+    Each character is drawn from softmax(logits / temperature); ``temperature=0`` takes the most
+    likely one. Uses the model's own ``generate`` when it has one (:class:`CharTransformer`); a
     :class:`CharRNN` is run over the prompt and then one character at a time, carrying its state.
+    ``generator``: None, an int seed or a ``torch.Generator`` (on any device).
     Returns the (T0 + n,) int64 tensor of the prompt followed by the sample.
     """
     _check_model(model)
@@ -225,8 +243,10 @@ def generate_text(model, prompt, n, temperature=1.0, generator=None):
     if len(prompt) == 0:
         raise ValueError("prompt: expected at least one character id, got an empty tensor")
     n = check_positive_int("n", n)
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
+    if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+            or not temperature >= 0):
+        raise ValueError(f"temperature: expected a number >= 0 (0: the most likely character), "
+                         f"got {temperature!r}")
     device = _model_device(model)
     if callable(getattr(model, "generate", None)):
         # the model samples on its own device, so an int seed becomes a generator there
@@ -241,8 +261,11 @@ def generate_text(model, prompt, n, temperature=1.0, generator=None):
     with torch.no_grad():
         logits, h = model(prompt.to(device))
         for _ in range(n):
-            probs = torch.softmax(logits[-1].double().cpu() / temperature, dim=-1)
-            tokens.append(int(torch.multinomial(probs, 1, generator=gen)))
+            if temperature == 0:
+                tokens.append(int(logits[-1].argmax()))
+            else:
+                probs = torch.softmax(logits[-1].double().cpu() / temperature, dim=-1)
+                tokens.append(int(torch.multinomial(probs, 1, generator=gen)))
             logits, h = model(torch.tensor(tokens[-1:], device=device), h)
     model.train(was_training)
     return torch.tensor(tokens, dtype=torch.int64)

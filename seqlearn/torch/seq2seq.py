@@ -154,7 +154,7 @@ class Seq2SeqRNN(nn.Module):
         """Read the source.
 
         ``src`` (B, S) int64, padded with PAD at the end. Returns the encoder states
-        ``memory`` (B, S, H) (zero at padding), the decoder's initial state ``s_0`` (1, B, H)
+        ``memory`` (B, S, H) (undefined at padding, which attention masks), the decoder's initial state ``s_0`` (1, B, H)
         (the state after each sequence's last real token) and the padding mask (B, S)
         (True = real token).
         """
@@ -249,6 +249,8 @@ def seq2seq_loss(model, batch):
     logits ``model(src, tgt_in)`` against ``tgt_out``."""
     src, tgt_in, tgt_out = _batch_tensors(batch, _device_of(model))
     logits = model(src, tgt_in)
+    # An id outside the vocabulary would be a cryptic device-side assert on a GPU.
+    as_tokens("tgt_out", tgt_out, vocab_size=logits.shape[-1])
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
                            ignore_index=PAD)
 

@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validate import _describe, check_positive_int, check_tensor
-from .attention import MultiHeadAttention, _check_dict, causal_mask
+from .attention import MultiHeadAttention, _check_dict, _check_same, causal_mask
 from .layernorm import LayerNorm
 
 from ..data.transduction import BOS, EOS, PAD
@@ -116,6 +116,7 @@ class FeedForward(nn.Module):
     def forward(self, x):
         """``x`` (..., D) -> (..., D)."""
         check_tensor("x", x, last_dim=self.d_model)
+        _check_same("x", x, self.W_1)
         flat = x.reshape(-1, self.d_model)
         hidden = torch.relu(torch.addmm(self.b_1, flat, self.W_1))
         return torch.addmm(self.b_2, hidden, self.W_2).view(x.shape)
@@ -179,8 +180,10 @@ def _check_builtin_layer(module, kind):
                         f"{type(module).__name__}")
     if not module.self_attn.batch_first:
         raise ValueError("module: expected batch_first=True (this package is batch-first)")
-    if getattr(module, "activation_relu_or_gelu", 1) != 1 and module.activation is not F.relu:
-        raise ValueError(f"module: expected activation='relu', got {module.activation!r}")
+    # Both layer kinds keep their activation in ``activation`` (a function or a module).
+    if not (module.activation is F.relu or isinstance(module.activation, nn.ReLU)):
+        raise ValueError(f"module: expected activation='relu' (the feed-forward here is ReLU), "
+                         f"got {module.activation!r}")
     rates = [m.p for m in module.modules() if isinstance(m, nn.Dropout)]
     if any(rates):
         raise ValueError(f"module: dropout {max(rates)} has no equivalent here; build it with "
@@ -476,6 +479,7 @@ class Transformer(nn.Module):
         """Logits (B, T, V_tgt) for ``tgt_in`` (B, T) given the encoder's ``memory``; with
         ``need_weights`` also the last layer's cross-attention (B, heads, T, S)."""
         check_tokens("tgt_in", tgt_in, self.tgt_vocab_size)
+        check_tensor("memory", memory, ndim=3, last_dim=self.d_model)
         if tgt_in.shape[0] != memory.shape[0]:
             raise ValueError(f"tgt_in: expected batch size {memory.shape[0]} like src, got "
                              f"{_describe(tgt_in)}")
@@ -599,6 +603,7 @@ class CharTransformer(nn.Module):
     def loss(self, inputs, targets):
         """Mean cross-entropy (nats per character) of predicting ``targets`` (same shape as
         ``inputs``, usually the inputs shifted by one)."""
+        check_tokens("inputs", inputs, self.vocab_size, ndim=(1, 2))
         check_tokens("targets", targets, self.vocab_size, ndim=(1, 2))
         if targets.shape != inputs.shape:
             raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got "
@@ -623,6 +628,9 @@ class CharTransformer(nn.Module):
             raise TypeError(f"generator: expected a torch.Generator or None, got "
                             f"{_describe(generator)}")
         device = self.W_out.device
+        if generator is not None and generator.device.type != device.type:
+            raise ValueError(f"generator: is on {generator.device} but the model samples on "
+                             f"{device}; make it with torch.Generator(device={str(device)!r})")
         sequence = prompt.to(device=device, dtype=torch.long)
         for _ in range(int(n)):
             logits = self(sequence[-self.context:])[-1]
