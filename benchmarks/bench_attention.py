@@ -9,7 +9,10 @@ On the CPU in float32:
   → matmul, differentiated by autograd; budget ≤ 1.5×) are compared with it;
 * multi-head self-attention, d_model=512, 8 heads, T=256, B=8, with a causal mask:
   ``seqlearn.torch.attention.MultiHeadAttention`` (its default fused core, and the explicit core
-  for information) against ``nn.MultiheadAttention`` (budget ≤ 1.5×).
+  for information) against ``nn.MultiheadAttention`` (budget ≤ 1.5×);
+* a post-LN encoder block, d_model=256, 8 heads, d_ff=1024, T=256, B=8, with a padding mask:
+  ``seqlearn.torch.transformer.EncoderBlock`` against ``nn.TransformerEncoderLayer`` holding the
+  same weights (budget ≤ 1.5×).
 
 With a CUDA device, the same at T=256 in float32 and the attention core at T=4096 in bfloat16
 (budget for ours ≤ 1.2× ``scaled_dot_product_attention``; the explicit core forms the (T, T)
@@ -30,7 +33,9 @@ from torch.nn import functional as F
 
 from seqlearn.numpy.attention import (scaled_dot_product_attention_backward,
                                       scaled_dot_product_attention_forward)
-from seqlearn.torch.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from seqlearn.torch.attention import (MultiHeadAttention, causal_mask, padding_mask,
+                                      scaled_dot_product_attention)
+from seqlearn.torch.transformer import EncoderBlock
 
 
 def _load_rnn_bench():
@@ -49,6 +54,7 @@ median_ms, format_table, _row = _rnn.median_ms, _rnn.format_table, _rnn._row
 B, HEADS, T, HEAD_SIZE = 8, 8, 256, 64
 D_MODEL = 512
 T_LONG = 4096
+BLOCK_D_MODEL, BLOCK_D_FF = 256, 1024
 
 
 def sdpa_builtin_step(q, k, v, causal=False):
@@ -80,6 +86,30 @@ def mha_step(module, x, mask, builtin):
         def run():
             module(x, x, x, mask).sum().backward()
     return run
+
+
+def block_step(module, x, keep, builtin):
+    # ``keep`` (B, T) is True at the real tokens; the built-in takes the padding (True = blocked).
+    if builtin:
+        padding = ~keep
+
+        def run():
+            module(x, src_key_padding_mask=padding).sum().backward()
+    else:
+        mask = keep[:, None, None, :]
+
+        def run():
+            module(x, mask).sum().backward()
+    return run
+
+
+def _block_pair(device):
+    torch.manual_seed(0)
+    ours = EncoderBlock(BLOCK_D_MODEL, HEADS, BLOCK_D_FF, device=device)
+    builtin = ours.to_torch_builtin().train()
+    x = torch.randn(B, T, BLOCK_D_MODEL, device=device)
+    lengths = torch.linspace(T // 2, T, B).long().to(device)
+    return ours, builtin, x, padding_mask(lengths, T)
 
 
 def _qkv(shape, dtype, device, seed=0):
@@ -128,6 +158,14 @@ def measure_cpu(repeats=20):
         _row("seqlearn.torch MHA (explicit)", "cpu", "float32", t["explicit"], "nn.MHA",
              t["builtin"]),
     ]
+    ours, builtin, x, keep = _block_pair("cpu")
+    t = median_ms({"builtin": block_step(builtin, x, keep, True),
+                   "ours": block_step(ours, x, keep, False)}, repeats)
+    rows += [
+        _row("nn.TransformerEncoderLayer", "cpu", "float32", t["builtin"]),
+        _row("seqlearn.torch EncoderBlock", "cpu", "float32", t["ours"], "nn.TEL",
+             t["builtin"], 1.5),
+    ]
     return rows
 
 
@@ -155,6 +193,13 @@ def measure_cuda(repeats=30):
              t["builtin"], 1.2),
         _row("seqlearn.torch MHA (explicit)", "cuda", "float32", t["explicit"], "nn.MHA",
              t["builtin"]),
+    ]
+    ours, builtin_block, x, keep = _block_pair(device)
+    t = median_ms({"builtin": block_step(builtin_block, x, keep, True),
+                   "ours": block_step(ours, x, keep, False)}, repeats, sync=sync)
+    rows += [
+        _row("nn.TransformerEncoderLayer", "cuda", "float32", t["builtin"]),
+        _row("seqlearn.torch EncoderBlock", "cuda", "float32", t["ours"], "nn.TEL", t["builtin"]),
     ]
     # Long sequences in bfloat16, causal: the fused kernel against the explicit core (whose
     # (B, heads, T, T) weights take 2 GiB here), and our module's fused path.
@@ -184,7 +229,8 @@ def measure_cuda(repeats=30):
 def main(repeats=20):
     """Measure, print the table and return the rows (dicts)."""
     print(f"Attention forward + backward: sdpa B={B}, heads={HEADS}, T={T}, d={HEAD_SIZE}; "
-          f"MHA d_model={D_MODEL}, {HEADS} heads, T={T}, B={B}, causal; "
+          f"MHA d_model={D_MODEL}, {HEADS} heads, T={T}, B={B}, causal; encoder block "
+          f"d_model={BLOCK_D_MODEL}, d_ff={BLOCK_D_FF}, padded; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"median of {repeats} runs")
     rows = measure_cpu(repeats)
