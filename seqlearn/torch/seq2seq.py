@@ -154,9 +154,9 @@ class Seq2SeqRNN(nn.Module):
         """Read the source.
 
         ``src`` (B, S) int64, padded with PAD at the end. Returns the encoder states
-        ``memory`` (B, S, H) (undefined at padding, which attention masks), the decoder's initial state ``s_0`` (1, B, H)
-        (the state after each sequence's last real token) and the padding mask (B, S)
-        (True = real token).
+        ``memory`` (B, S, H) (meaningless at padding, which attention masks), the decoder's
+        initial state ``s_0`` (1, B, H) (the state after each sequence's last real token) and the
+        padding mask (B, S) (True = real token).
         """
         src = as_tokens("src", src, self.src_vocab_size, _device_of(self))
         lengths = source_lengths(src)
