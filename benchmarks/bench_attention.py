@@ -103,13 +103,19 @@ def block_step(module, x, keep, builtin):
     return run
 
 
-def _block_pair(device):
+def block_rows(device, repeats, budget=None, sync=None):
+    """Our EncoderBlock against nn.TransformerEncoderLayer with the same weights, padded."""
     torch.manual_seed(0)
     ours = EncoderBlock(BLOCK_D_MODEL, HEADS, BLOCK_D_FF, device=device)
     builtin = ours.to_torch_builtin().train()
     x = torch.randn(B, T, BLOCK_D_MODEL, device=device)
-    lengths = torch.linspace(T // 2, T, B).long().to(device)
-    return ours, builtin, x, padding_mask(lengths, T)
+    keep = padding_mask(torch.linspace(T // 2, T, B).long().to(device), T)
+    t = median_ms({"builtin": block_step(builtin, x, keep, True),
+                   "ours": block_step(ours, x, keep, False)}, repeats, sync=sync)
+    name = torch.device(device).type
+    return [_row("nn.TransformerEncoderLayer", name, "float32", t["builtin"]),
+            _row("seqlearn.torch EncoderBlock", name, "float32", t["ours"], "nn.TEL",
+                 t["builtin"], budget)]
 
 
 def _qkv(shape, dtype, device, seed=0):
@@ -158,14 +164,7 @@ def measure_cpu(repeats=20):
         _row("seqlearn.torch MHA (explicit)", "cpu", "float32", t["explicit"], "nn.MHA",
              t["builtin"]),
     ]
-    ours, builtin, x, keep = _block_pair("cpu")
-    t = median_ms({"builtin": block_step(builtin, x, keep, True),
-                   "ours": block_step(ours, x, keep, False)}, repeats)
-    rows += [
-        _row("nn.TransformerEncoderLayer", "cpu", "float32", t["builtin"]),
-        _row("seqlearn.torch EncoderBlock", "cpu", "float32", t["ours"], "nn.TEL",
-             t["builtin"], 1.5),
-    ]
+    rows += block_rows("cpu", repeats, budget=1.5)
     return rows
 
 
@@ -194,13 +193,7 @@ def measure_cuda(repeats=30):
         _row("seqlearn.torch MHA (explicit)", "cuda", "float32", t["explicit"], "nn.MHA",
              t["builtin"]),
     ]
-    ours, builtin_block, x, keep = _block_pair(device)
-    t = median_ms({"builtin": block_step(builtin_block, x, keep, True),
-                   "ours": block_step(ours, x, keep, False)}, repeats, sync=sync)
-    rows += [
-        _row("nn.TransformerEncoderLayer", "cuda", "float32", t["builtin"]),
-        _row("seqlearn.torch EncoderBlock", "cuda", "float32", t["ours"], "nn.TEL", t["builtin"]),
-    ]
+    rows += block_rows(device, repeats, sync=sync)
     # Long sequences in bfloat16, causal: the fused kernel against the explicit core (whose
     # (B, heads, T, T) weights take 2 GiB here), and our module's fused path.
     q, k, v = _qkv((B, HEADS, T_LONG, HEAD_SIZE), torch.bfloat16, device)

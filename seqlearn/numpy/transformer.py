@@ -122,6 +122,12 @@ def _check_block(params, names):
             _check_param_dict(params[name], ("gamma", "beta"))
 
 
+def _add_and_norm(x, sublayer_out, norm, eps):
+    """LN(x + Sublayer(x)): the residual connection and layer norm around every sub-layer;
+    ``norm`` holds ``gamma`` and ``beta``. Returns the output and the layer norm's cache."""
+    return layer_norm_forward(x + sublayer_out, norm["gamma"], norm["beta"], eps)
+
+
 def encoder_block_forward(x, params, num_heads, mask=None, eps=1e-5):
     """One post-LN Transformer encoder block::
 
@@ -145,11 +151,9 @@ def encoder_block_forward(x, params, num_heads, mask=None, eps=1e-5):
     x = as_float_array("x", x, ndim=3)
     attn, weights, c_attn = multi_head_attention_forward(x, x, x, params["attention"], num_heads,
                                                          mask=mask)
-    n1 = params["norm_1"]
-    y, c_n1 = layer_norm_forward(x + attn, n1["gamma"], n1["beta"], eps)
+    y, c_n1 = _add_and_norm(x, attn, params["norm_1"], eps)
     f, c_ff = feed_forward_forward(y, params["feed_forward"])
-    n2 = params["norm_2"]
-    z, c_n2 = layer_norm_forward(y + f, n2["gamma"], n2["beta"], eps)
+    z, c_n2 = _add_and_norm(y, f, params["norm_2"], eps)
     cache = {"attention": c_attn, "norm_1": c_n1, "feed_forward": c_ff, "norm_2": c_n2,
              "weights": weights}
     return z, cache
@@ -217,16 +221,13 @@ def decoder_block_forward(x, memory, params, num_heads, self_mask=None, memory_m
     memory = as_float_array("memory", memory, shape=(x.shape[0], None, x.shape[2]))
     a, w_self, c_self = multi_head_attention_forward(x, x, x, params["self_attention"],
                                                      num_heads, mask=self_mask)
-    n1 = params["norm_1"]
-    y, c_n1 = layer_norm_forward(x + a, n1["gamma"], n1["beta"], eps)
+    y, c_n1 = _add_and_norm(x, a, params["norm_1"], eps)
     c, w_cross, c_cross = multi_head_attention_forward(y, memory, memory,
                                                        params["cross_attention"], num_heads,
                                                        mask=memory_mask)
-    n2 = params["norm_2"]
-    u, c_n2 = layer_norm_forward(y + c, n2["gamma"], n2["beta"], eps)
+    u, c_n2 = _add_and_norm(y, c, params["norm_2"], eps)
     f, c_ff = feed_forward_forward(u, params["feed_forward"])
-    n3 = params["norm_3"]
-    z, c_n3 = layer_norm_forward(u + f, n3["gamma"], n3["beta"], eps)
+    z, c_n3 = _add_and_norm(u, f, params["norm_3"], eps)
     cache = {"self_attention": c_self, "norm_1": c_n1, "cross_attention": c_cross,
              "norm_2": c_n2, "feed_forward": c_ff, "norm_3": c_n3,
              "self_weights": w_self, "cross_weights": w_cross}
