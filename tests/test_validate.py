@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqlearn._validate import as_float_array, check_finite_loss, check_positive_int, check_tensor
+from seqlearn.validate import as_float_array, check_finite_loss, check_positive_int, check_tensor
 
 
 def test_as_float_array_accepts_ints_and_returns_floats():

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validate import check_positive_int
+from ..validate import check_positive_int
 from .synthetic import _generator
 from .transduction import BOS, EOS, read_tokens
 

@@ -4,7 +4,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 
 
 def load_airline_passengers():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validate import check_positive_int
+from ..validate import check_positive_int
 
 
 def _generator(rng):

@@ -9,7 +9,7 @@ import string
 
 import numpy as np
 
-from .._validate import check_positive_int
+from ..validate import check_positive_int
 from .synthetic import _generator
 
 #: The letters of the alphabet task, in order.

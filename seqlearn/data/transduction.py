@@ -19,7 +19,7 @@ import string
 
 import numpy as np
 
-from .._validate import _describe, check_positive_int
+from ..validate import describe, check_positive_int
 from .synthetic import _generator
 
 PAD, BOS, EOS, FIRST_SYMBOL = 0, 1, 2, 3
@@ -58,7 +58,7 @@ def _check_lengths(lengths):
             raise ValueError(f"lengths: expected low <= high in the range (low, high), got {lengths!r}")
     else:
         raise ValueError(f"lengths: expected a positive int or a range (low, high) of positive "
-                         f"ints, got {_describe(lengths)}")
+                         f"ints, got {describe(lengths)}")
     return low, high
 
 
@@ -144,14 +144,14 @@ def read_tokens(tokens, symbols, separator):
     if hasattr(tokens, "detach"):
         tokens = tokens.detach().cpu().numpy()
     if isinstance(tokens, (str, bytes)):
-        raise TypeError(f"tokens: expected integer token ids, got {_describe(tokens)}")
+        raise TypeError(f"tokens: expected integer token ids, got {describe(tokens)}")
     array = np.asarray(tokens)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
-        raise TypeError(f"tokens: expected integer token ids, got {_describe(tokens)}")
+        raise TypeError(f"tokens: expected integer token ids, got {describe(tokens)}")
     if array.ndim == 2:
         return [read_tokens(row, symbols, separator) for row in array]
     if array.ndim != 1:
-        raise ValueError(f"tokens: expected 1 or 2 dimensions, got {_describe(array)}")
+        raise ValueError(f"tokens: expected 1 or 2 dimensions, got {describe(array)}")
     texts = []
     for token in array.tolist():
         if token == EOS:

@@ -293,7 +293,7 @@ class _WrappingFinder:
         return spec
 
 
-def _describe(err):
+def describe(err):
     tb = err.__traceback__
     line = None
     while tb is not None:
@@ -370,7 +370,7 @@ def main():
         reply({"ok": False, "stage": "compile", "error": f"SyntaxError: {err.msg} (line {err.lineno})"})
         return
     except BaseException as err:  # noqa: BLE001 - SystemExit etc. included
-        reply({"ok": False, "stage": "import", "error": _describe(err),
+        reply({"ok": False, "stage": "import", "error": describe(err),
                "calls": recorder.calls})
         return
     fn = namespace.get(cfg["function"])
@@ -395,7 +395,7 @@ def main():
                    "calls": recorder.calls})
             continue
         except BaseException as err:  # noqa: BLE001
-            reply({"ok": False, "error": _describe(err), "exc_type": type(err).__name__,
+            reply({"ok": False, "error": describe(err), "exc_type": type(err).__name__,
                    "calls": recorder.calls})
             continue
         try:

@@ -1,4 +1,16 @@
-"""NumPy reference implementations: forward and hand-derived backward passes, float64.
+"""NumPy reference implementations: forward and hand-derived backward passes, float64 by default.
 
-One module per model family; ``seqlearn.torch`` mirrors them module for module.
+One module per model family, imported here so that ``from seqlearn import numpy as snp`` gives
+``snp.lstm.lstm_forward``; ``seqlearn.torch`` mirrors them module for module (the table of
+deliberately one-sided modules is in the docstring of ``seqlearn``).
 """
+
+from . import (activations, attention, char_rnn, common, ctrnn, forecast, gradient_flow, gru,
+               layernorm, linear, lstm, mlp, mut, optim, perceptron, rnn, rtrl, softmax,
+               stacked_rnn, transformer, truncated_bptt)
+
+__all__ = [
+    "activations", "attention", "char_rnn", "common", "ctrnn", "forecast", "gradient_flow",
+    "gru", "layernorm", "linear", "lstm", "mlp", "mut", "optim", "perceptron", "rnn", "rtrl",
+    "softmax", "stacked_rnn", "transformer", "truncated_bptt"
+]

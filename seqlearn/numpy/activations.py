@@ -12,7 +12,7 @@ in its cache::
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 
 
 def step(a):

@@ -34,7 +34,8 @@ batched products use ``@`` on stacked (batch, head) arrays so that BLAS does the
 
 import numpy as np
 
-from .._validate import _describe, as_float_array, check_positive_int
+from ..validate import describe, as_float_array, check_positive_int
+from .common import check_param_dict, padding_mask
 
 
 # --------------------------------------------------------------------------------- masks
@@ -44,30 +45,11 @@ def causal_mask(T):
     return np.tri(T, T, dtype=bool)
 
 
-def padding_mask(lengths, T):
-    """(B, T) boolean mask, ``True`` for the real tokens t < lengths[b] of each sequence.
-
-    ``lengths`` (B,) are integers in 1..T. Use it as ``mask`` of attention pooling and additive
-    attention, or as ``mask[:, None, None, :]`` (B, 1, 1, T) for multi-head attention.
-    """
-    T = check_positive_int("T", T)
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or lengths.size == 0:
-        raise ValueError(
-            f"lengths: expected a non-empty 1-D array of ints (B,), got {_describe(lengths)}")
-    if not np.issubdtype(lengths.dtype, np.integer):
-        raise TypeError(f"lengths: expected integers, got dtype {lengths.dtype}")
-    if lengths.min() < 1 or lengths.max() > T:
-        raise ValueError(
-            f"lengths: expected values in 1..{T} (T={T}), got {lengths.min()}..{lengths.max()}")
-    return np.arange(T)[None, :] < lengths[:, None]
-
-
 def _check_mask(mask, target_shape):
     """Check a boolean mask broadcastable to ``target_shape`` (..., Tq, Tk) with no row that
     allows nothing; return it as a bool array (not broadcast)."""
     if not isinstance(mask, np.ndarray) and hasattr(mask, "shape") and hasattr(mask, "dtype"):
-        raise TypeError(f"mask: expected a NumPy bool array, got {_describe(mask)}")
+        raise TypeError(f"mask: expected a NumPy bool array, got {describe(mask)}")
     mask = np.asarray(mask)
     if mask.dtype != bool:
         raise TypeError(
@@ -109,15 +91,6 @@ def _cast(dtype, *arrays):
     return tuple(a.astype(dtype, copy=False) for a in arrays)
 
 
-def _check_param_dict(params, keys):
-    if not isinstance(params, dict):
-        raise TypeError(
-            f"params: expected a dict with {', '.join(keys)}, got {type(params).__name__}")
-    for key in keys:
-        if key not in params:
-            raise ValueError(f"params: missing '{key}' (expected keys {', '.join(keys)})")
-
-
 # ------------------------------------------------------------------------- attention pooling
 def init_attention_pooling_params(input_size, attention_size, rng=None):
     """Parameters ``V`` (D, A) ~ U(-1/√D, 1/√D) and ``w`` (A,) ~ U(-1/√A, 1/√A)."""
@@ -144,7 +117,7 @@ def attention_pooling_forward(X, params, mask=None):
     Returns ``h`` (B, D), ``weights`` a (B, N) and the cache of
     :func:`attention_pooling_backward`.
     """
-    _check_param_dict(params, ("V", "w"))
+    check_param_dict(params, ("V", "w"))
     V = as_float_array("params['V']", params["V"], ndim=2)
     D, A = V.shape
     w = as_float_array("params['w']", params["w"], shape=(A,))
@@ -218,7 +191,7 @@ def additive_attention_forward(query, keys, values, params, mask=None):
     Returns ``context`` (B, Tq, Dv), ``weights`` (B, Tq, N) and the cache of
     :func:`additive_attention_backward`.
     """
-    _check_param_dict(params, ("W_q", "W_k", "v"))
+    check_param_dict(params, ("W_q", "W_k", "v"))
     W_q = as_float_array("params['W_q']", params["W_q"], ndim=2)
     Dq, A = W_q.shape
     W_k = as_float_array("params['W_k']", params["W_k"], shape=(None, A))
@@ -380,7 +353,7 @@ def _head_size(D, num_heads):
 
 
 def _check_mha_params(params):
-    _check_param_dict(params, MHA_PARAM_NAMES)
+    check_param_dict(params, MHA_PARAM_NAMES)
     W_q = as_float_array("params['W_q']", params["W_q"], ndim=2)
     D = W_q.shape[0]
     out = {}
@@ -479,5 +452,5 @@ __all__ = ["MHA_PARAM_NAMES", "additive_attention_backward", "additive_attention
            "attention_pooling_backward", "attention_pooling_forward", "causal_mask",
            "init_additive_attention_params", "init_attention_pooling_params",
            "init_multi_head_attention_params", "multi_head_attention_backward",
-           "multi_head_attention_forward", "padding_mask", "scaled_dot_product_attention_backward",
+           "multi_head_attention_forward", "scaled_dot_product_attention_backward",
            "scaled_dot_product_attention_forward"]

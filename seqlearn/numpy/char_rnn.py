@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .._validate import as_float_array, check_finite_loss, check_positive_int
+from ..validate import as_float_array, check_finite_loss, check_positive_int
 from ..data.text import CharVocabulary
 from .linear import linear_backward, linear_forward
 from .optim import Adagrad, clip_by_value

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 
 
 def _logistic(x):

@@ -13,7 +13,7 @@ on the training part only, so nothing about the test period leaks into the input
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .rnn import rnn_forward
 
 FORECASTER_PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")

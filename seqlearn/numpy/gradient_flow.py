@@ -19,7 +19,7 @@ a product of T − t matrices: BPTT through T steps is as deep as a T-layer netw
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .activations import get_activation
 
 #: Nonlinearity names accepted here ("linear" and "identity" are the same thing).

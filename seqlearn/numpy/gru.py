@@ -25,7 +25,7 @@ they do:
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 from .lstm import _check_mask, _check_state, _sigmoid_
 
 GATES = ("r", "u", "n")

@@ -15,7 +15,7 @@ The computation keeps the dtype of ``x`` (float64 by default).
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 
 
 def init_layer_norm_params(d):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 
 
 def init_linear_params(in_features, out_features, rng=None, scale=None):

@@ -22,7 +22,7 @@ biases whose sum is ``b``; it has no peepholes.
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 
 GATES = ("i", "f", "g", "o")
 PEEPHOLES = ("p_i", "p_f", "p_o")

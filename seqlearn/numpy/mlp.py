@@ -16,7 +16,7 @@ Williams 1986)::
 
 import numpy as np
 
-from .._validate import as_float_array, check_finite_loss, check_positive_int
+from ..validate import as_float_array, check_finite_loss, check_positive_int
 from .activations import get_activation
 from .linear import init_linear_params, linear_backward, linear_forward
 from .softmax import softmax_cross_entropy

@@ -24,7 +24,7 @@ the update gate z (z = 0 copies the state).
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .lstm import _check_state, _sigmoid_
 
 KINDS = ("MUT1", "MUT2", "MUT3")

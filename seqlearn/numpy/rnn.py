@@ -11,7 +11,7 @@ two biases whose sum is ``b_h``.
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 
 
 def init_rnn_params(input_size, hidden_size, rng=None, scale=None):

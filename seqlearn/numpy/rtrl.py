@@ -17,7 +17,7 @@ W_hhᵀ P_{t-1} costs O(N⁴) per step, against O(N²) per step for BPTT.
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 from .rnn import _check_params
 
 PARAM_ORDER = ("W_xh", "W_hh", "b_h")

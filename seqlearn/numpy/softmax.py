@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validate import as_float_array
+from ..validate import as_float_array
 
 
 def softmax(logits, axis=-1):

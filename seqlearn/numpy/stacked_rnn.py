@@ -12,7 +12,7 @@ sequence of the layer below, so the forward and backward passes are loops over t
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .rnn import _check_params, init_rnn_params, rnn_backward, rnn_forward
 
 

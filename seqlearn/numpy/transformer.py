@@ -24,9 +24,10 @@ to the inputs. There is no dropout here (the reference is deterministic).
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
-from .attention import (_check_param_dict, init_multi_head_attention_params,
+from ..validate import as_float_array, check_positive_int
+from .attention import (init_multi_head_attention_params,
                         multi_head_attention_backward, multi_head_attention_forward)
+from .common import check_param_dict
 from .layernorm import init_layer_norm_params, layer_norm_backward, layer_norm_forward
 
 
@@ -67,7 +68,7 @@ def feed_forward_forward(x, params):
     ``x`` (..., D); ``params`` with ``W_1`` (D, F), ``b_1`` (F,), ``W_2`` (F, D), ``b_2`` (D,).
     Returns ``y`` (..., D) and the cache of :func:`feed_forward_backward`.
     """
-    _check_param_dict(params, ("W_1", "b_1", "W_2", "b_2"))
+    check_param_dict(params, ("W_1", "b_1", "W_2", "b_2"))
     W_1 = as_float_array("params['W_1']", params["W_1"], ndim=2)
     D, F = W_1.shape
     b_1 = as_float_array("params['b_1']", params["b_1"], shape=(F,))
@@ -116,10 +117,10 @@ def init_encoder_block_params(d_model, num_heads, d_ff, rng=None):
 
 
 def _check_block(params, names):
-    _check_param_dict(params, names)
+    check_param_dict(params, names)
     for name in names:
         if name.startswith("norm"):
-            _check_param_dict(params[name], ("gamma", "beta"))
+            check_param_dict(params[name], ("gamma", "beta"))
 
 
 def _add_and_norm(x, sublayer_out, norm, eps):

@@ -15,7 +15,7 @@ gradient: what the model could learn about it is invisible to the training signa
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .rnn import _check_params, rnn_backward, rnn_forward
 
 

@@ -1,5 +1,16 @@
 """PyTorch versions of the course's models, mirroring ``seqlearn.numpy`` module for module.
 
-Same parameter names and layouts as the NumPy reference; each module runs on a GPU when
-``seqlearn.device()`` finds one.
+Imported here so that ``from seqlearn import torch as st`` gives ``st.lstm.LSTM``. Same parameter
+names and layouts as the NumPy reference; every module runs on a GPU when ``seqlearn.device()``
+finds one. The table of deliberately one-sided modules is in the docstring of ``seqlearn``.
 """
+
+from . import (attention, captioning, char_rnn, common, ctrnn, forecast, gradient_flow, gru,
+               language_model, layernorm, lstm, mlp, mut, perceptron, rnn, seq2seq, train,
+               transformer)
+
+__all__ = [
+    "attention", "captioning", "char_rnn", "common", "ctrnn", "forecast", "gradient_flow",
+    "gru", "language_model", "layernorm", "lstm", "mlp", "mut", "perceptron", "rnn", "seq2seq",
+    "train", "transformer"
+]

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
+from .common import padding_mask
 
 MHA_PARAM_NAMES = ("W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o")
 
@@ -31,32 +32,6 @@ def causal_mask(T, device=None):
     """(T, T) boolean mask, True on and below the diagonal: position t may attend to 0..t."""
     T = check_positive_int("T", T)
     return torch.ones((T, T), dtype=torch.bool, device=device).tril_()
-
-
-def padding_mask(lengths, T):
-    """(B, T) boolean mask, True at positions t < lengths[b] (the real tokens).
-
-    ``lengths``: (B,) integers in 1..T — a tensor (the mask is made on its device), a list or an
-    array.
-    """
-    T = check_positive_int("T", T)
-    if isinstance(lengths, torch.Tensor):
-        lens = lengths
-    else:
-        try:
-            lens = torch.as_tensor(np.asarray(lengths))
-        except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"lengths: expected a 1-D sequence of integers, "
-                            f"got {_describe(lengths)}") from None
-    if lens.dtype.is_floating_point or lens.dtype.is_complex or lens.dtype == torch.bool:
-        raise TypeError(f"lengths: expected integers, got {_describe(lens)}")
-    if lens.dim() != 1 or lens.numel() == 0:
-        raise ValueError(f"lengths: expected shape (B,) with B >= 1, got {_describe(lens)}")
-    low, high = int(lens.min()), int(lens.max())
-    if low < 1 or high > T:
-        raise ValueError(f"lengths: expected every length in 1..{T}, got values from {low} "
-                         f"to {high}")
-    return torch.arange(T, device=lens.device)[None, :] < lens[:, None]
 
 
 def check_mask(mask, shape, device, name="mask"):
@@ -69,10 +44,10 @@ def check_mask(mask, shape, device, name="mask"):
         return None
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"{name}: expected a boolean torch.Tensor (True = may attend), "
-                        f"got {_describe(mask)}")
+                        f"got {describe(mask)}")
     if mask.dtype != torch.bool:
         raise TypeError(f"{name}: expected dtype torch.bool (True = may attend), got "
-                        f"{_describe(mask)}; build it with a comparison such as lengths > t")
+                        f"{describe(mask)}; build it with a comparison such as lengths > t")
     shape = tuple(shape)
     try:
         broadcast = torch.broadcast_shapes(tuple(mask.shape), shape)
@@ -117,22 +92,22 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     check_tensor("k", k)
     check_tensor("v", v)
     if q.dim() < 2:
-        raise ValueError(f"q: expected at least 2 dimensions (..., Tq, d), got {_describe(q)}")
+        raise ValueError(f"q: expected at least 2 dimensions (..., Tq, d), got {describe(q)}")
     for name, t in (("k", k), ("v", v)):
         if t.dim() != q.dim():
-            raise ValueError(f"{name}: expected {q.dim()} dimensions like q, got {_describe(t)}")
+            raise ValueError(f"{name}: expected {q.dim()} dimensions like q, got {describe(t)}")
         if t.shape[:-2] != q.shape[:-2]:
             raise ValueError(f"{name}: expected leading dimensions {tuple(q.shape[:-2])} like q, "
-                             f"got {_describe(t)}")
+                             f"got {describe(t)}")
         if t.dtype != q.dtype or t.device != q.device:
             raise TypeError(f"{name}: expected dtype {q.dtype} on {q.device} like q, got "
-                            f"{_describe(t)} on {t.device}")
+                            f"{describe(t)} on {t.device}")
     if k.shape[-1] != q.shape[-1]:
         raise ValueError(f"k: expected the last dimension {q.shape[-1]} (that of q), got "
-                         f"{_describe(k)}")
+                         f"{describe(k)}")
     if v.shape[-2] != k.shape[-2]:
         raise ValueError(f"v: expected {k.shape[-2]} values, one per key (v.shape[-2] == "
-                         f"k.shape[-2]), got {_describe(v)}")
+                         f"k.shape[-2]), got {describe(v)}")
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
@@ -148,7 +123,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
 def _check_same(name, x, ref):
     if x.dtype != ref.dtype:
         raise TypeError(f"{name}: expected dtype {ref.dtype} (the parameters' dtype), got "
-                        f"{_describe(x)}; convert it with .to({ref.dtype})")
+                        f"{describe(x)}; convert it with .to({ref.dtype})")
     if x.device != ref.device:
         raise ValueError(f"{name}: is on {x.device} but the parameters are on {ref.device}; "
                          f"move one of them with .to(device)")
@@ -158,14 +133,14 @@ def _param_from(value, name, shape, dtype, device):
     arr = np.asarray(value)
     if arr.shape != tuple(shape):
         raise ValueError(f"params[{name!r}]: expected shape {tuple(shape)}, got "
-                         f"{_describe(arr)}")
+                         f"{describe(arr)}")
     return torch.as_tensor(arr, dtype=dtype, device=device)
 
 
 def _check_dict(params, names):
     if not isinstance(params, dict):
         raise TypeError(f"params: expected a dict with keys {', '.join(names)}, got "
-                        f"{_describe(params)}")
+                        f"{describe(params)}")
     missing = [n for n in names if n not in params]
     if missing:
         raise ValueError(f"params: missing {', '.join(missing)} (expected {', '.join(names)})")
@@ -211,7 +186,7 @@ class AttentionPooling(nn.Module):
         _check_dict(params, ("V", "w"))
         V = np.asarray(params["V"])
         if V.ndim != 2:
-            raise ValueError(f"params['V']: expected shape (D, A), got {_describe(V)}")
+            raise ValueError(f"params['V']: expected shape (D, A), got {describe(V)}")
         model = cls(*V.shape, dtype=dtype, device=device)
         with torch.no_grad():
             model.V.copy_(_param_from(V, "V", V.shape, dtype, device))
@@ -273,7 +248,7 @@ class AdditiveAttention(nn.Module):
         check_tensor("query", query, last_dim=self.query_size)
         if query.dim() not in (2, 3):
             raise ValueError(f"query: expected shape (B, Tq, {self.query_size}) or "
-                             f"(B, {self.query_size}), got {_describe(query)}")
+                             f"(B, {self.query_size}), got {describe(query)}")
         _check_same("query", query, self.W_q)
         single = query.dim() == 2
         if single:
@@ -285,10 +260,10 @@ class AdditiveAttention(nn.Module):
         _check_same("values", values, self.W_k)
         N = keys.shape[1]
         if keys.shape[0] != B:
-            raise ValueError(f"keys: expected batch size {B} like query, got {_describe(keys)}")
+            raise ValueError(f"keys: expected batch size {B} like query, got {describe(keys)}")
         if values.shape[:2] != keys.shape[:2]:
             raise ValueError(f"values: expected shape ({B}, {N}, Dv), one value per key, got "
-                             f"{_describe(values)}")
+                             f"{describe(values)}")
         if mask is not None and isinstance(mask, torch.Tensor) and mask.dim() == 2:
             if tuple(mask.shape) != (B, N):
                 raise ValueError(f"mask: expected shape ({B}, {N}) or ({B}, {Tq}, {N}), got "
@@ -299,7 +274,7 @@ class AdditiveAttention(nn.Module):
             projected_keys = keys @ self.W_k
         elif tuple(projected_keys.shape) != (B, N, self.attention_size):
             raise ValueError(f"projected_keys: expected shape ({B}, {N}, "
-                             f"{self.attention_size}), got {_describe(projected_keys)}")
+                             f"{self.attention_size}), got {describe(projected_keys)}")
         hidden = torch.tanh((query @ self.W_q).unsqueeze(2) + projected_keys.unsqueeze(1))
         scores = hidden @ self.v                          # (B, Tq, N)
         weights = _masked_softmax(scores, mask)
@@ -397,9 +372,9 @@ class MultiHeadAttention(nn.Module):
         Tk = key.shape[1]
         if key.shape[0] != B or value.shape[0] != B:
             raise ValueError(f"key/value: expected batch size {B} like query, got "
-                             f"{_describe(key)} and {_describe(value)}")
+                             f"{describe(key)} and {describe(value)}")
         if value.shape[1] != Tk:
-            raise ValueError(f"value: expected {Tk} steps like key, got {_describe(value)}")
+            raise ValueError(f"value: expected {Tk} steps like key, got {describe(value)}")
         mask = check_mask(mask, (B, self.num_heads, Tq, Tk), query.device)
         Q = self._project(query, self.W_q, self.b_q)      # (B, h, Tq, d_k)
         K = self._project(key, self.W_k, self.b_k)
@@ -422,7 +397,7 @@ class MultiHeadAttention(nn.Module):
         _check_dict(params, MHA_PARAM_NAMES)
         W_q = np.asarray(params["W_q"])
         if W_q.ndim != 2 or W_q.shape[0] != W_q.shape[1]:
-            raise ValueError(f"params['W_q']: expected shape (D, D), got {_describe(W_q)}")
+            raise ValueError(f"params['W_q']: expected shape (D, D), got {describe(W_q)}")
         D = W_q.shape[0]
         model = cls(D, num_heads, dtype=dtype, device=device, fused=fused)
         with torch.no_grad():
@@ -489,5 +464,5 @@ class MultiHeadAttention(nn.Module):
         return model
 
 
-__all__ = ["causal_mask", "padding_mask", "check_mask", "scaled_dot_product_attention",
+__all__ = ["causal_mask", "check_mask", "scaled_dot_product_attention",
            "AttentionPooling", "AdditiveAttention", "MultiHeadAttention", "MHA_PARAM_NAMES"]

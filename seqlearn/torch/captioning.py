@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..data.digit_captions import CAPTION_WORDS, DIGIT_SIZE
 from ..data.transduction import BOS, EOS, PAD
 from .attention import AdditiveAttention
@@ -80,7 +80,7 @@ class DigitCaptioner(nn.Module):
         if not isinstance(images, torch.Tensor):
             array = np.asarray(images)
             if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-                raise TypeError(f"images: expected a float array (B, 8, 8k), got {_describe(images)}")
+                raise TypeError(f"images: expected a float array (B, 8, 8k), got {describe(images)}")
             images = torch.as_tensor(array)
         p = self.output.weight
         if not images.dtype.is_floating_point:
@@ -88,11 +88,11 @@ class DigitCaptioner(nn.Module):
         check_tensor("images", images, ndim=3)
         if images.shape[1] != DIGIT_SIZE or images.shape[2] % DIGIT_SIZE:
             raise ValueError(f"images: expected shape (B, {DIGIT_SIZE}, {DIGIT_SIZE}·k) (strips of "
-                             f"8×8 digits), got {_describe(images)}")
+                             f"8×8 digits), got {describe(images)}")
         if images.shape[2] > DIGIT_SIZE * self.max_digits:
             raise ValueError(f"images: the model reads strips of at most max_digits="
                              f"{self.max_digits} digits ({DIGIT_SIZE * self.max_digits} columns), "
-                             f"got {_describe(images)}")
+                             f"got {describe(images)}")
         return images.to(device=p.device, dtype=p.dtype)
 
     def encode(self, images):
@@ -147,7 +147,7 @@ class DigitCaptioner(nn.Module):
         tgt_in = as_tokens("tgt_in", tgt_in, self.vocab_size, regions.device)
         if tgt_in.shape[0] != regions.shape[0]:
             raise ValueError(f"tgt_in: expected {regions.shape[0]} rows like images, got "
-                             f"{_describe(tgt_in)}")
+                             f"{describe(tgt_in)}")
         states, _ = self.decoder(self.embedding(tgt_in), self._start(regions))
         logits, weights = self._readout(states, regions, self.attention.project_keys(regions))
         self.last_attention = weights.detach()
@@ -187,13 +187,13 @@ def caption_loss(model, batch):
     ``model(images, tgt_in)`` against ``tgt_out``; ``batch`` as made by ``digit_strips``."""
     if not isinstance(batch, dict) or any(k not in batch for k in ("images", "tgt_in", "tgt_out")):
         raise ValueError(f"batch: expected a dict with 'images', 'tgt_in', 'tgt_out' (as made by "
-                         f"digit_strips), got {_describe(batch)}")
+                         f"digit_strips), got {describe(batch)}")
     device = model.output.weight.device
     tgt_out = as_tokens("tgt_out", batch["tgt_out"], model.vocab_size, device)
     logits = model(batch["images"], batch["tgt_in"])
     if logits.shape[:2] != tgt_out.shape:
         raise ValueError(f"tgt_out: expected shape {tuple(logits.shape[:2])} like tgt_in, got "
-                         f"{_describe(tgt_out)}")
+                         f"{describe(tgt_out)}")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
                            ignore_index=PAD)
 
@@ -206,7 +206,7 @@ def train_captioner(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True,
     NaN/inf loss."""
     if not (callable(make_batch) or isinstance(make_batch, dict)):
         raise TypeError(f"make_batch: expected a function step -> batch dict or a batch dict, "
-                        f"got {_describe(make_batch)}")
+                        f"got {describe(make_batch)}")
     return fit(model, make_batch, caption_loss, steps, lr=lr, clip=clip, progress=progress,
                desc=desc)
 
@@ -217,7 +217,7 @@ def caption_accuracy(model, data):
     of words (and EOS) right at their position."""
     if not isinstance(data, dict) or any(k not in data for k in ("images", "tgt_out")):
         raise ValueError(f"data: expected a dict with 'images' and 'tgt_out' (as made by "
-                         f"digit_strips), got {_describe(data)}")
+                         f"digit_strips), got {describe(data)}")
     tgt_out = as_tokens("tgt_out", data["tgt_out"], model.vocab_size, model.output.weight.device)
     pred = model.greedy_decode(data["images"], tgt_out.shape[1])
     exact, correct, total = _compare(pred, tgt_out)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import _describe, check_positive_int
+from ..validate import describe, check_positive_int
 from ..numpy import char_rnn as np_char_rnn
 from .rnn import ElmanRNN
 
@@ -39,11 +39,11 @@ class CharRNN(nn.Module):
 
     def _check_indices(self, name, indices):
         if not isinstance(indices, torch.Tensor):
-            raise TypeError(f"{name}: expected a torch.Tensor of character indices, got {_describe(indices)}")
+            raise TypeError(f"{name}: expected a torch.Tensor of character indices, got {describe(indices)}")
         if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-            raise TypeError(f"{name}: expected an integer tensor of character indices, got {_describe(indices)}")
+            raise TypeError(f"{name}: expected an integer tensor of character indices, got {describe(indices)}")
         if indices.dim() not in (1, 2) or indices.numel() == 0:
-            raise ValueError(f"{name}: expected a non-empty tensor of shape (T,) or (B, T), got {_describe(indices)}")
+            raise ValueError(f"{name}: expected a non-empty tensor of shape (T,) or (B, T), got {describe(indices)}")
         if int(indices.min()) < 0 or int(indices.max()) >= self.vocab_size:
             raise ValueError(
                 f"{name}: indices must lie in [0, {self.vocab_size}), got "

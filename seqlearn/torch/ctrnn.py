@@ -11,7 +11,7 @@ calls it).
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import ctrnn as np_ctrnn
 
 ACTIVATIONS = {"tanh": torch.tanh, "logistic": torch.sigmoid}
@@ -27,11 +27,11 @@ def _check_system(x, W, h, tau):
     check_tensor("W", W, ndim=2)
     N = W.shape[0]
     if W.shape[1] != N:
-        raise ValueError(f"W: expected a square (N, N) coupling matrix, got {_describe(W)}")
+        raise ValueError(f"W: expected a square (N, N) coupling matrix, got {describe(W)}")
     check_tensor("x", x, last_dim=N)
     for name, value in (("h", h), ("tau", tau)):
         if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != (N,):
-            raise ValueError(f"{name}: expected a scalar or shape ({N},), got {_describe(value)}")
+            raise ValueError(f"{name}: expected a scalar or shape ({N},), got {describe(value)}")
     if isinstance(tau, torch.Tensor):
         if torch.any(tau <= 0):
             raise ValueError("tau: time constants must be positive")

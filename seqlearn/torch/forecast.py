@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_finite_loss, check_positive_int, check_tensor
+from ..validate import describe, check_finite_loss, check_positive_int, check_tensor
 from ..numpy import forecast as np_forecast
 from .rnn import ElmanRNN
 
@@ -75,7 +75,7 @@ def fit_forecaster(model, x, t, steps=400, lr=0.05, method="adam"):
     check_tensor("x", x, ndim=3, last_dim=1)
     check_tensor("t", t, ndim=1)
     if t.shape[0] != x.shape[0]:
-        raise ValueError(f"t: expected {x.shape[0]} targets (one per window of x), got {_describe(t)}")
+        raise ValueError(f"t: expected {x.shape[0]} targets (one per window of x), got {describe(t)}")
     steps = check_positive_int("steps", steps)
     if method not in ("adam", "lbfgs"):
         raise ValueError(f"method: expected 'adam' or 'lbfgs', got {method!r}")

@@ -11,7 +11,7 @@ t holding ∂h_T/∂h_t, input sensitivities (B, T, H, D) with index t-1 holding
 import torch
 from torch.autograd.functional import jacobian
 
-from .._validate import check_tensor
+from ..validate import check_tensor
 from .rnn import NONLINEARITIES, ElmanRNN
 
 

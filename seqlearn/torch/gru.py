@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int
+from ..validate import describe, check_positive_int
 from ..numpy import gru as np_gru
 from .lstm import check_builtin, check_input, check_state, lengths_mask
 
@@ -132,7 +132,7 @@ class GRU(nn.Module):
             list(params) if isinstance(params, (list, tuple)) else None)
         if not layers or not all(isinstance(p, dict) for p in layers):
             raise TypeError(f"params: expected a dict of W_x, W_h, b_x, b_h or a non-empty list "
-                            f"of such dicts, got {_describe(params)}")
+                            f"of such dicts, got {describe(params)}")
         checked = []
         for layer, p in enumerate(layers):
             try:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validate import _describe, check_finite_loss, check_positive_int
+from ..validate import describe, check_finite_loss, check_positive_int
 from .char_rnn import CharRNN
 
 #: Fraction of the text (at its end) kept for the held-out loss.
@@ -43,11 +43,11 @@ def _check_indices(indices):
     if isinstance(indices, np.ndarray):
         indices = torch.from_numpy(indices)
     if not isinstance(indices, torch.Tensor):
-        raise TypeError(f"indices: expected a 1-D int64 tensor of character ids, got {_describe(indices)}")
+        raise TypeError(f"indices: expected a 1-D int64 tensor of character ids, got {describe(indices)}")
     if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise TypeError(f"indices: expected an integer tensor of character ids, got {_describe(indices)}")
+        raise TypeError(f"indices: expected an integer tensor of character ids, got {describe(indices)}")
     if indices.dim() != 1:
-        raise ValueError(f"indices: expected a 1-D tensor (the whole text), got {_describe(indices)}")
+        raise ValueError(f"indices: expected a 1-D tensor (the whole text), got {describe(indices)}")
     return indices.long().cpu()
 
 
@@ -67,7 +67,7 @@ def _as_generator(generator, device="cpu"):
         return torch.Generator(device=device).manual_seed(seed)
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return torch.Generator(device=device).manual_seed(int(generator))
-    raise TypeError(f"generator: expected None, an int seed or a torch.Generator, got {_describe(generator)}")
+    raise TypeError(f"generator: expected None, an int seed or a torch.Generator, got {describe(generator)}")
 
 
 def _model_device(model):

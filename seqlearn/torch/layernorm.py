@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 
 
 class LayerNorm(nn.Module):
@@ -41,7 +41,7 @@ class LayerNorm(nn.Module):
         """From ``{"gamma": (d,), "beta": (d,)}`` (``seqlearn.numpy.layernorm``)."""
         if not isinstance(params, dict) or not {"gamma", "beta"} <= set(params):
             raise TypeError(f"params: expected a dict with keys gamma, beta, got "
-                            f"{_describe(params)}")
+                            f"{describe(params)}")
         gamma, beta = np.asarray(params["gamma"]), np.asarray(params["beta"])
         if gamma.ndim != 1 or beta.shape != gamma.shape:
             raise ValueError(f"params: expected gamma and beta of the same shape (d,), got "

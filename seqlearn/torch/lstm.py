@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import lstm as np_lstm
 
 
@@ -31,7 +31,7 @@ def check_input(x, weight, input_size):
     check_tensor("x", x, ndim=3, last_dim=input_size)
     if x.dtype != weight.dtype:
         raise TypeError(
-            f"x: expected dtype {weight.dtype} (the parameters' dtype), got {_describe(x)}; "
+            f"x: expected dtype {weight.dtype} (the parameters' dtype), got {describe(x)}; "
             f"convert the input with x.to({weight.dtype}) or the model with .to(dtype)")
     if x.device != weight.device:
         raise ValueError(f"x: is on {x.device} but the parameters are on {weight.device}; "
@@ -50,10 +50,10 @@ def check_state(name, state, x, num_layers, hidden_size):
     if tuple(state.shape) != (L, B, H):
         accepted = f"({L}, {B}, {H})" + (f" or ({B}, {H})" if L == 1 else "")
         raise ValueError(f"{name}: expected shape {accepted} (num_layers, batch, hidden), "
-                         f"got {_describe(state)}")
+                         f"got {describe(state)}")
     if state.dtype != x.dtype or state.device != x.device:
         raise ValueError(f"{name}: expected dtype {x.dtype} on {x.device} like x, "
-                         f"got {_describe(state)} on {state.device}")
+                         f"got {describe(state)} on {state.device}")
     return state
 
 
@@ -67,12 +67,12 @@ def lengths_mask(lengths, x):
         try:
             lens = torch.as_tensor(np.asarray(lengths))
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"lengths: expected B={B} integers, got {_describe(lengths)}") from None
+            raise TypeError(f"lengths: expected B={B} integers, got {describe(lengths)}") from None
     if lens.dtype.is_floating_point or lens.dtype.is_complex or lens.dtype == torch.bool:
-        raise TypeError(f"lengths: expected integers, got {_describe(lens)}")
+        raise TypeError(f"lengths: expected integers, got {describe(lens)}")
     if tuple(lens.shape) != (B,):
         raise ValueError(f"lengths: expected shape ({B},), one length per sequence of the batch, "
-                         f"got {_describe(lens)}")
+                         f"got {describe(lens)}")
     low, high = int(lens.min()), int(lens.max())
     if low < 1 or high > T:
         raise ValueError(f"lengths: expected every length in 1..{T} (the padded length of x), "
@@ -285,7 +285,7 @@ class LSTM(nn.Module):
         if state0 is None:
             state0 = (None, None)
         if not isinstance(state0, (tuple, list)) or len(state0) != 2:
-            raise TypeError(f"state0: expected a pair (h0, c0) or None, got {_describe(state0)}")
+            raise TypeError(f"state0: expected a pair (h0, c0) or None, got {describe(state0)}")
         L, H = self.num_layers, self.hidden_size
         h0 = check_state("state0[0] (h0)", state0[0], x, L, H)
         c0 = check_state("state0[1] (c0)", state0[1], x, L, H)
@@ -315,7 +315,7 @@ class LSTM(nn.Module):
             list(params) if isinstance(params, (list, tuple)) else None)
         if not layers or not all(isinstance(p, dict) for p in layers):
             raise TypeError(f"params: expected a dict of W_x, W_h, b or a non-empty list of "
-                            f"such dicts, got {_describe(params)}")
+                            f"such dicts, got {describe(params)}")
         checked = []
         for layer, p in enumerate(layers):
             try:

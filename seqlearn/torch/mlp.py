@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import check_finite_loss, check_tensor
+from ..validate import check_finite_loss, check_tensor
 from .perceptron import get_activation
 
 #: activation name -> the built-in module (``identity`` has none: it adds no module).

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import mut as np_mut
 from .lstm import check_input, check_state
 
@@ -97,7 +97,7 @@ class MUT(nn.Module):
         """Build the module from a dict made by ``seqlearn.numpy.mut.init_mut_params(kind, ...)``."""
         np_mut.check_kind(kind)
         if not isinstance(params, dict):
-            raise TypeError(f"params: expected a dict, got {_describe(params)}")
+            raise TypeError(f"params: expected a dict, got {describe(params)}")
         checked, D, H = np_mut._check_params(kind, params)
         model = cls(kind, D, H, dtype=dtype, device=device)
         with torch.no_grad():

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import check_tensor
+from ..validate import check_tensor
 
 
 def _step(a):

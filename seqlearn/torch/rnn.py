@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import rnn as np_rnn
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
@@ -89,7 +89,7 @@ class ElmanRNN(nn.Module):
         weight = self.W_xh_l0
         if x.dtype != weight.dtype:
             raise TypeError(
-                f"x: expected dtype {weight.dtype} (the parameters' dtype), got {_describe(x)}; "
+                f"x: expected dtype {weight.dtype} (the parameters' dtype), got {describe(x)}; "
                 f"convert the input with x.to({weight.dtype}) or the model with .to(dtype)"
             )
         if x.device != weight.device:
@@ -107,11 +107,11 @@ class ElmanRNN(nn.Module):
         if tuple(h0.shape) != (L, B, H):
             accepted = f"({L}, {B}, {H})" + (f" or ({B}, {H})" if L == 1 else "")
             raise ValueError(
-                f"h0: expected shape {accepted} (num_layers, batch, hidden), got {_describe(h0)}"
+                f"h0: expected shape {accepted} (num_layers, batch, hidden), got {describe(h0)}"
             )
         if h0.dtype != x.dtype or h0.device != x.device:
             raise ValueError(
-                f"h0: expected dtype {x.dtype} on {x.device} like x, got {_describe(h0)} "
+                f"h0: expected dtype {x.dtype} on {x.device} like x, got {describe(h0)} "
                 f"on {h0.device}"
             )
         return h0
@@ -162,7 +162,7 @@ class ElmanRNN(nn.Module):
         if not layers or not all(isinstance(p, dict) for p in layers):
             raise TypeError(
                 f"params: expected a dict of W_xh, W_hh, b_h or a non-empty list of such dicts, "
-                f"got {_describe(params)}"
+                f"got {describe(params)}"
             )
         checked = []
         for layer, p in enumerate(layers):

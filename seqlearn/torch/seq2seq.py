@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .._validate import _describe, check_finite_loss, check_positive_int
+from ..validate import describe, check_finite_loss, check_positive_int
 from ..data.transduction import BOS, EOS, PAD
 from .attention import AdditiveAttention, scaled_dot_product_attention
 
@@ -53,17 +53,17 @@ def as_tokens(name, x, vocab_size=None, device=None):
         tokens = x
     else:
         if isinstance(x, (str, bytes)) or x is None:
-            raise TypeError(f"{name}: expected integer token ids, got {_describe(x)}")
+            raise TypeError(f"{name}: expected integer token ids, got {describe(x)}")
         array = np.asarray(x)
         if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"{name}: expected integer token ids, got {_describe(array)}")
+            raise TypeError(f"{name}: expected integer token ids, got {describe(array)}")
         tokens = torch.as_tensor(array)
     if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
-        raise TypeError(f"{name}: expected integer token ids, got {_describe(tokens)}")
+        raise TypeError(f"{name}: expected integer token ids, got {describe(tokens)}")
     if tokens.dim() != 2:
-        raise ValueError(f"{name}: expected shape (B, T) of token ids, got {_describe(tokens)}")
+        raise ValueError(f"{name}: expected shape (B, T) of token ids, got {describe(tokens)}")
     if tokens.numel() == 0:
-        raise ValueError(f"{name}: expected a non-empty batch of tokens, got {_describe(tokens)}")
+        raise ValueError(f"{name}: expected a non-empty batch of tokens, got {describe(tokens)}")
     tokens = tokens.to(device=device, dtype=torch.long)
     if vocab_size is not None:
         low, high = int(tokens.min()), int(tokens.max())
@@ -195,7 +195,7 @@ class Seq2SeqRNN(nn.Module):
         tgt_in = as_tokens("tgt_in", tgt_in, self.tgt_vocab_size, memory.device)
         if tgt_in.shape[0] != memory.shape[0]:
             raise ValueError(f"tgt_in: expected {memory.shape[0]} rows like src, got "
-                             f"{_describe(tgt_in)}")
+                             f"{describe(tgt_in)}")
         states, _ = self.decoder(self.tgt_embedding(tgt_in), s0)
         logits, weights = self.readout(states, memory, mask)
         self.last_attention = None if weights is None else weights.detach()
@@ -235,7 +235,7 @@ class Seq2SeqRNN(nn.Module):
 def _batch_tensors(batch, device, keys=("src", "tgt_in", "tgt_out")):
     if not isinstance(batch, dict) or any(k not in batch for k in keys):
         raise ValueError(f"batch: expected a dict with keys {keys} (as made by "
-                         f"seqlearn.data.transduction.transduction_task), got {_describe(batch)}")
+                         f"seqlearn.data.transduction.transduction_task), got {describe(batch)}")
     out = [as_tokens(k, batch[k], device=device) for k in keys]
     shapes = [tuple(t.shape) for t in out]
     if len({s[0] for s in shapes}) != 1 or len({s for s in shapes[1:]}) != 1:
@@ -275,7 +275,7 @@ def train_seq2seq(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True, de
     """
     if not (callable(make_batch) or isinstance(make_batch, dict)):
         raise TypeError(f"make_batch: expected a function step -> batch dict or a batch dict, "
-                        f"got {_describe(make_batch)}")
+                        f"got {describe(make_batch)}")
     return fit(model, make_batch, seq2seq_loss, steps, lr=lr, clip=clip, progress=progress,
                desc=desc)
 
@@ -370,7 +370,7 @@ def accuracy_by_length(model, data, max_len=None):
     """
     if not isinstance(data, dict) or "lengths" not in data:
         raise ValueError(f"data: expected a dict with 'lengths' (as made by transduction_task), "
-                         f"got {_describe(data)}")
+                         f"got {describe(data)}")
     exact = exact_matches(model, data, max_len)
     lengths = np.asarray(data["lengths"])
     values = np.unique(lengths)

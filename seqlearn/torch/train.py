@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import _describe, check_finite_loss, check_positive_int, check_tensor
+from ..validate import describe, check_finite_loss, check_positive_int, check_tensor
 
 
 def last_outputs(out, lengths=None):
@@ -28,7 +28,7 @@ def last_outputs(out, lengths=None):
         return out[:, -1]
     lengths = torch.as_tensor(lengths, device=out.device).long()
     if lengths.shape != (out.shape[0],):
-        raise ValueError(f"lengths: expected shape ({out.shape[0]},), got {_describe(lengths)}")
+        raise ValueError(f"lengths: expected shape ({out.shape[0]},), got {describe(lengths)}")
     if int(lengths.min()) < 1 or int(lengths.max()) > out.shape[1]:
         raise ValueError(f"lengths: expected values in [1, {out.shape[1]}], got "
                          f"{int(lengths.min())}..{int(lengths.max())}")
@@ -37,12 +37,12 @@ def last_outputs(out, lengths=None):
 
 def _unpack(batch):
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise ValueError(f"data: expected batches (x, y) or (x, y, lengths), got {_describe(batch)}")
+        raise ValueError(f"data: expected batches (x, y) or (x, y, lengths), got {describe(batch)}")
     x, y = batch[0], batch[1]
     lengths = batch[2] if len(batch) == 3 else None
     check_tensor("x", x, ndim=3)
     if not isinstance(y, torch.Tensor) or y.shape[:1] != x.shape[:1]:
-        raise ValueError(f"y: expected a tensor with {x.shape[0]} targets (one per sequence), got {_describe(y)}")
+        raise ValueError(f"y: expected a tensor with {x.shape[0]} targets (one per sequence), got {describe(y)}")
     return x, y, lengths
 
 

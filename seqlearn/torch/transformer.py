@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import _describe, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from .attention import MultiHeadAttention, _check_dict, _check_same, causal_mask
 from .layernorm import LayerNorm
 
@@ -127,7 +127,7 @@ class FeedForward(nn.Module):
         _check_dict(params, ("W_1", "b_1", "W_2", "b_2"))
         W_1 = np.asarray(params["W_1"])
         if W_1.ndim != 2:
-            raise ValueError(f"params['W_1']: expected shape (D, F), got {_describe(W_1)}")
+            raise ValueError(f"params['W_1']: expected shape (D, F), got {describe(W_1)}")
         D, Fh = W_1.shape
         model = cls(D, Fh, dtype=dtype, device=device)
         _copy(model, params, {"W_1": (D, Fh), "b_1": (Fh,), "W_2": (Fh, D), "b_2": (D,)})
@@ -163,7 +163,7 @@ def _copy(model, params, shapes):
             value = np.asarray(params[name])
             if value.shape != shape:
                 raise ValueError(f"params[{name!r}]: expected shape {shape}, got "
-                                 f"{_describe(value)}")
+                                 f"{describe(value)}")
             getattr(model, name).copy_(torch.as_tensor(value, dtype=ref.dtype))
 
 
@@ -384,14 +384,14 @@ class DecoderBlock(nn.Module):
 def check_tokens(name, tokens, vocab_size, ndim=(2,)):
     """Check an integer tensor of token ids in [0, vocab_size) with ``ndim`` dimensions."""
     if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor of token ids, got {_describe(tokens)}")
+        raise TypeError(f"{name}: expected a torch.Tensor of token ids, got {describe(tokens)}")
     if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
         raise TypeError(f"{name}: expected an integer tensor of token ids, got "
-                        f"{_describe(tokens)}")
+                        f"{describe(tokens)}")
     if tokens.dim() not in ndim or tokens.numel() == 0:
         want = " or ".join({1: "(T,)", 2: "(B, T)"}[n] for n in ndim)
         raise ValueError(f"{name}: expected a non-empty tensor of shape {want}, got "
-                         f"{_describe(tokens)}")
+                         f"{describe(tokens)}")
     low, high = int(tokens.min()), int(tokens.max())
     if low < 0 or high >= vocab_size:
         raise ValueError(f"{name}: token ids must lie in [0, {vocab_size}), got values from "
@@ -482,7 +482,7 @@ class Transformer(nn.Module):
         check_tensor("memory", memory, ndim=3, last_dim=self.d_model)
         if tgt_in.shape[0] != memory.shape[0]:
             raise ValueError(f"tgt_in: expected batch size {memory.shape[0]} like src, got "
-                             f"{_describe(tgt_in)}")
+                             f"{describe(tgt_in)}")
         y = self._embed("tgt_in", tgt_in, self.tgt_embedding)
         self_mask = causal_mask(y.shape[1], device=y.device)
         weights = None
@@ -626,7 +626,7 @@ class CharTransformer(nn.Module):
             raise ValueError(f"temperature: expected a number >= 0, got {temperature!r}")
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator: expected a torch.Generator or None, got "
-                            f"{_describe(generator)}")
+                            f"{describe(generator)}")
         device = self.W_out.device
         if generator is not None and generator.device.type != device.type:
             raise ValueError(f"generator: is on {generator.device} but the model samples on "

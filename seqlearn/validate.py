@@ -1,10 +1,14 @@
-"""Argument checks shared by the public functions: errors name the argument, what was expected
-and what arrived."""
+"""Argument checks shared by both halves of the package and by the data module.
+
+Every error names the argument, what was expected and what arrived, e.g.
+``x: expected shape (any, any, 3), got shape (2, 5, 4) (axis 2 should be 3)``.
+"""
 
 import numpy as np
 
 
-def _describe(x):
+def describe(x):
+    """A short description of ``x`` for error messages: its shape and dtype, or its value."""
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
     shape = getattr(x, "shape", None)
@@ -22,34 +26,35 @@ def as_float_array(name, x, ndim=None, shape=None, allow_empty=False):
     array, or NaN/inf values.
     """
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name}: expected a numeric array, got {_describe(x)}")
+        raise TypeError(f"{name}: expected a numeric array, got {describe(x)}")
     arr = np.asarray(x)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name}: expected a numeric array, got {_describe(x)}")
+        raise TypeError(f"{name}: expected a numeric array, got {describe(x)}")
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name}: expected a real array, got {_describe(x)}")
+        raise TypeError(f"{name}: expected a real array, got {describe(x)}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     if shape is not None:
         ndim = len(shape)
     if ndim is not None and arr.ndim != ndim:
-        want = f"shape {_shape_text(shape)}" if shape is not None else f"{ndim} dimensions"
-        raise ValueError(f"{name}: expected {want}, got {_describe(arr)}")
+        want = f"shape {shape_text(shape)}" if shape is not None else f"{ndim} dimensions"
+        raise ValueError(f"{name}: expected {want}, got {describe(arr)}")
     if shape is not None:
         for axis, want in enumerate(shape):
             if want is not None and arr.shape[axis] != want:
                 raise ValueError(
-                    f"{name}: expected shape {_shape_text(shape)}, got shape {arr.shape} "
+                    f"{name}: expected shape {shape_text(shape)}, got shape {arr.shape} "
                     f"(axis {axis} should be {want})"
                 )
     if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name}: expected a non-empty array, got {_describe(arr)}")
+        raise ValueError(f"{name}: expected a non-empty array, got {describe(arr)}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or inf values")
     return arr
 
 
-def _shape_text(shape):
+def shape_text(shape):
+    """``(2, any, 3)`` for the shape spec ``(2, None, 3)``."""
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
 
 
@@ -65,16 +70,16 @@ def check_tensor(name, x, ndim=None, last_dim=None):
     import torch
 
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor, got {_describe(x)}")
+        raise TypeError(f"{name}: expected a torch.Tensor, got {describe(x)}")
     if not torch.is_floating_point(x):
-        raise TypeError(f"{name}: expected a floating-point tensor, got {_describe(x)}")
+        raise TypeError(f"{name}: expected a floating-point tensor, got {describe(x)}")
     if ndim is not None and x.dim() != ndim:
-        raise ValueError(f"{name}: expected {ndim} dimensions, got {_describe(x)}")
+        raise ValueError(f"{name}: expected {ndim} dimensions, got {describe(x)}")
     if x.numel() == 0:
-        raise ValueError(f"{name}: expected a non-empty tensor, got {_describe(x)}")
+        raise ValueError(f"{name}: expected a non-empty tensor, got {describe(x)}")
     if last_dim is not None and x.shape[-1] != last_dim:
         raise ValueError(
-            f"{name}: expected the last dimension to be {last_dim}, got {_describe(x)}"
+            f"{name}: expected the last dimension to be {last_dim}, got {describe(x)}"
         )
     return x
 
@@ -87,3 +92,7 @@ def check_finite_loss(loss, step, hint="gradients exploded: lower the learning r
             f"training stopped at step {step}: the loss is {value} ({hint})"
         )
     return value
+
+
+__all__ = ["as_float_array", "check_finite_loss", "check_positive_int", "check_tensor", "describe",
+           "shape_text"]
