@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run_all.py        (or: make benchmark)
 
 Each benchmark prints its own table of times measured side by side, with the ratios and the
-budgets of the design document. Benchmarks are never tests: they report, they do not fail.
+budgets in CONTRIBUTING.md. Benchmarks are never tests: they report, they do not fail.
 """
 
 import importlib.util

@@ -84,3 +84,6 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["GRADING_MODULE", "build_parser", "main"]

@@ -36,3 +36,6 @@ class SourceCode:
 def show_source(obj):
     """Return a displayable view of ``obj``'s source code (``inspect.getsource``)."""
     return SourceCode(obj)
+
+
+__all__ = ["SourceCode", "show_source"]

@@ -98,3 +98,6 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["COURSE", "REPOSITORY_URL", "FIX", "diagnose", "main"]

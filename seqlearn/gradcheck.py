@@ -43,3 +43,6 @@ def check_gradients(loss_fn, params, analytic, eps=1e-6):
         name: relative_error(numerical_gradient(loss_fn, params[name], eps), analytic[name])
         for name in params
     }
+
+
+__all__ = ["numerical_gradient", "relative_error", "check_gradients"]

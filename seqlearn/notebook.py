@@ -26,3 +26,6 @@ def setup_notebook(seed=0):
 
     use_course_style()
     seed_all(seed)
+
+
+__all__ = ["SETUP_CELL", "setup_notebook"]

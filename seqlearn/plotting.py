@@ -57,3 +57,6 @@ def loss_curve(ax, losses, label=None, smooth=0, xlabel="step", ylabel="loss"):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+__all__ = ["COLORS", "use_course_style", "heatmap", "loss_curve"]

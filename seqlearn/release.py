@@ -148,3 +148,9 @@ def release(paths_or_dirs, out_dir):
         nbformat.write(nb, target)
         written.append(target)
     return written
+
+
+__all__ = [
+    "EXERCISE_TAGS", "MalformedExerciseError", "check_exercises", "student_edition",
+    "notebook_paths", "release"
+]

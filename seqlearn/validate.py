@@ -84,6 +84,21 @@ def check_tensor(name, x, ndim=None, last_dim=None):
     return x
 
 
+def as_generator(rng, name="rng"):
+    """A ``numpy.random.Generator`` from ``rng``: a Generator (returned as it is), a non-negative
+    int seed, or ``None`` — a generator seeded from NumPy's global state, so that
+    ``seqlearn.seed(n)`` makes every function of the package that draws random numbers repeat.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(np.random.randint(0, 2**63, dtype=np.int64))
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name}: expected a numpy Generator, a non-negative int seed or None, "
+                    f"got {describe(rng)}")
+
+
 def check_finite_loss(loss, step, hint="gradients exploded: lower the learning rate or clip"):
     """Stop a training loop with a clear message when the loss is NaN or inf."""
     value = float(loss)
@@ -94,5 +109,5 @@ def check_finite_loss(loss, step, hint="gradients exploded: lower the learning r
     return value
 
 
-__all__ = ["as_float_array", "check_finite_loss", "check_positive_int", "check_tensor", "describe",
+__all__ = ["as_float_array", "as_generator", "check_finite_loss", "check_positive_int", "check_tensor", "describe",
            "shape_text"]

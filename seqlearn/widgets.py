@@ -89,3 +89,6 @@ def interactive_figure(draw, figsize=(6, 4), **controls):
     ipywidgets control (``FloatSlider``, ``Dropdown``, ...) whose value is passed by that name.
     """
     return InteractiveFigure(draw, controls, figsize=figsize)
+
+
+__all__ = ["InteractiveFigure", "interactive_figure"]

@@ -1,4 +1,4 @@
-"""Conventions every notebook follows (DESIGN.md): the shared setup cell, no stored outputs,
+"""Conventions every notebook follows (CONTRIBUTING.md): the shared setup cell, no stored outputs,
 exercises in the stub / solution / check format with unique ids, citations that resolve.
 nbval runs the notebooks themselves (see the Makefile's test target)."""
 

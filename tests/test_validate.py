@@ -46,3 +46,19 @@ def test_check_positive_int_and_finite_loss():
     assert check_finite_loss(1.5, step=0) == 1.5
     with pytest.raises(FloatingPointError, match="step 12: the loss is nan.*clip"):
         check_finite_loss(float("nan"), step=12)
+
+
+def test_as_generator_follows_seqlearn_seed():
+    import seqlearn
+    from seqlearn.validate import as_generator
+
+    seqlearn.seed(3)
+    first = as_generator(None).random(3)
+    seqlearn.seed(3)
+    assert np.array_equal(as_generator(None).random(3), first)
+    assert not np.array_equal(as_generator(None).random(3), first)  # the global state moved on
+    rng = np.random.default_rng(0)
+    assert as_generator(rng) is rng
+    assert np.array_equal(as_generator(5).random(2), np.random.default_rng(5).random(2))
+    with pytest.raises(TypeError, match="rng: expected a numpy Generator"):
+        as_generator(1.5)

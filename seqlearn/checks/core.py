@@ -62,27 +62,50 @@ class CheckReport:
         printer.text(str(self))
 
 
-def _as_tuple(out):
+def as_tuple(out):
+    """``out`` if it is a tuple, else ``(out,)``: a function's outputs as a tuple."""
     return out if isinstance(out, tuple) else (out,)
 
 
-def _to_numpy(value):
+def to_numpy(value):
+    """A NumPy array of ``value`` (a tensor is detached and moved to the CPU)."""
     if hasattr(value, "detach"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
 
 
+def diagnose_mistake(student_fn, case, mistakes, default_hint):
+    """Return the message of the first mistake whose output the student's answer reproduces on
+    ``case`` (``mistakes``: list of (function, message)), else ``default_hint``."""
+    try:
+        got = as_tuple(student_fn(**copy.deepcopy(case)))
+    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
+        return default_hint
+    for mistake, message in mistakes:
+        wrong = as_tuple(mistake(**copy.deepcopy(case)))
+        try:
+            if len(got) == len(wrong) and all(
+                np.shape(to_numpy(g)) == np.shape(w)
+                and np.allclose(to_numpy(g), w, atol=1e-6, rtol=1e-5)
+                for g, w in zip(got, wrong)
+            ):
+                return message
+        except (TypeError, ValueError):
+            continue
+    return default_hint
+
+
 def compare_outputs(got, want, names, atol, rtol):
     """Return ``None`` when ``got`` matches ``want``, else a message naming the first mismatch."""
-    got, want = _as_tuple(got), _as_tuple(want)
+    got, want = as_tuple(got), as_tuple(want)
     if len(got) != len(want):
         return f"returned {len(got)} value(s), expected {len(want)} ({', '.join(names)})"
     for name, g, w in zip(names, got, want):
         try:
-            g = _to_numpy(g)
+            g = to_numpy(g)
         except Exception:  # noqa: BLE001 - anything unconvertible is a wrong answer
             return f"output '{name}' is a {type(g).__name__}, expected an array"
-        w = _to_numpy(w)
+        w = to_numpy(w)
         if g.dtype == object:
             return f"output '{name}' is not numeric (got {type(g).__name__})"
         if g.shape != w.shape:
@@ -173,3 +196,9 @@ def _describe_case(kwargs):
 def fresh_rng():
     """A generator seeded from the operating system: new inputs every time a check runs."""
     return np.random.default_rng()
+
+
+__all__ = [
+    "CHECKS", "register", "CheckReport", "as_tuple", "to_numpy", "diagnose_mistake",
+    "compare_outputs", "run_check", "fresh_rng"
+]

@@ -14,8 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..validate import check_positive_int
-from .synthetic import _generator
+from ..validate import as_generator, check_positive_int
 from .transduction import BOS, EOS, read_tokens
 
 #: The words of the captions, indexed by token id.
@@ -71,7 +70,7 @@ def digit_strips(n, n_digits=3, rng=0, subset="all"):
     n_digits = check_positive_int("n_digits", n_digits)
     if subset not in SUBSETS:
         raise ValueError(f"subset: expected one of {SUBSETS}, got {subset!r}")
-    rng = _generator(rng)
+    rng = as_generator(rng)
     images, labels = _digits()
     pool = {"train": np.arange(TRAIN_IMAGES), "test": np.arange(TRAIN_IMAGES, len(images)),
             "all": np.arange(len(images))}[subset]

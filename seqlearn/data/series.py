@@ -50,3 +50,6 @@ def chronological_split(n, train_fraction=2 / 3):
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction: expected a number in (0, 1), got {train_fraction}")
     return int(round(n * train_fraction))
+
+
+__all__ = ["load_airline_passengers", "make_windows", "chronological_split"]

@@ -2,15 +2,7 @@
 
 import numpy as np
 
-from ..validate import check_positive_int
-
-
-def _generator(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng: expected a numpy Generator, a non-negative int seed or None, got {rng!r}")
+from ..validate import as_generator, check_positive_int
 
 
 def _check_nonnegative(name, value):
@@ -43,7 +35,7 @@ def make_separable_2d(n=100, rng=0, margin=0.1):
     margin = _check_nonnegative("margin", margin)
     if margin > 0.5:
         raise ValueError(f"margin: expected a number in [0, 0.5], got {margin}")
-    rng = _generator(rng)
+    rng = as_generator(rng)
     angle = rng.uniform(0, 2 * np.pi)
     u = np.array([np.cos(angle), np.sin(angle)])
     c = rng.uniform(-0.3, 0.3)
@@ -79,10 +71,13 @@ def make_xor(n_per_corner=1, noise=0.0, rng=0):
     """
     n_per_corner = check_positive_int("n_per_corner", n_per_corner)
     noise = _check_nonnegative("noise", noise)
-    rng = _generator(rng)
+    rng = as_generator(rng)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     labels = np.array([-1, 1, 1, -1], dtype=np.int64)
     x = np.repeat(corners, n_per_corner, axis=0)
     if noise > 0:
         x = x + noise * rng.standard_normal(x.shape)
     return x, np.repeat(labels, n_per_corner)
+
+
+__all__ = ["make_separable_2d", "make_xor"]

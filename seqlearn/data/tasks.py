@@ -9,8 +9,7 @@ import string
 
 import numpy as np
 
-from ..validate import check_positive_int
-from .synthetic import _generator
+from ..validate import as_generator, check_positive_int
 
 #: The letters of the alphabet task, in order.
 ALPHABET = string.ascii_uppercase
@@ -39,7 +38,7 @@ def adding_problem(n, T, rng=0):
     T = check_positive_int("T", T)
     if T < 2:
         raise ValueError(f"T: expected a length of at least 2 (two marked steps), got {T}")
-    rng = _generator(rng)
+    rng = as_generator(rng)
     values = rng.uniform(0.0, 1.0, size=(n, T))
     half = T // 2
     first = rng.integers(0, half, size=n)
@@ -79,7 +78,7 @@ def delayed_recall(n, lag, n_symbols=4, rng=0):
     n_symbols = check_positive_int("n_symbols", n_symbols)
     if n_symbols < 2:
         raise ValueError(f"n_symbols: expected at least 2 symbols, got {n_symbols}")
-    rng = _generator(rng)
+    rng = as_generator(rng)
     symbols = rng.integers(0, n_symbols, size=(n, lag + 1))
     x = np.zeros((n, lag + 1, n_symbols + 1))
     np.put_along_axis(x[..., :n_symbols], symbols[..., None], 1.0, axis=-1)
@@ -113,7 +112,7 @@ def alphabet_task(n, max_length=5, rng=0):
     V = len(ALPHABET)
     if max_length > V - 1:
         raise ValueError(f"max_length: expected at most {V - 1} (a next letter must exist), got {max_length}")
-    rng = _generator(rng)
+    rng = as_generator(rng)
     lengths = rng.integers(1, max_length + 1, size=n)
     starts = rng.integers(0, V - lengths)  # start + length <= V - 1: the next letter exists
     T = int(lengths.max())

@@ -44,3 +44,6 @@ class CharVocabulary:
         out = np.zeros(indices.shape + (len(self),))
         np.put_along_axis(out, indices[..., None], 1.0, axis=-1)
         return out
+
+
+__all__ = ["TEXTS", "load_text", "CharVocabulary"]

@@ -19,8 +19,7 @@ import string
 
 import numpy as np
 
-from ..validate import describe, check_positive_int
-from .synthetic import _generator
+from ..validate import as_generator, check_positive_int, describe
 
 PAD, BOS, EOS, FIRST_SYMBOL = 0, 1, 2, 3
 
@@ -95,7 +94,7 @@ def transduction_task(n, lengths, task="reverse", n_symbols=10, rng=0):
     if task not in TASKS:
         raise ValueError(f"task: expected one of {TASKS}, got {task!r}")
     n_symbols = _check_n_symbols(n_symbols)
-    rng = _generator(rng)
+    rng = as_generator(rng)
 
     drawn = rng.integers(low, high + 1, size=n).astype(np.int64)
     S = int(drawn.max())

@@ -57,3 +57,6 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["default_source_dir", "add_arguments", "run", "main"]

@@ -396,3 +396,10 @@ def write_outputs(results, out):
                       "output": " | ".join(r.notes), "student_id": r.student_id, "status": r.status}
         _atomic_write(out.parent / "results" / name / "results.json", json.dumps(gradescope, indent=2))
     _atomic_write(out, buf.getvalue())
+
+
+__all__ = [
+    "StudentError", "load_checks", "static_scan", "STARTUP_SECONDS", "Worker",
+    "ExerciseResult", "SubmissionResult", "max_score", "grade_exercise", "grade_submission",
+    "collect", "grade_all", "write_outputs"
+]

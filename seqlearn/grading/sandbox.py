@@ -407,3 +407,10 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+__all__ = [
+    "OUTPUT_CAP", "PRELOAD", "write_frame", "read_exact", "read_frame", "encode_arrays",
+    "decode_arrays", "CappedText", "strip_magics", "mentions_torch", "ReferenceCalls",
+    "describe", "main"
+]

@@ -142,3 +142,9 @@ def match_source(sub, sources):
             if title and title == src.title:
                 return src
     return best
+
+
+__all__ = [
+    "Exercise", "SourceNotebook", "Submission", "defined_function", "load_sources",
+    "safe_name", "read_submission", "match_source"
+]
