@@ -112,7 +112,7 @@ def measure_cpu(repeats=20):
     return [
         _row("nn.RNN (built-in)", "cpu", "float32", t_builtin),
         _row("torch autograd, Python loop", "cpu", "float32", t_loop, "nn.RNN", t_builtin),
-        # DESIGN.md's budget compares in float32; float64 (the reference's default) is shown too.
+        # CONTRIBUTING.md's budget compares in float32; float64 (the reference's default) is shown too.
         _row("NumPy reference", "cpu", "float64", t_np64, "nn.RNN", t_builtin),
         _row("NumPy reference", "cpu", "float64", t_np64, "autograd loop", t_loop),
         _row("NumPy reference", "cpu", "float32", t_np32, "nn.RNN", t_builtin, 2.0),

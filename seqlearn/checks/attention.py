@@ -11,8 +11,7 @@ import numpy as np
 
 from ..numpy.attention import additive_attention_forward as _additive_attention_forward
 from ..numpy.attention import attention_pooling_forward as _attention_pooling_forward
-from .core import fresh_rng, register, run_check
-from .rnn import _diagnose
+from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
 def _softmax(e, axis):
@@ -83,7 +82,7 @@ def check_attention_pooling(attention_pooling):
          "h is summed over the feature axis; the weighted sum runs over the instances: "
          "h = Σ_i a_i x_i, of shape (B, D)"),
     ]
-    hint = _diagnose(attention_pooling, cases[2], mistakes,
+    hint = diagnose_mistake(attention_pooling, cases[2], mistakes,
                      "e = np.tanh(X @ V) @ w has shape (B, N); a = softmax of e over axis 1; "
                      "h = (a[..., None] * X).sum(axis=1)")
     return run_check("07-attention-pooling", "Attention pooling", attention_pooling,
@@ -147,7 +146,7 @@ def check_additive_attention(additive_attention):
          "the context averages the keys; the weights decide how to mix the values: "
          "c_t = Σ_j a_tj v_j"),
     ]
-    hint = _diagnose(additive_attention, cases[2], mistakes,
+    hint = diagnose_mistake(additive_attention, cases[2], mistakes,
                      "project: q = query @ W_q (B, Tq, A), k = keys @ W_k (B, N, A); add every pair "
                      "with broadcasting, q[:, :, None, :] + k[:, None, :, :] (B, Tq, N, A); "
                      "e = np.tanh(that) @ v (B, Tq, N); weights = softmax over the last axis; "

@@ -13,8 +13,7 @@ from ..numpy.gru import gru_step as _gru_step
 from ..numpy.lstm import lstm_backward as _lstm_backward
 from ..numpy.lstm import lstm_forward as _lstm_forward
 from ..numpy.lstm import lstm_step as _lstm_step
-from .core import fresh_rng, register, run_check
-from .rnn import _diagnose
+from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
 def _sigmoid(a):
@@ -78,7 +77,7 @@ def check_lstm_cell(lstm_cell):
         (lambda **k: _lstm_cell_variant(**k, forget="tanh"),
          "the forget gate is a sigmoid (a number between 0 and 1), not a tanh"),
     ]
-    hint = _diagnose(lstm_cell, cases[2], mistakes,
+    hint = diagnose_mistake(lstm_cell, cases[2], mistakes,
                      "z = x_t @ W_x + h_prev @ W_h + b; split into four blocks of H columns "
                      "(i, f, g, o); sigmoid for i, f, o, tanh for g; c_t = f*c_prev + i*g; "
                      "h_t = o*tanh(c_t)")
@@ -136,7 +135,7 @@ def check_gru_cell(gru_cell):
         (lambda **k: _gru_cell_variant(**k, no_reset=True),
          "the reset gate is missing from the candidate: n = tanh(a_n + r ⊙ s_n)"),
     ]
-    hint = _diagnose(gru_cell, cases[2], mistakes,
+    hint = diagnose_mistake(gru_cell, cases[2], mistakes,
                      "a = x_t @ W_x + b_x and s = h_prev @ W_h + b_h, each split into (r, u, n) "
                      "blocks of H columns; r = σ(a_r + s_r), u = σ(a_u + s_u), "
                      "n = tanh(a_n + r*s_n), h_t = (1 - u)*n + u*h_prev")
@@ -194,7 +193,7 @@ def check_lstm_step_backward(lstm_step_backward):
         (lambda **k: _lstm_step_backward_variant(**k, ignore_dc=True),
          "dc_t (the gradient arriving at c_t from the next step) is ignored; add it to δc"),
     ]
-    hint = _diagnose(lstm_step_backward, cases[2], mistakes,
+    hint = diagnose_mistake(lstm_step_backward, cases[2], mistakes,
                      "recompute the gates, then δc = dc_t + dh_t*o*(1 - tanh(c)²); "
                      "δz = [δc*g*i(1-i), δc*c_prev*f(1-f), δc*i*(1-g²), dh_t*tanh(c)*o(1-o)]; "
                      "dx = δz W_xᵀ, dh_prev = δz W_hᵀ, dc_prev = δc*f, dW_x = x_tᵀ δz, "

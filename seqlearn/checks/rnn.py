@@ -6,34 +6,11 @@ mistakes would give (a transposed matrix, a missing bias, an off-by-one state, s
 wrong axis, ...) and names the mistake it recognises.
 """
 
-import copy
-
 import numpy as np
 
 from ..numpy.rnn import rnn_forward as _rnn_forward
 from ..numpy.softmax import softmax as _softmax
-from .core import _as_tuple, _to_numpy, fresh_rng, register, run_check
-
-
-def _diagnose(student_fn, case, mistakes, default_hint):
-    """Return the message of the first mistake whose output the student's answer reproduces on
-    ``case`` (``mistakes``: list of (function, message)), else ``default_hint``."""
-    try:
-        got = _as_tuple(student_fn(**copy.deepcopy(case)))
-    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
-        return default_hint
-    for mistake, message in mistakes:
-        wrong = _as_tuple(mistake(**copy.deepcopy(case)))
-        try:
-            if len(got) == len(wrong) and all(
-                np.shape(_to_numpy(g)) == np.shape(w)
-                and np.allclose(_to_numpy(g), w, atol=1e-6, rtol=1e-5)
-                for g, w in zip(got, wrong)
-            ):
-                return message
-        except (TypeError, ValueError):
-            continue
-    return default_hint
+from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
 # -- 03-rnn-step ------------------------------------------------------------------------------
@@ -71,7 +48,7 @@ def check_rnn_step(rnn_step):
         (lambda x_t, h_prev, W_xh, W_hh, b_h: np.tanh(x_t @ W_xh + b_h),
          "h_prev is ignored: the previous state must enter through h_prev @ W_hh"),
     ]
-    hint = _diagnose(rnn_step, cases[2], mistakes,
+    hint = diagnose_mistake(rnn_step, cases[2], mistakes,
                      "compute a_t = x_t @ W_xh + h_prev @ W_hh + b_h, then h_t = np.tanh(a_t)")
     return run_check("03-rnn-step", "One step of the Elman RNN", rnn_step, reference_rnn_step,
                      cases, ["h_t"], hint=hint)
@@ -124,7 +101,7 @@ def check_rnn_forward(rnn_forward):
         (_states_without_recurrence,
          "every step uses h0 instead of the previous step's state: update h inside the loop"),
     ]
-    hint = _diagnose(rnn_forward, cases[2], mistakes,
+    hint = diagnose_mistake(rnn_forward, cases[2], mistakes,
                      "loop over t: h = tanh(x[:, t] @ W_xh + h @ W_hh + b_h) and store it in "
                      "out[:, t]; start from h = h0")
     return run_check("03-rnn-forward", "The Elman RNN over a sequence", rnn_forward,
@@ -173,7 +150,7 @@ def check_rnn_outputs(rnn_outputs):
          "the softmax is normalised over the whole array; each ŷ_t must sum to 1 on its own "
          "(sum over axis=-1 with keepdims=True)"),
     ]
-    hint = _diagnose(rnn_outputs, cases[2], mistakes,
+    hint = diagnose_mistake(rnn_outputs, cases[2], mistakes,
                      "o = h @ W_hy + b_y; subtract o.max(axis=-1, keepdims=True) before np.exp "
                      "(large scores overflow otherwise) and divide by the sum over the last axis")
     return run_check("03-rnn-outputs", "Softmax outputs of an RNN", rnn_outputs,

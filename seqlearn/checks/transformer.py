@@ -14,8 +14,7 @@ from ..numpy.attention import causal_mask as _causal_mask
 from ..numpy.attention import multi_head_attention_forward as _mha_forward
 from ..numpy.attention import scaled_dot_product_attention_forward as _sdpa_forward
 from ..numpy.transformer import sinusoidal_positional_encoding as _positional_encoding
-from .core import fresh_rng, register, run_check
-from .rnn import _diagnose
+from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
 def _softmax(scores, axis=-1):
@@ -103,7 +102,7 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention):
          "the weights are masked after the softmax, so the remaining ones no longer sum to 1; "
          "mask the scores (−∞) before the softmax instead"),
     ]
-    hint = _diagnose(scaled_dot_product_attention, cases[2], mistakes,
+    hint = diagnose_mistake(scaled_dot_product_attention, cases[2], mistakes,
                      "scores = Q @ K.swapaxes(-1, -2) / np.sqrt(d_k); where mask is False set "
                      "scores to -np.inf; weights = softmax over the last axis; out = weights @ V")
     return run_check("08-scaled-dot-product-attention", "Scaled dot-product attention",
@@ -166,7 +165,7 @@ def check_causal_mask(causal_mask):
         (lambda **k: _causal_mask_variant(**k, kind="additive"),
          "this is an additive mask (0 and −∞); here masks are bool, True = may attend"),
     ]
-    hint = _diagnose(causal_mask, cases[2], mistakes,
+    hint = diagnose_mistake(causal_mask, cases[2], mistakes,
                      "mask[t, s] is True when s <= t: np.tril(np.ones((T, T), dtype=bool))")
     return run_check("08-causal-mask", "The causal mask", _require_bool(causal_mask),
                      reference_causal_mask, cases, ["mask"], hint=hint)
@@ -219,7 +218,7 @@ def check_positional_encoding(positional_encoding):
         (lambda **k: _positional_encoding_variant(**k, first=1),
          "the positions start at 1; they start at t = 0, so PE[0] = [0, 1, 0, 1, ...]"),
     ]
-    hint = _diagnose(positional_encoding, cases[2], mistakes,
+    hint = diagnose_mistake(positional_encoding, cases[2], mistakes,
                      "angles = t / 10000 ** (2i / d_model) for t = 0..T-1 and i = 0..d_model/2-1; "
                      "PE[:, 0::2] = np.sin(angles), PE[:, 1::2] = np.cos(angles)")
     return run_check("08-positional-encoding", "Sinusoidal positional encoding",
@@ -303,7 +302,7 @@ def check_multi_head_attention(multi_head_attention):
         (lambda **k: _mha_variant(**k, biases=False),
          "the biases are missing: Q = query W_q + b_q (and likewise K, V and the output)"),
     ]
-    hint = _diagnose(multi_head_attention, cases[2], mistakes,
+    hint = diagnose_mistake(multi_head_attention, cases[2], mistakes,
                      "Q = query @ W_q + b_q (K, V likewise); split the columns into num_heads "
                      "heads: reshape (B, T, H, d_k), transpose to (B, H, T, d_k); per head "
                      "softmax(Q Kᵀ/√d_k) V; transpose back, reshape to (B, Tq, D); "
