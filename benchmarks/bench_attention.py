@@ -33,8 +33,8 @@ from torch.nn import functional as F
 
 from seqlearn.numpy.attention import (scaled_dot_product_attention_backward,
                                       scaled_dot_product_attention_forward)
-from seqlearn.torch.attention import (MultiHeadAttention, causal_mask, padding_mask,
-                                      scaled_dot_product_attention)
+from seqlearn.torch.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from seqlearn.torch.common import padding_mask
 from seqlearn.torch.transformer import EncoderBlock
 
 

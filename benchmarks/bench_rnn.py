@@ -2,7 +2,8 @@
 
 For B=32, T=100, D=64, H=128 (loss = sum of all states):
 
-* the NumPy reference (``seqlearn.numpy.rnn``: ``rnn_forward`` + ``rnn_backward``) in float32
+* the NumPy reference (``seqlearn.numpy.rnn``: ``rnn_forward`` + ``rnn_backward``, one
+  ``rnn_step`` and one ``rnn_step_backward`` per time step) in float32
   against ``nn.RNN`` in float32 (budget: ≤ 2×) and against torch autograd over a Python loop of
   the same cell (budget: faster, ratio < 1); in float64 too, for information;
 * ``seqlearn.torch.rnn.ElmanRNN`` against ``nn.RNN`` in float32 (budget: ≤ 1.5×), on the CPU and,

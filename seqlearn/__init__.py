@@ -34,6 +34,7 @@ recurrent          torch  the base class of the torch recurrent modules; NumPy's
 train              torch  the one training loop of the torch models; each NumPy trainer lives with its model
 seq2seq            torch  trained with autograd only: its parts (GRU, attention) have NumPy references
 captioning         torch  trained with autograd only: its parts (GRU, attention) have NumPy references
+decoding           torch  the one decoding loop (greedy or sampled) of the torch sequence models; NumPy has none
 =================  =====  ==========================================================================
 
 One-sided names
@@ -42,6 +43,60 @@ One-sided names
 =================  ==============================  =====  ==================================================
 module             name                            half   why there is no mirror
 =================  ==============================  =====  ==================================================
+char_rnn           char_rnn_loss_and_gradients     numpy  the hand-derived gradient of chapter 4; torch's autograd gives it
+char_rnn           unigram_entropy                 numpy  a statistic of the data (the loss of a model that ignores context), not a model
+common             check_param_dict                numpy  checks NumPy parameter dicts; torch's from_numpy conversions call it
+common             check_step_shapes               numpy  the checks of one recurrent step's arguments; torch's are in recurrent
+common             initial_state                   numpy  a zero or checked initial state; torch's is in recurrent
+common             prepare_sequence                numpy  the checks of a padded batch and its lengths; torch's are in recurrent
+common             check_like_parameters           torch  an input's dtype and device against a module's parameters; NumPy arrays have no device
+common             check_tokens                    torch  token-id tensors of the torch sequence models (NumPy's char-RNN checks its own ids)
+common             copy_numpy_params               torch  the torch half of every from_numpy; NumPy's parameters are the dicts themselves
+ctrnn              attractor_labels                numpy  basin analysis for chapter 3's figures, on NumPy arrays
+ctrnn              basins_of_attraction            numpy  basin analysis for chapter 3's figures, on NumPy arrays
+ctrnn              ctrnn_jacobian                  numpy  the analytic Jacobian for the fixed-point analysis; torch's autograd gives it
+ctrnn              find_fixed_points               numpy  Newton's method on NumPy arrays; the torch CTRNN calls it as a method
+ctrnn              FixedPoints                     numpy  what find_fixed_points returns
+ctrnn              CTRNN                           torch  a module holding W, h and tau whose forward is simulate_ctrnn; NumPy passes them to simulate_ctrnn
+forecast           from_level                      numpy  data preparation on arrays, used after either half's forecaster
+forecast           MinMaxScaler                    numpy  data preparation on arrays, used before either half's forecaster
+forecast           naive_last_value                numpy  a baseline forecast on arrays, the control for both halves' models
+forecast           naive_seasonal                  numpy  a baseline forecast on arrays, the control for both halves' models
+forecast           relative_to_level               numpy  data preparation on arrays, used before either half's forecaster
+forecast           rmse                            numpy  the error measure on arrays, for both halves' forecasts
+forecast           StandardScaler                  numpy  data preparation on arrays, used before either half's forecaster
+forecast           fit_forecaster                  torch  trains with autograd; the NumPy forecaster has no backward pass
+forecast           predict                         torch  the forecasts of a torch model as a NumPy array, without gradients
+gradient_flow      jacobian_products               numpy  the backward products of those Jacobians; torch differentiates the recurrence instead
+gradient_flow      jacobians_from_states           numpy  the formula J_t = diag(f'(a_t)) W_hhᵀ; torch differentiates the recurrence instead
+gradient_flow      linear_power_norms              numpy  a matrix experiment on NumPy arrays (chapter 5's linear case)
+gradient_flow      NONLINEARITIES                  numpy  the torch functions use the model's own nonlinearity
+gradient_flow      orthogonal_matrix               numpy  torch has nn.init.orthogonal_
+gradient_flow      rnn_states                      numpy  torch takes the states from ElmanRNN(x, h0); NumPy also offers linear units
+gradient_flow      scaled_to_spectral_radius       numpy  a matrix tool for building initial weights, on NumPy arrays
+gradient_flow      spectral_radius                 numpy  a matrix tool for building initial weights; torch has torch.linalg.eigvals
+gradient_flow      loss_input_sensitivity          torch  needs the autograd graph of the per-step losses
+gru                GATES                           numpy  the gate order r, u, n, which the torch GRU shares with nn.GRU
+gru                gru_step_with_gates             numpy  chapter 6's figure of a cell with gates set by hand
+language_model     LSTMLanguageModel               torch  the course trains stacked LSTM language models in torch only
+lstm               fast_lstm_forward               numpy  the speed variant of lstm_forward (tested equal), not what the book shows
+lstm               GATES                           numpy  the gate order i, f, g, o, which the torch LSTM shares with nn.LSTM
+lstm               PEEPHOLES                       numpy  the names of the peephole vectors
+lstm               LSTMRecurrence                  torch  the autograd Function of one layer's loop (its backward is lstm_backward in torch)
+mlp                mlp_loss_and_gradients          numpy  in torch this is mlp_loss(model(x), t).backward()
+mut                check_kind                      numpy  validates a kind string; the torch MUT calls it
+mut                KINDS                           numpy  the three cells' names; the torch MUT takes the same kind strings
+mut                mut_kind                        numpy  tells the kind from a parameter dict; MUT.from_numpy calls it
+mut                PARAM_SHAPES                    numpy  the parameter table of each kind, which the torch MUT reads
+perceptron         PerceptronRun                   numpy  what train_perceptron returns
+perceptron         train_perceptron                numpy  chapter 2's run with the history of weights for its figures; Perceptron.train_epoch in torch
+rnn                rnn_forward                     numpy  mirrored by ElmanRNN
+rnn                stacked_rnn_forward             numpy  mirrored by ElmanRNN(num_layers=L)
+rnn                ElmanRNN                        torch  the torch mirror of rnn_forward (and of the stack); named so as not to shadow nn.RNN
+rnn                NONLINEARITIES                  torch  the nonlinearities ElmanRNN accepts; NumPy's rnn is tanh only
+transformer        CharTransformer                 torch  a language model trained with autograd only; its blocks have NumPy references
+transformer        PositionalEncoding              torch  caches the table per dtype and device; NumPy adds sinusoidal_positional_encoding(T, D) itself
+transformer        Transformer                     torch  an encoder-decoder trained with autograd only; its blocks have NumPy references
 =================  ==============================  =====  ==================================================
 """
 

@@ -65,6 +65,25 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_positive_number(name, value):
+    """Raise unless ``value`` is a finite real number > 0 (a learning rate, a threshold); return
+    it as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a positive number, got {describe(value)}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_layer_sizes(name, sizes):
+    """Raise unless ``sizes`` is a list of at least two positive ints ``[D, H_1, ..., K]`` (the
+    layer sizes of a feed-forward network); return it as a list of ints."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+        raise ValueError(
+            f"{name}: expected a list of at least two layer sizes [D, ..., K], got {sizes!r}")
+    return [check_positive_int(f"{name}[{i}]", s) for i, s in enumerate(sizes)]
+
+
 def check_tensor(name, x, ndim=None, last_dim=None):
     """Check a torch tensor's type, rank and last dimension; return it unchanged."""
     import torch
@@ -109,5 +128,5 @@ def check_finite_loss(loss, step, hint="gradients exploded: lower the learning r
     return value
 
 
-__all__ = ["as_float_array", "as_generator", "check_finite_loss", "check_positive_int", "check_tensor", "describe",
-           "shape_text"]
+__all__ = ["as_float_array", "as_generator", "check_finite_loss", "check_layer_sizes",
+           "check_positive_int", "check_positive_number", "check_tensor", "describe", "shape_text"]

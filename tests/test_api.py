@@ -112,8 +112,9 @@ def _notebook_code(path):
         if cell["cell_type"] != "code":
             continue
         for line in cell_source(cell).splitlines():
-            # IPython magics and shell escapes are not Python
-            lines.append("" if line.lstrip().startswith(("%", "!")) else line)
+            # IPython magics and shell escapes are not Python: a `pass` keeps the block valid
+            stripped = line.lstrip()
+            lines.append(line[:len(line) - len(stripped)] + "pass" if stripped.startswith(("%", "!")) else line)
         lines.append("")
     return "\n".join(lines)
 

@@ -9,8 +9,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from seqlearn.numpy import attention as np_att
+from seqlearn.numpy import common as np_common
 from seqlearn.torch.attention import (AdditiveAttention, AttentionPooling, MultiHeadAttention,
-                                      causal_mask, padding_mask, scaled_dot_product_attention)
+                                      causal_mask, scaled_dot_product_attention)
+from seqlearn.torch.common import check_mask, padding_mask
 
 from conftest import close, t64
 
@@ -29,9 +31,31 @@ def test_masks_match_numpy():
     assert torch.equal(causal_mask(5), torch.from_numpy(np_att.causal_mask(5)))
     assert causal_mask(3).dtype == torch.bool
     lengths = [3, 1, 5]
-    assert torch.equal(padding_mask(lengths, 5), torch.from_numpy(np_att.padding_mask(lengths, 5)))
+    assert torch.equal(padding_mask(lengths, 5),
+                       torch.from_numpy(np_common.padding_mask(lengths, 5)))
     assert torch.equal(padding_mask(torch.tensor(lengths), 5),
                        padding_mask(np.array(lengths), 5))
+
+
+def test_check_mask_agrees_with_numpy():
+    shape = (2, 3, 4, 5)
+    good = np.ones((2, 1, 1, 5), bool)
+    assert check_mask(None, shape) is None and np_common.check_mask(None, shape) is None
+    assert torch.equal(check_mask(torch.from_numpy(good), shape), torch.from_numpy(good))
+    assert np_common.check_mask(good, shape) is good
+    empty_row = np.ones((4, 5), bool)
+    empty_row[2] = False
+    for bad, error, message in [(good.astype(int), TypeError, "bool"),
+                                (np.ones((3, 5), bool), ValueError, "broadcast"),
+                                (empty_row, ValueError, "no key to attend to")]:
+        with pytest.raises(error, match=f"^causal: .*{message}"):
+            check_mask(torch.from_numpy(bad), shape, name="causal")
+        with pytest.raises(error, match=f"^causal: .*{message}"):
+            np_common.check_mask(bad, shape, name="causal")
+    with pytest.raises(TypeError, match="mask"):
+        check_mask(good, shape)                        # a NumPy array where a tensor belongs
+    with pytest.raises(TypeError, match="mask"):
+        np_common.check_mask(torch.from_numpy(good), shape)
 
 
 # -- scaled dot-product attention -----------------------------------------------------------------
@@ -121,13 +145,13 @@ def test_additive_attention_matches_numpy(rng, mask_rank):
                                    rtol=0)
 
 
-def test_additive_attention_single_step_and_projected_keys(rng):
+def test_additive_attention_single_step(rng):
     model = AdditiveAttention.from_numpy(np_att.init_additive_attention_params(5, 4, 6, rng))
     query, keys, values = t64(rng.normal(size=(B, 5))), t64(rng.normal(size=(B, 7, 4))), t64(
         rng.normal(size=(B, 7, 2)))
     mask = padding_mask([7, 3], 7)
     c1, w1 = model(query, keys, values, mask)
-    c3, w3 = model(query[:, None], keys, values, mask, projected_keys=model.project_keys(keys))
+    c3, w3 = model(query[:, None], keys, values, mask)
     assert c1.shape == (B, 2) and w1.shape == (B, 7)
     assert torch.allclose(c1, c3[:, 0]) and torch.allclose(w1, w3[:, 0])
     assert torch.all(w1[1, 3:] == 0)
@@ -146,7 +170,7 @@ def _mha_problem(rng, d_model=8, heads=2):
 @pytest.mark.parametrize("fused", [False, True])
 def test_mha_matches_numpy_with_masks_and_gradients(rng, fused):
     params, query, key, value = _mha_problem(rng)
-    pad = np_att.padding_mask([6, 2], Tk)[:, None, None, :]
+    pad = np_common.padding_mask([6, 2], Tk)[:, None, None, :]
     mask = pad & _random_mask(rng, (Tq, Tk))
     out, weights, cache = np_att.multi_head_attention_forward(query, key, value, params, 2, mask)
     dout = rng.normal(size=out.shape)
@@ -296,6 +320,22 @@ def test_bad_inputs_raise_clear_errors():
         MultiHeadAttention.from_torch_builtin(nn.Linear(3, 3))
     with pytest.raises(ValueError, match="batch_first"):
         MultiHeadAttention.from_torch_builtin(nn.MultiheadAttention(8, 2))
+
+
+def test_from_numpy_names_the_entry_that_is_missing_or_misshapen(rng):
+    params = np_att.init_multi_head_attention_params(8, 2, rng)
+    with pytest.raises(ValueError, match="params: missing 'b_o'"):
+        MultiHeadAttention.from_numpy({k: v for k, v in params.items() if k != "b_o"}, 2)
+    with pytest.raises(ValueError, match=r"params\['b_v'\]: expected shape \(8,\)"):
+        MultiHeadAttention.from_numpy({**params, "b_v": np.zeros(7)}, 2)
+    with pytest.raises(TypeError, match="params: expected a dict"):
+        AttentionPooling.from_numpy([params["W_q"], params["b_q"]])
+    pooling = np_att.init_attention_pooling_params(4, 3, rng)
+    with pytest.raises(ValueError, match=r"params\['w'\]"):
+        AttentionPooling.from_numpy({**pooling, "w": np.zeros(4)})
+    model = AttentionPooling.from_numpy(pooling, dtype=torch.float32)
+    assert model.V.dtype == torch.float32
+    np.testing.assert_allclose(model.to_numpy()["V"], pooling["V"], rtol=1e-6)
 
 
 # -- CUDA -----------------------------------------------------------------------------------------

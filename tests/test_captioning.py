@@ -98,6 +98,20 @@ def test_short_training_lowers_the_loss_and_attends_to_the_right_digit():
     assert np.mean([mass[:, k, k].mean() for k in range(3)]) > 0.6
 
 
+def test_greedy_decode_matches_teacher_forcing_on_its_own_output():
+    torch.manual_seed(0)
+    model = DigitCaptioner(channels=8, embedding_size=8, hidden_size=16, attention_size=8).double()
+    d = digit_strips(16, n_digits=3, rng=2)
+    tokens, weights = model.greedy_decode(d["images"], 6, return_attention=True)
+    ended = torch.cumsum((tokens == EOS).long(), 1) - (tokens == EOS).long() > 0
+    assert ended.any() and (~ended).sum() >= 32
+    assert torch.all(tokens[ended] == PAD) and torch.all(weights[ended] == 0)
+    fed = torch.cat([torch.full((16, 1), BOS), tokens[:, :-1]], dim=1)
+    logits = model(d["images"], fed.masked_fill(fed == PAD, BOS))   # rows that ended: any id
+    assert torch.equal(logits.argmax(-1)[~ended], tokens[~ended])
+    torch.testing.assert_close(model.last_attention[~ended], weights[~ended])
+
+
 def test_nan_loss_stops_training():
     model = DigitCaptioner(channels=4, hidden_size=8, attention_size=4)
     with torch.no_grad():

@@ -1,18 +1,19 @@
-"""Chapter 4: the min-char-rnn style language model, NumPy and torch."""
+"""Chapter 4: the min-char-rnn style language model, NumPy and torch (its training and sampling:
+tests/test_language_model.py)."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from seqlearn.data import load_text
+import seqlearn
 from seqlearn.gradcheck import check_gradients, relative_error
-from seqlearn.numpy import char_rnn
 from seqlearn.numpy.char_rnn import (
+    PARAM_NAMES,
+    char_rnn_forward,
     char_rnn_loss,
+    char_rnn_loss_and_gradients,
     init_char_rnn_params,
-    sample,
-    train_char_rnn,
     unigram_entropy,
 )
 from seqlearn.torch.char_rnn import CharRNN
@@ -35,8 +36,8 @@ def _problem(seed=0, batch=None, T=6, scale=0.5):
 @pytest.mark.parametrize("batch", [None, 3])
 def test_gradients_match_finite_differences(batch):
     params, inputs, targets, h_prev = _problem(batch=batch)
-    loss, grads, _ = char_rnn_loss(params, inputs, targets, h_prev)
-    errors = check_gradients(lambda: char_rnn_loss(params, inputs, targets, h_prev)[0], params, grads)
+    loss, grads, _ = char_rnn_loss_and_gradients(inputs, targets, params, h_prev)
+    errors = check_gradients(lambda: char_rnn_loss(inputs, targets, params, h_prev)[0], params, grads)
     assert max(errors.values()) < 1e-6, errors
     assert set(grads) == set(params)
 
@@ -44,7 +45,7 @@ def test_gradients_match_finite_differences(batch):
 @pytest.mark.parametrize("batch", [None, 3])
 def test_gradients_and_loss_match_torch_autograd(batch):
     params, inputs, targets, h_prev = _problem(seed=1, batch=batch)
-    loss, grads, h_last = char_rnn_loss(params, inputs, targets, h_prev)
+    loss, grads, h_last = char_rnn_loss_and_gradients(inputs, targets, params, h_prev)
     model = CharRNN.from_numpy(params)
     t_loss, t_h = model.loss(torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(h_prev))
     t_loss.backward()
@@ -88,19 +89,36 @@ def test_torch_char_rnn_matches_builtin_layers_in_float32():
     assert torch.max(torch.abs(h_T - h_builtin[0])) < 1e-5
 
 
-def test_functional_torch_loss_detaches_the_state():
+def test_functional_losses_agree_and_the_torch_one_detaches_the_state():
     params, inputs, targets, h_prev = _problem(seed=3, batch=2)
     model = CharRNN.from_numpy(params)
-    loss, h = torch_char_rnn_loss(model, torch.from_numpy(inputs), torch.from_numpy(targets))
+    loss, h = torch_char_rnn_loss(torch.from_numpy(inputs), torch.from_numpy(targets), model,
+                                  torch.from_numpy(h_prev))
     assert loss.requires_grad and not h.requires_grad
+    np_loss, np_h = char_rnn_loss(inputs, targets, params, h_prev)
+    assert abs(loss.item() - np_loss) < 1e-10
+    assert np.max(np.abs(h.numpy() - np_h)) < 1e-10
+    assert np_loss == pytest.approx(char_rnn_loss_and_gradients(inputs, targets, params, h_prev)[0],
+                                    rel=1e-13)
+
+
+@pytest.mark.parametrize("batch", [None, 2])
+def test_numpy_forward_matches_the_torch_module(batch):
+    params, inputs, _, h_prev = _problem(seed=7, batch=batch)
+    logits, h_T = char_rnn_forward(inputs, h_prev, params)
+    t_logits, t_h = CharRNN.from_numpy(params)(torch.from_numpy(inputs), torch.from_numpy(h_prev))
+    assert logits.shape == tuple(t_logits.shape) and h_T.shape == tuple(t_h.shape)
+    assert np.max(np.abs(t_logits.detach().numpy() - logits)) < 1e-10
+    assert np.max(np.abs(t_h.detach().numpy() - h_T)) < 1e-10
+    assert PARAM_NAMES == tuple(CharRNN.from_numpy(params).to_numpy())
 
 
 def test_carried_state_chains_chunks():
     """Two chunks with the state carried over = one forward pass over the whole sequence."""
     params, inputs, targets, h_prev = _problem(seed=4, T=10)
-    whole, _, h_whole = char_rnn_loss(params, inputs, targets, h_prev)
-    first, _, h_mid = char_rnn_loss(params, inputs[:4], targets[:4], h_prev)
-    second, _, h_end = char_rnn_loss(params, inputs[4:], targets[4:], h_mid)
+    whole, h_whole = char_rnn_loss(inputs, targets, params, h_prev)
+    first, h_mid = char_rnn_loss(inputs[:4], targets[:4], params, h_prev)
+    second, h_end = char_rnn_loss(inputs[4:], targets[4:], params, h_mid)
     assert abs(first + second - whole) < 1e-12
     np.testing.assert_allclose(h_end, h_whole, atol=1e-14)
 
@@ -108,21 +126,9 @@ def test_carried_state_chains_chunks():
 def test_loss_is_summed_over_time_in_nats():
     params = init_char_rnn_params(V, H, rng=np.random.default_rng(0), scale=0.0)
     inputs = np.arange(5) % V
-    loss, _, h_last = char_rnn_loss(params, inputs, (inputs + 1) % V)
+    loss, h_last = char_rnn_loss(inputs, (inputs + 1) % V, params)
     assert loss == pytest.approx(5 * np.log(V), rel=1e-12)  # zero weights: uniform predictions
     assert h_last.shape == (H,)
-
-
-def test_sampling():
-    params, *_ = _problem(seed=5)
-    drawn = sample(params, None, 2, 50, np.random.default_rng(0))
-    assert drawn.shape == (50,) and drawn.dtype == np.int64
-    assert drawn.min() >= 0 and drawn.max() < V
-    again = sample(params, None, 2, 50, np.random.default_rng(0))
-    np.testing.assert_array_equal(drawn, again)
-    # A tiny temperature makes sampling greedy: different generators, same text.
-    cold = [sample(params, np.zeros(H), 1, 20, np.random.default_rng(s), temperature=1e-4) for s in (1, 2)]
-    np.testing.assert_array_equal(cold[0], cold[1])
 
 
 def test_unigram_entropy():
@@ -130,70 +136,45 @@ def test_unigram_entropy():
     assert unigram_entropy(np.zeros(10, dtype=int)) == 0
 
 
-def test_training_lowers_the_loss():
-    text = load_text("macbeth")[:6000]
-    seen = []
-    run = train_char_rnn(text, hidden=32, seq_length=16, steps=60, rng=np.random.default_rng(0),
-                         sample_every=30, sample_length=20, progress=False,
-                         callback=lambda step, loss, params: seen.append(step))
-    losses = run["losses"]
-    assert losses.shape == (60,) and seen == list(range(60))
-    assert losses[-10:].mean() < losses[:5].mean() - 0.3
-    assert losses[0] == pytest.approx(np.log(len(run["vocab"])), abs=0.05)  # tiny initial weights
-    assert [step for step, _ in run["samples"]] == [30, 60]
-    assert all(len(s) == 20 for _, s in run["samples"])
-    assert run["chars_seen"] == 60 * 16
+def test_init_follows_seqlearn_seed():
+    seqlearn.seed(3)
+    first = init_char_rnn_params(V, H)
+    seqlearn.seed(3)
+    again = init_char_rnn_params(V, H)
+    assert all(np.array_equal(first[k], again[k]) for k in PARAM_NAMES)
+    assert not np.array_equal(first["W_xh"], init_char_rnn_params(V, H)["W_xh"])
 
 
-def test_training_with_several_streams_lowers_the_loss():
-    text = load_text("macbeth")[:6000]
-    run = train_char_rnn(text, hidden=16, seq_length=10, steps=50, rng=np.random.default_rng(1),
-                         batch_size=4, progress=False)
-    assert run["losses"][-10:].mean() < run["losses"][:5].mean() - 0.3
-    assert run["chars_seen"] == 50 * 10 * 4
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow it provokes
-def test_a_huge_learning_rate_stops_with_a_clear_message():
-    text = load_text("macbeth")[:3000]
-    with pytest.raises(FloatingPointError, match=r"training stopped at step \d+: the loss is inf.*clip"):
-        train_char_rnn(text, hidden=8, seq_length=8, lr=1e307, steps=50,
-                       rng=np.random.default_rng(0), progress=False)
-
-
-def test_a_nan_loss_stops_training(monkeypatch):
-    def nan_loss(params, inputs, targets, h_prev):
-        return float("nan"), None, h_prev
-
-    monkeypatch.setattr(char_rnn, "_loss_and_grads", nan_loss)
-    with pytest.raises(FloatingPointError, match="training stopped at step 0: the loss is nan"):
-        train_char_rnn("abcdefghij" * 10, hidden=4, seq_length=5, steps=3, progress=False)
+def test_diverged_parameters_raise_floating_point_error():
+    params, inputs, targets, h_prev = _problem(seed=8)
+    with pytest.raises(FloatingPointError, match="W_hh.*diverged"):
+        char_rnn_loss_and_gradients(inputs, targets, {**params, "W_hh": params["W_hh"] * np.inf},
+                                    h_prev)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="overflowed"):
+        # h_t ≈ 1 (b_h = 10) and W_hy = 1e308: the scores sum H numbers near 1e308
+        char_rnn_loss_and_gradients(
+            inputs, targets, {**params, "b_h": np.full(H, 10.0), "W_hy": np.full((H, V), 1e308)},
+            h_prev)
 
 
 def test_bad_input():
     params, inputs, targets, h_prev = _problem()
     with pytest.raises(TypeError, match="inputs"):
-        char_rnn_loss(params, inputs.astype(float), targets, h_prev)
+        char_rnn_loss(inputs.astype(float), targets, params, h_prev)
     with pytest.raises(ValueError, match="inputs"):
-        char_rnn_loss(params, inputs + V, targets, h_prev)
+        char_rnn_loss(inputs + V, targets, params, h_prev)
     with pytest.raises(ValueError, match="inputs"):
-        char_rnn_loss(params, inputs[:0], targets[:0], h_prev)
+        char_rnn_loss(inputs[:0], targets[:0], params, h_prev)
     with pytest.raises(ValueError, match="targets"):
-        char_rnn_loss(params, inputs, targets[:-1], h_prev)
-    with pytest.raises(ValueError, match="h_prev"):
-        char_rnn_loss(params, inputs, targets, np.zeros(H + 1))
+        char_rnn_loss_and_gradients(inputs, targets[:-1], params, h_prev)
+    with pytest.raises(ValueError, match="h0"):
+        char_rnn_loss(inputs, targets, params, np.zeros(H + 1))
     with pytest.raises(ValueError, match="W_hy"):
-        char_rnn_loss({k: v for k, v in params.items() if k != "W_hy"}, inputs, targets)
+        char_rnn_loss(inputs, targets, {k: v for k, v in params.items() if k != "W_hy"})
     with pytest.raises(ValueError, match="W_hy"):
-        char_rnn_loss({**params, "W_hy": params["W_hy"].T}, inputs, targets)
-    with pytest.raises(ValueError, match="temperature"):
-        sample(params, None, 0, 5, temperature=0)
-    with pytest.raises(ValueError, match="seed_index"):
-        sample(params, None, V, 5)
-    with pytest.raises(ValueError, match="text"):
-        train_char_rnn("a", steps=1, progress=False)
-    with pytest.raises(ValueError, match="text"):
-        train_char_rnn("abcdef", seq_length=25, steps=1, progress=False)
+        char_rnn_loss_and_gradients(inputs, targets, {**params, "W_hy": params["W_hy"].T})
+    with pytest.raises(ValueError, match="h0"):
+        char_rnn_forward(inputs, np.zeros((2, H)), params)
     model = CharRNN(V, H)
     with pytest.raises(TypeError, match="inputs"):
         model(torch.zeros(2, 3))
@@ -201,6 +182,9 @@ def test_bad_input():
         model(torch.full((2, 3), V))
     with pytest.raises(ValueError, match="targets"):
         model.loss(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(TypeError, match="model"):
+        torch_char_rnn_loss(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long),
+                            nn.Linear(2, 2))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+import seqlearn
 from seqlearn.gradcheck import relative_error
+from seqlearn.numpy import ctrnn as np_ctrnn
 from seqlearn.numpy.ctrnn import (
     attractor_labels,
     basins_of_attraction,
@@ -89,6 +91,39 @@ def test_simulation_converges_to_a_stable_fixed_point():
     assert attractor_labels(np.zeros((1, 2)), attractors)[0] == -1
 
 
+def test_find_fixed_points_random_starts_repeat_after_seqlearn_seed():
+    rng = np.random.default_rng(4)
+    W = rng.normal(0, 1.5, size=(4, 4))  # N > 3: the default starts are random
+    found = []
+    for n in (2, 2):
+        seqlearn.seed(n)
+        found.append(find_fixed_points(W, 0.1, grid_size=4).points)
+    assert len(found[0]) >= 1 and np.array_equal(found[0], found[1])
+    assert np.max(np.abs(ctrnn_derivative(found[0], W, 0.1))) < 1e-8
+
+
+def test_integrate_ode_is_exact_for_linear_decay_and_shared_by_torch():
+    # dx/dt = -x: Euler multiplies by (1 - dt) per step, RK4 by the Taylor series of e^-dt to dt⁴.
+    dt = 0.1
+    euler = np_ctrnn.integrate_ode(lambda x: -x, np.array([2.0]), dt, 3, "euler")
+    rk4 = np_ctrnn.integrate_ode(lambda x: -x, np.array([2.0]), dt, 3, "rk4")
+    assert len(euler) == 4 and np.allclose(euler[3], 2.0 * (1 - dt) ** 3, rtol=1e-14)
+    factor = 1 - dt + dt**2 / 2 - dt**3 / 6 + dt**4 / 24
+    assert np.allclose(rk4[3], 2.0 * factor**3, rtol=1e-14)
+    assert torch_ctrnn.integrate_ode is np_ctrnn.integrate_ode
+    tensors = torch_ctrnn.integrate_ode(lambda x: -x, torch.tensor([2.0], dtype=torch.float64),
+                                        dt, 3, "rk4")
+    assert abs(tensors[3].item() - rk4[3][0]) < 1e-15
+
+
+def test_activations_agree_between_the_halves():
+    x = np.linspace(-40, 40, 81)
+    assert sorted(np_ctrnn.ACTIVATIONS) == sorted(torch_ctrnn.ACTIVATIONS)
+    for name, sigma in np_ctrnn.ACTIVATIONS.items():
+        got = torch_ctrnn.ACTIVATIONS[name](torch.tensor(x)).numpy()
+        assert np.abs(got - sigma(x)).max() < 1e-15, name
+
+
 def test_rk4_is_more_accurate_than_euler():
     x0 = np.array([0.5, -1.5])
     fine = simulate_ctrnn(x0, W_FOUR, 0.2, tau=0.7, dt=0.001, steps=1000)[-1]
@@ -126,6 +161,10 @@ def test_ctrnn_bad_input():
         find_fixed_points(W_FOUR, 0.0, starts=np.zeros((4, 3)))
     with pytest.raises(TypeError, match="x0"):
         simulate_ctrnn("start", W_FOUR, 0.0)
+    with pytest.raises(ValueError, match="steps"):
+        simulate_ctrnn(np.zeros(2), W_FOUR, 0.0, steps=0)
+    with pytest.raises(ValueError, match="tau"):
+        np_ctrnn.check_ctrnn_params(W_FOUR, 0.0, np.ones(3))
 
 
 # -- torch ------------------------------------------------------------------------------------
@@ -137,12 +176,17 @@ def test_torch_simulation_matches_numpy_float64(method, activation):
     W, h, tau = rng.normal(size=(3, 3)), rng.normal(size=3), np.array([0.5, 1.0, 2.0])
     x0 = rng.normal(size=(4, 3))
     want = simulate_ctrnn(x0, W, h, tau, dt=0.1, steps=30, method=method, activation=activation)
-    model = torch_ctrnn.CTRNN.from_numpy(W, h, tau, activation=activation)
-    got = model(torch.from_numpy(x0), steps=30, dt=0.1, method=method)
+    model = torch_ctrnn.CTRNN.from_numpy({"W": W, "h": h, "tau": tau}, activation=activation)
+    got = model(torch.from_numpy(x0), 0.1, 30, method)  # forward(x0, dt, steps, method)
     assert np.max(np.abs(got.detach().numpy() - want)) < 1e-10
+    functional = torch_ctrnn.simulate_ctrnn(torch.from_numpy(x0), model.W, model.h, model.tau,
+                                            0.1, 30, method, activation)
+    assert torch.equal(functional, got)
     back = model.to_numpy()
     np.testing.assert_array_equal(back["W"], W)
     np.testing.assert_array_equal(back["tau"], tau)
+    again = torch_ctrnn.CTRNN.from_numpy(back, activation=activation)
+    assert torch.equal(again(torch.from_numpy(x0), 0.1, 30, method), got)
 
 
 def test_torch_gradients_through_the_simulation():
@@ -157,14 +201,19 @@ def test_torch_gradients_through_the_simulation():
 
 
 def test_torch_module_fixed_points_and_bad_input():
-    model = torch_ctrnn.CTRNN.from_numpy(W_FOUR, 0.0)
+    model = torch_ctrnn.CTRNN.from_numpy({"W": W_FOUR, "h": 0.0})
     assert model.find_fixed_points().stable.sum() == 4
+    assert np.array_equal(model.to_numpy()["tau"], np.ones(2))  # tau defaults to 1
     with pytest.raises(ValueError, match="x"):
         model(torch.zeros(3, dtype=torch.float64))
     with pytest.raises(ValueError, match="activation"):
         torch_ctrnn.CTRNN(2, activation="relu")
     with pytest.raises(ValueError, match="tau"):
         torch_ctrnn.ctrnn_derivative(torch.zeros(2), torch.eye(2), 0.0, tau=-1.0)
+    with pytest.raises(ValueError, match="params: missing 'h'"):
+        torch_ctrnn.CTRNN.from_numpy({"W": W_FOUR})
+    with pytest.raises(ValueError, match="x0"):
+        torch_ctrnn.simulate_ctrnn(torch.zeros(3), torch.eye(2), 0.0)
 
 
 def test_basins_of_attraction_label_the_quadrants():

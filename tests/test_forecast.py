@@ -1,10 +1,12 @@
-"""Chapter 4: the 19-parameter airline forecaster, scaling and the naive baselines."""
+"""Chapters 4 and 6: the 19-parameter airline forecaster (and its LSTM and GRU versions),
+scaling and the naive baselines."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+import seqlearn
 from seqlearn.data import load_airline_passengers, make_windows
 from seqlearn.numpy import forecast as nf
 from seqlearn.torch.forecast import RNNForecaster, fit_forecaster, predict
@@ -14,7 +16,29 @@ def test_forecaster_has_exactly_19_parameters():
     model = RNNForecaster(hidden_size=3)
     assert sum(p.numel() for p in model.parameters()) == 19
     assert isinstance(model.out, nn.Linear)
-    assert sum(v.size for v in nf.init_forecaster_params(3).values()) == 19
+    assert sum(v.size for v in nf.init_rnn_forecaster_params(3).values()) == 19
+
+
+@pytest.mark.parametrize("cell, count", [("lstm", 4 * 3 * (1 + 3 + 1) + 4), ("gru", None)])
+def test_gated_forecasters(cell, count):
+    torch.manual_seed(0)
+    model = RNNForecaster(3, cell=cell, dtype=torch.float64)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert count is None or n_params == count
+    x = torch.randn(4, 12, 1, dtype=torch.float64)
+    out, _ = model.rnn(x)
+    torch.testing.assert_close(model(x), model.out(out[:, -1])[:, 0])
+    with pytest.raises(ValueError, match="cell"):
+        model.to_numpy()
+
+
+def test_init_follows_seqlearn_seed():
+    seqlearn.seed(1)
+    first = nf.init_rnn_forecaster_params(3)
+    seqlearn.seed(1)
+    again = nf.init_rnn_forecaster_params(3)
+    assert all(np.array_equal(v, again[k]) for k, v in first.items())
+    assert not np.array_equal(first["W_hh"], nf.init_rnn_forecaster_params(3)["W_hh"])
 
 
 def test_naive_baselines_on_the_last_48_months():
@@ -33,12 +57,12 @@ def test_baselines_predict_the_right_values():
 
 def test_numpy_torch_parity_float64():
     rng = np.random.default_rng(0)
-    params = nf.init_forecaster_params(3, rng=rng)
+    params = nf.init_rnn_forecaster_params(3, rng=rng)
     x = rng.normal(size=(5, 12, 1))
     model = RNNForecaster.from_numpy(params)
     got = predict(model, torch.from_numpy(x))
     assert got.shape == (5,)
-    assert np.max(np.abs(got - nf.forecaster_forward(params, x))) < 1e-10
+    assert np.max(np.abs(got - nf.rnn_forecaster_forward(x, params))) < 1e-10
     back = model.to_numpy()
     for name in params:
         np.testing.assert_array_equal(back[name], params[name])
@@ -78,8 +102,33 @@ def test_fitting_lowers_the_error_below_a_constant_forecast():
     assert len(losses) == 150 and losses[-1] < 0.5 * losses[0]
     assert losses[-1] < float(torch.var(T))  # better than predicting the mean
     lbfgs = RNNForecaster(3, dtype=torch.float64)
-    lb_losses = fit_forecaster(lbfgs, X, T, steps=30, method="lbfgs")
+    lb_losses = fit_forecaster(lbfgs, X, T, steps=30, optimizer="lbfgs")
     assert min(lb_losses) < lb_losses[0]
+    assert len(lb_losses) <= 30 * 5 // 4 + 1         # L-BFGS's evaluations: at most 1.25 per iteration
+
+
+def test_lbfgs_fit_is_one_lbfgs_run_of_at_most_steps_iterations():
+    """fit_forecaster(optimizer="lbfgs") is torch's L-BFGS, max_iter=steps, strong Wolfe, lr 1."""
+    torch.manual_seed(0)
+    x, t = torch.randn(20, 6, 1, dtype=torch.float64), torch.randn(20, dtype=torch.float64)
+    ours, reference = RNNForecaster(3, dtype=torch.float64), RNNForecaster(3, dtype=torch.float64)
+    reference.load_state_dict(ours.state_dict())
+    losses = fit_forecaster(ours, x, t, steps=15, optimizer="lbfgs")
+    optimiser = torch.optim.LBFGS(reference.parameters(), lr=1.0, max_iter=15,
+                                  line_search_fn="strong_wolfe")
+    evaluations = []
+
+    def closure():
+        optimiser.zero_grad()
+        loss = torch.mean((reference(x) - t) ** 2)
+        evaluations.append(loss.item())
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    assert losses == evaluations
+    for a, b in zip(ours.parameters(), reference.parameters()):
+        assert torch.equal(a, b)
 
 
 def test_a_diverging_fit_stops_with_a_clear_message():
@@ -99,8 +148,8 @@ def test_bad_input():
         model(torch.zeros(4, 12, 2, dtype=torch.float64))
     with pytest.raises(ValueError, match="t"):
         fit_forecaster(model, x, t[:3])
-    with pytest.raises(ValueError, match="method"):
-        fit_forecaster(model, x, t, method="sgd")
+    with pytest.raises(ValueError, match="optimizer"):
+        fit_forecaster(model, x, t, optimizer="rmsprop")
     with pytest.raises(ValueError, match="steps"):
         fit_forecaster(model, x, t, steps=0)
     with pytest.raises(ValueError, match="start"):
@@ -112,6 +161,12 @@ def test_bad_input():
     with pytest.raises(ValueError, match="x"):
         nf.relative_to_level(-np.ones((2, 3, 1)))
     with pytest.raises(ValueError, match="W_hy"):
-        RNNForecaster.from_numpy({**nf.init_forecaster_params(3), "W_hy": np.zeros((3, 2))})
+        RNNForecaster.from_numpy({**nf.init_rnn_forecaster_params(3), "W_hy": np.zeros((3, 2))})
+    with pytest.raises(ValueError, match="W_hy"):
+        nf.rnn_forecaster_forward(np.zeros((2, 5, 1)), {k: v for k, v in
+                                                        nf.init_rnn_forecaster_params(3).items()
+                                                        if k != "W_hy"})
     with pytest.raises(ValueError, match="hidden_size"):
         RNNForecaster(0)
+    with pytest.raises(ValueError, match="cell"):
+        RNNForecaster(3, cell="transformer")

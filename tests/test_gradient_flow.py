@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import seqlearn
 from seqlearn.checks import vanishing as vanishing_checks
 from seqlearn.checks.core import CHECKS
 from seqlearn.gradcheck import numerical_gradient, relative_error
@@ -33,25 +34,37 @@ def test_tanh_states_are_the_rnn_forward_pass():
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_jacobians_and_products_match_autograd(nonlinearity):
     params, x, h0 = _problem()
-    h = gf.rnn_states(x, h0, params, nonlinearity)
-    J = gf.state_jacobians(h, params["W_hh"], nonlinearity)
-    P = gf.backward_jacobian_products(J)
+    J = gf.state_jacobians(x, h0, params, nonlinearity)
+    P = gf.backward_jacobian_products(x, h0, params, nonlinearity)
     S = gf.input_jacobians(x, h0, params, nonlinearity)
     model, xt, h0t = _torch(params, x, h0, nonlinearity)
     assert J.shape == (2, 6, 4, 4) and P.shape == (2, 7, 4, 4) and S.shape == (2, 6, 4, 3)
-    assert np.max(np.abs(J - tgf.state_jacobians(model, xt, h0t).numpy())) < 1e-10
-    assert np.max(np.abs(P - tgf.backward_jacobian_products(model, xt, h0t).numpy())) < 1e-10
-    assert np.max(np.abs(S - tgf.input_jacobians(model, xt, h0t).numpy())) < 1e-10
-    norms = gf.gradient_norms_through_time(h, params["W_hh"], nonlinearity)
-    assert np.max(np.abs(norms - tgf.gradient_norms_through_time(model, xt, h0t).numpy())) < 1e-10
+    assert np.max(np.abs(J - tgf.state_jacobians(xt, h0t, model).numpy())) < 1e-10
+    assert np.max(np.abs(P - tgf.backward_jacobian_products(xt, h0t, model).numpy())) < 1e-10
+    assert np.max(np.abs(S - tgf.input_jacobians(xt, h0t, model).numpy())) < 1e-10
+    norms = gf.gradient_norms_through_time(x, h0, params, nonlinearity)
+    assert np.max(np.abs(norms - tgf.gradient_norms_through_time(xt, h0t, model).numpy())) < 1e-10
     assert np.allclose(norms[:, -1], 1.0)
+    # the data-level functions are the two formulas applied to the forward pass's states
+    h = gf.rnn_states(x, h0, params, nonlinearity)
+    assert np.array_equal(J, gf.jacobians_from_states(h, params["W_hh"], nonlinearity))
+    assert np.array_equal(P, gf.jacobian_products(J))
+
+
+def test_zero_initial_state_is_the_default_on_both_sides():
+    params, x, h0 = _problem(T=4)
+    model, xt, _ = _torch(params, x, h0, "tanh")
+    zeros = np.zeros_like(h0)
+    want = gf.backward_jacobian_products(x, zeros, params)
+    assert np.array_equal(gf.backward_jacobian_products(x, None, params), want)
+    assert np.max(np.abs(tgf.backward_jacobian_products(xt, None, model).numpy() - want)) < 1e-10
 
 
 def test_jacobian_orientation_rows_are_h_t_columns_are_h_prev():
     # J_t = diag(f') W_hhᵀ, not diag(f') W_hh: a non-symmetric W_hh tells them apart.
     params, x, h0 = _problem(H=3)
     h = gf.rnn_states(x, h0, params)
-    J = gf.state_jacobians(h, params["W_hh"])
+    J = gf.state_jacobians(x, h0, params)
     d = 1 - h[0, 2] ** 2
     assert np.allclose(J[0, 2], np.diag(d) @ params["W_hh"].T)
     assert not np.allclose(J[0, 2], np.diag(d) @ params["W_hh"])
@@ -65,7 +78,7 @@ def test_product_matches_finite_differences(nonlinearity):
         return gf.rnn_states(x[:, t:], h_start[None], params, nonlinearity)[0, -1]
 
     h = gf.rnn_states(x, h0, params, nonlinearity)
-    P = gf.backward_jacobian_products(gf.state_jacobians(h, params["W_hh"], nonlinearity))
+    P = gf.backward_jacobian_products(x, h0, params, nonlinearity)
     states = np.concatenate([h0, h[0, :-1]])
     for t in (0, 2, 4):
         H = h0.shape[1]
@@ -77,10 +90,14 @@ def test_product_matches_finite_differences(nonlinearity):
 
 def test_linear_products_are_matrix_powers():
     params, x, h0 = _problem(B=1, T=7)
-    h = gf.rnn_states(x, h0, params, "linear")
-    P = gf.backward_jacobian_products(gf.state_jacobians(h, params["W_hh"], "linear"))
+    P = gf.backward_jacobian_products(x, h0, params, "linear")
     for t in range(8):
         assert np.allclose(P[0, t], np.linalg.matrix_power(params["W_hh"].T, 7 - t), atol=1e-13)
+
+
+def _linear_params(W_hh):
+    H = W_hh.shape[0]
+    return {"W_xh": np.zeros((1, H)), "W_hh": W_hh, "b_h": np.zeros(H)}
 
 
 def test_linear_power_norms_follow_the_eigenvalues():
@@ -96,8 +113,7 @@ def test_linear_power_norms_follow_the_eigenvalues():
     expected = np.sqrt(((c[:, None] * lam[:, None] ** np.arange(21)) ** 2).sum(axis=0))
     assert np.allclose(norms, expected, rtol=1e-10)
     # For the gradient norms the spectral norm of (Wᵀ)^k is ρ^k when W is symmetric.
-    h = np.zeros((1, 12, 5))
-    g = gf.gradient_norms_through_time(h, W, "linear")[0]
+    g = gf.gradient_norms_through_time(np.zeros((1, 12, 1)), None, _linear_params(W), "linear")[0]
     assert np.allclose(g, 1.3 ** np.arange(12, -1, -1), rtol=1e-10)
 
 
@@ -109,7 +125,8 @@ def test_orthogonal_matrix_is_orthogonal_and_random():
     assert np.allclose(np.linalg.svd(Q2, compute_uv=False), 0.5)
     assert not np.allclose(Q, Q2 / 0.5)
     # Products of orthogonal matrices keep norms: a linear RNN's gradient norm is exactly 1.
-    assert np.allclose(gf.gradient_norms_through_time(np.zeros((1, 20, 7)), Q, "linear"), 1.0)
+    norms = gf.gradient_norms_through_time(np.zeros((1, 20, 1)), None, _linear_params(Q), "linear")
+    assert np.allclose(norms, 1.0)
 
 
 def test_scaled_to_spectral_radius_is_exact():
@@ -123,10 +140,23 @@ def test_scaled_to_spectral_radius_is_exact():
     assert np.allclose(gf.scaled_to_spectral_radius(W, 0.0), 0.0)
 
 
-def test_irnn_params():
-    p = gf.irnn_params(3, 5, rng=np.random.default_rng(0))
+def test_init_irnn_params():
+    p = gf.init_irnn_params(3, 5, rng=np.random.default_rng(0))
     assert np.array_equal(p["W_hh"], np.eye(5)) and np.array_equal(p["b_h"], np.zeros(5))
     assert p["W_xh"].shape == (3, 5) and np.abs(p["W_xh"]).max() < 0.01
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: gf.orthogonal_matrix(6),
+    lambda: gf.init_irnn_params(3, 5)["W_xh"],
+])
+def test_initialisers_repeat_after_seqlearn_seed(draw):
+    seqlearn.seed(21)
+    first = draw()
+    seqlearn.seed(21)
+    again = draw()
+    seqlearn.seed(22)
+    assert np.array_equal(first, again) and not np.array_equal(first, draw())
 
 
 def test_loss_input_sensitivity_matches_the_state_sensitivity():
@@ -142,11 +172,16 @@ def test_loss_input_sensitivity_matches_the_state_sensitivity():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: gf.state_jacobians(np.zeros((1, 2, 3)), np.zeros((3, 4))), "W_hh"),
-    (lambda: gf.state_jacobians(np.zeros((1, 2, 4)), np.zeros((3, 3))), "h"),
-    (lambda: gf.state_jacobians(np.zeros((1, 0, 3)), np.zeros((3, 3))), "h"),
-    (lambda: gf.state_jacobians(np.zeros((1, 2, 3)), np.zeros((3, 3)), "sigmoidal"), "nonlinearity"),
-    (lambda: gf.backward_jacobian_products(np.zeros((1, 2, 3, 4))), "jacobians"),
+    (lambda: gf.jacobians_from_states(np.zeros((1, 2, 3)), np.zeros((3, 4))), "W_hh"),
+    (lambda: gf.jacobians_from_states(np.zeros((1, 2, 4)), np.zeros((3, 3))), "h"),
+    (lambda: gf.jacobians_from_states(np.zeros((1, 0, 3)), np.zeros((3, 3))), "h"),
+    (lambda: gf.jacobians_from_states(np.zeros((1, 2, 3)), np.zeros((3, 3)), "sigmoidal"),
+     "nonlinearity"),
+    (lambda: gf.jacobian_products(np.zeros((1, 2, 3, 4))), "jacobians"),
+    (lambda: gf.state_jacobians(np.zeros((1, 2, 3)), np.zeros((2, 4)), init_rnn_params(3, 4)),
+     "h0"),
+    (lambda: gf.gradient_norms_through_time(np.zeros((1, 2, 3)), None, init_rnn_params(3, 4),
+                                            "sigmoid"), "nonlinearity"),
     (lambda: gf.scaled_to_spectral_radius(np.zeros((3, 3)), 1.0), "W"),
     (lambda: gf.scaled_to_spectral_radius(np.eye(3), -1.0), "rho"),
     (lambda: gf.scaled_to_spectral_radius(np.eye(3), "big"), "rho"),
@@ -165,9 +200,12 @@ def test_bad_input(call, match):
 def test_torch_bad_input():
     model = ElmanRNN(3, 4, dtype=torch.float64)
     with pytest.raises(ValueError, match="x"):
-        tgf.state_jacobians(model, torch.zeros(2, 5, 2, dtype=torch.float64))
+        tgf.state_jacobians(torch.zeros(2, 5, 2, dtype=torch.float64), None, model)
+    with pytest.raises(ValueError, match="h0"):
+        tgf.input_jacobians(torch.zeros(2, 5, 3, dtype=torch.float64),
+                            torch.zeros(3, 4, dtype=torch.float64), model)
     with pytest.raises(TypeError, match="model"):
-        tgf.state_jacobians(ElmanRNN(3, 4, num_layers=2), torch.zeros(2, 5, 3))
+        tgf.state_jacobians(torch.zeros(2, 5, 3), None, ElmanRNN(3, 4, num_layers=2))
     with pytest.raises(ValueError, match="requires_grad"):
         tgf.loss_input_sensitivity(torch.zeros(3), torch.zeros(1, 3, 2))
 

@@ -1,5 +1,6 @@
-"""GRU: NumPy reference (gradient checks, masking, forced gates) and seqlearn.torch.gru.GRU
-(parity with the reference and with nn.GRU, variable lengths, conversions, bad input)."""
+"""GRU: NumPy reference (gradient checks with lengths, the step functions, forced gates) and
+seqlearn.torch.gru.GRU (parity with the reference and with nn.GRU, variable lengths,
+conversions, bad input)."""
 
 import numpy as np
 import pytest
@@ -8,79 +9,100 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlearn.gradcheck import numerical_gradient, relative_error
-from seqlearn.numpy.gru import (gru_backward, gru_forward, gru_step, gru_step_with_gates,
-                                init_gru_params)
+from seqlearn.numpy.gru import (check_gru_params, gru_backward, gru_forward, gru_step,
+                                gru_step_backward, gru_step_with_gates, init_gru_params)
 from seqlearn.numpy.rnn import rnn_forward
 from seqlearn.torch.gru import GRU
 
 B, T, D, H = 3, 5, 4, 3
+LENGTHS = np.array([5, 2, 4])
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
-def _problem(rng, with_mask=False):
-    params = init_gru_params(D, H, rng)
-    x = rng.normal(size=(B, T, D))
-    h0 = rng.normal(size=(B, H))
-    mask = None
-    if with_mask:
-        mask = rng.random((B, T)) > 0.35
-        mask[0] = True
-    return params, x, h0, mask
+def _problem(rng):
+    return init_gru_params(D, H, rng), rng.normal(size=(B, T, D)), rng.normal(size=(B, H))
 
 
-@pytest.mark.parametrize("with_mask", [False, True])
-def test_gru_backward_matches_finite_differences(rng, with_mask):
-    params, x, h0, mask = _problem(rng, with_mask)
+def _real(lengths):
+    return np.ones((B, T), bool) if lengths is None else np.arange(T)[None] < lengths[:, None]
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_gru_backward_matches_finite_differences(rng, lengths):
+    params, x, h0 = _problem(rng)
     w = rng.normal(size=(B, T, H))
 
     def loss():
-        return (gru_forward(x, h0, params, mask=mask)[0] * w).sum()
+        return (gru_forward(x, h0, params, lengths)[0] * w).sum()
 
-    _, cache = gru_forward(x, h0, params, mask=mask)
+    _, cache = gru_forward(x, h0, params, lengths)
     grads, dx, dh0 = gru_backward(w, cache)
     assert set(grads) == set(params)
     for name in params:
         assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
     assert relative_error(dx, numerical_gradient(loss, x)) < 1e-6
     assert relative_error(dh0, numerical_gradient(loss, h0)) < 1e-6
+    assert np.all(dx[~_real(lengths)] == 0)     # padding gets no gradient
 
 
-def test_gru_backward_matches_torch_autograd(rng):
-    params, x, h0, _ = _problem(rng)
+def test_step_backward_matches_finite_differences(rng):
+    params = check_gru_params(init_gru_params(D, H, rng))
+    x_t, h_prev, w = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+
+    def loss():
+        return (gru_step(x_t, h_prev, params)[0] * w).sum()
+
+    _, cache = gru_step(x_t, h_prev, params)
+    dx_t, dh_prev, grads = gru_step_backward(w, cache, params)
+    for name, analytic, array in [("x_t", dx_t, x_t), ("h_prev", dh_prev, h_prev),
+                                  *[(k, grads[k], params[k]) for k in params]]:
+        assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_gru_backward_matches_torch_autograd(rng, lengths):
+    params, x, h0 = _problem(rng)
     w = rng.normal(size=(B, T, H))
-    _, cache = gru_forward(x, h0, params)
+    _, cache = gru_forward(x, h0, params, lengths)
     grads, dx, dh0 = gru_backward(w, cache)
+    real = torch.tensor(_real(lengths))[:, :, None]
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tx, th = torch.tensor(x, requires_grad=True), torch.tensor(h0, requires_grad=True)
-    h, states = th, []
+    h, outputs = th, []
     for t in range(T):
         ar, au, an = (tx[:, t] @ tp["W_x"] + tp["b_x"]).split(H, dim=1)
         sr, su, sn = (h @ tp["W_h"] + tp["b_h"]).split(H, dim=1)
         r, u = torch.sigmoid(ar + sr), torch.sigmoid(au + su)
         n = torch.tanh(an + r * sn)
-        h = (1 - u) * n + u * h
-        states.append(h)
-    (torch.stack(states, 1) * torch.tensor(w)).sum().backward()
+        h_new = (1 - u) * n + u * h
+        h = torch.where(real[:, t], h_new, h)
+        outputs.append(h_new * real[:, t])
+    (torch.stack(outputs, 1) * torch.tensor(w)).sum().backward()
     for name in params:
         assert relative_error(grads[name], tp[name].grad.numpy()) < 1e-10, name
     assert relative_error(dx, tx.grad.numpy()) < 1e-10
     assert relative_error(dh0, th.grad.numpy()) < 1e-10
 
 
-def test_mask_keeps_the_state_and_step_matches(rng):
-    params, x, h0, mask = _problem(rng, with_mask=True)
-    h, _, gates = gru_forward(x, h0, params, mask=mask, return_gates=True)
+def test_lengths_keep_the_state_and_step_matches(rng):
+    params, x, h0 = _problem(rng)
+    h, _, gates = gru_forward(x, h0, params, lengths=LENGTHS, return_gates=True)
     assert set(gates) == {"r", "u", "n"} and gates["r"].shape == (B, T, H)
     h_prev = h0
     for t in range(T):
-        h_prev = np.where(mask[:, t][:, None], gru_step(x[:, t], h_prev, params), h_prev)
-        np.testing.assert_allclose(h[:, t], h_prev, atol=1e-12)
+        real = LENGTHS[:, None] > t
+        h_t, _ = gru_step(x[:, t], h_prev, check_gru_params(params))
+        np.testing.assert_allclose(h[:, t], np.where(real, h_t, 0.0), atol=1e-14)
+        h_prev = np.where(real, h_t, h_prev)
+    for b, n in enumerate(LENGTHS):
+        alone, _ = gru_forward(x[b:b + 1, :n], h0[b:b + 1], params)
+        np.testing.assert_allclose(h[b, :n], alone[0], atol=1e-14)
     np.testing.assert_allclose(gru_step_with_gates(x[:, 0], h0, params),
-                               gru_step(x[:, 0], h0, params), atol=1e-14)
+                               gru_step(x[:, 0], h0, params)[0], atol=1e-14)
 
 
 def test_update_gate_zero_and_reset_one_is_a_vanilla_rnn(rng):
-    params, x, h0, _ = _problem(rng)
+    params, x, h0 = _problem(rng)
     W_n = {"W_xh": params["W_x"][:, 2 * H:], "W_hh": params["W_h"][:, 2 * H:],
            "b_h": params["b_x"][2 * H:] + params["b_h"][2 * H:]}
     h_gru = gru_step_with_gates(x[:, 0], h0, params, r=1.0, u=0.0)
@@ -91,7 +113,7 @@ def test_update_gate_zero_and_reset_one_is_a_vanilla_rnn(rng):
 
 
 def test_update_gate_one_copies_the_state(rng):
-    params, x, h0, _ = _problem(rng)
+    params, x, h0 = _problem(rng)
     np.testing.assert_array_equal(gru_step_with_gates(x[:, 0], h0, params, u=1.0), h0)
     # ... and then the gradient passes through unchanged: ∂h_t/∂h_{t-1} = I
     partly = gru_step_with_gates(x[:, 0], h0, params, u=np.array([1.0, 0.0, 1.0]))
@@ -100,7 +122,7 @@ def test_update_gate_one_copies_the_state(rng):
 
 
 def test_float32_is_kept(rng):
-    params, x, h0, _ = _problem(rng)
+    params, x, h0 = _problem(rng)
     h, cache = gru_forward(x.astype(np.float32), h0, {k: v.astype(np.float32)
                                                       for k, v in params.items()})
     assert h.dtype == np.float32
@@ -116,35 +138,32 @@ def test_float32_is_kept(rng):
     (lambda p, x: gru_forward(x, None, {**p, "b_h": p["b_h"][1:]}), "b_h"),
     (lambda p, x: gru_forward(x, None, {**p, "W_h": p["W_h"].T}), "W_h"),
     (lambda p, x: gru_forward(x, None, {k: p[k] for k in ("W_x", "W_h", "b_x")}), "b_h"),
-    (lambda p, x: gru_forward(x, None, p, mask=np.ones((T, B))), "mask"),
+    (lambda p, x: gru_forward(x, None, p, lengths=np.ones((T, B), int)), "lengths"),
+    (lambda p, x: gru_forward(x, None, p, lengths=[T, T]), "lengths"),
+    (lambda p, x: gru_step(x[:, 0], np.zeros((B + 1, H)), p), "h_prev"),
     (lambda p, x: gru_backward(np.zeros((B, T + 1, H)), gru_forward(x, None, p)[1]), "dh"),
     (lambda p, x: gru_step_with_gates(x[:, 0], np.zeros((B, H)), p, u="open"), "u"),
     (lambda p, x: gru_step_with_gates(x[:, 0], np.zeros((B, H + 1)), p), "h_prev"),
 ])
 def test_numpy_bad_input(rng, call, match):
-    params, x, _, _ = _problem(rng)
+    params, x, _ = _problem(rng)
     with pytest.raises((ValueError, TypeError), match=match):
         call(params, x)
 
 
 # -- seqlearn.torch ----------------------------------------------------------------------------
-@pytest.mark.parametrize("with_lengths", [False, True])
-def test_torch_matches_numpy_float64(rng, with_lengths):
-    params, x, h0, _ = _problem(rng)
-    lengths = np.array([5, 2, 4]) if with_lengths else None
-    mask = None if lengths is None else np.arange(T)[None] < lengths[:, None]
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_torch_matches_numpy_float64(rng, lengths):
+    params, x, h0 = _problem(rng)
     w = rng.normal(size=(B, T, H))
-    if mask is not None:
-        w = w * mask[:, :, None]
-    h, cache = gru_forward(x, h0, params, mask=mask)
+    h, cache = gru_forward(x, h0, params, lengths)
     grads, dx, dh0 = gru_backward(w, cache)
     model = GRU.from_numpy(params)
     tx, th = torch.tensor(x, requires_grad=True), torch.tensor(h0, requires_grad=True)
     out, h_T = model(tx, th, lengths=lengths)
     last = T - 1 if lengths is None else lengths - 1
     np.testing.assert_allclose(h_T[0].detach().numpy(), h[np.arange(B), last], atol=1e-10)
-    expected = h if mask is None else h * mask[:, :, None]
-    np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy(), h, atol=1e-10)
     (out * torch.tensor(w)).sum().backward()
     for name in params:
         np.testing.assert_allclose(getattr(model, name).grad.numpy(), grads[name], atol=1e-10)

@@ -1,5 +1,6 @@
-"""LSTM: NumPy reference (gradient checks, masking, peepholes) and seqlearn.torch.lstm.LSTM
-(parity with the reference and with nn.LSTM, variable lengths, conversions, bad input)."""
+"""LSTM: NumPy reference (gradient checks with peepholes and lengths, the step functions, the
+fast variant) and seqlearn.torch.lstm.LSTM (parity with the reference and with nn.LSTM, variable
+lengths, conversions, bad input)."""
 
 import numpy as np
 import pytest
@@ -8,68 +9,97 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlearn.gradcheck import numerical_gradient, relative_error
-from seqlearn.numpy.lstm import init_lstm_params, lstm_backward, lstm_forward, lstm_step
+from seqlearn.numpy.lstm import (check_lstm_params, fast_lstm_backward, fast_lstm_forward,
+                                 init_lstm_params, lstm_backward, lstm_forward, lstm_step,
+                                 lstm_step_backward)
 from seqlearn.torch.lstm import LSTM, LSTMRecurrence
 
 B, T, D, H = 3, 5, 4, 3
+LENGTHS = np.array([5, 2, 4])
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
-def _problem(rng, peepholes=False, with_state=True, with_mask=False):
+def _problem(rng, peepholes=False, with_state=True):
     params = init_lstm_params(D, H, rng, peepholes=peepholes)
     x = rng.normal(size=(B, T, D))
     state0 = (rng.normal(size=(B, H)), rng.normal(size=(B, H))) if with_state else None
-    mask = None
-    if with_mask:
-        mask = rng.random((B, T)) > 0.35
-        mask[0] = True
-    return params, x, state0, mask
+    return params, x, state0
+
+
+def _real(lengths):
+    return np.ones((B, T), bool) if lengths is None else np.arange(T)[None] < lengths[:, None]
 
 
 # -- NumPy reference -------------------------------------------------------------------------
 @pytest.mark.parametrize("peepholes", [False, True])
-@pytest.mark.parametrize("with_mask", [False, True])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
 @pytest.mark.parametrize("with_dc_last", [False, True])
-def test_lstm_backward_matches_finite_differences(rng, peepholes, with_mask, with_dc_last):
-    params, x, (h0, c0), mask = _problem(rng, peepholes, with_mask=with_mask)
+@pytest.mark.parametrize("fast", [False, True])
+def test_lstm_backward_matches_finite_differences(rng, peepholes, lengths, with_dc_last, fast):
+    forward, backward = ((fast_lstm_forward, fast_lstm_backward) if fast
+                         else (lstm_forward, lstm_backward))
+    params, x, (h0, c0) = _problem(rng, peepholes)
     w_h = rng.normal(size=(B, T, H))
     w_c = rng.normal(size=(B, H)) if with_dc_last else None
+    last = T - 1 if lengths is None else lengths - 1
 
-    def loss():
-        h, c, _ = lstm_forward(x, (h0, c0), params, mask=mask)
-        return (h * w_h).sum() + (0.0 if w_c is None else (c[:, -1] * w_c).sum())
+    def loss():   # the final cell is c at each sequence's last step
+        h, c, _ = forward(x, (h0, c0), params, lengths)
+        return (h * w_h).sum() + (0.0 if w_c is None else (c[np.arange(B), last] * w_c).sum())
 
-    _, _, cache = lstm_forward(x, (h0, c0), params, mask=mask)
-    grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
+    _, _, cache = forward(x, (h0, c0), params, lengths)
+    grads, dx, (dh0, dc0) = backward(w_h, cache, dc_last=w_c)
     assert set(grads) == set(params)
     for name in params:
         assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
     for name, analytic, array in (("x", dx, x), ("h0", dh0, h0), ("c0", dc0, c0)):
         assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+    assert np.all(dx[~_real(lengths)] == 0)     # padding gets no gradient
 
 
 @pytest.mark.parametrize("peepholes", [False, True])
-def test_lstm_backward_matches_torch_autograd(rng, peepholes):
+def test_step_backward_matches_finite_differences(rng, peepholes):
+    params = check_lstm_params(init_lstm_params(D, H, rng, peepholes=peepholes))
+    x_t, h_prev, c_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    w_h, w_c = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+
+    def loss():
+        h_t, c_t, _ = lstm_step(x_t, h_prev, c_prev, params)
+        return (h_t * w_h).sum() + (c_t * w_c).sum()
+
+    _, _, cache = lstm_step(x_t, h_prev, c_prev, params)
+    dx_t, dh_prev, dc_prev, grads = lstm_step_backward(w_h, w_c, cache, params)
+    for name, analytic, array in [("x_t", dx_t, x_t), ("h_prev", dh_prev, h_prev),
+                                  ("c_prev", dc_prev, c_prev),
+                                  *[(k, grads[k], params[k]) for k in params]]:
+        assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_lstm_backward_matches_torch_autograd(rng, peepholes, lengths):
     """The reference's gradients against autograd over a plain torch transcription."""
-    params, x, (h0, c0), _ = _problem(rng, peepholes)
+    params, x, (h0, c0) = _problem(rng, peepholes)
     w_h, w_c = rng.normal(size=(B, T, H)), rng.normal(size=(B, H))
-    _, _, cache = lstm_forward(x, (h0, c0), params)
+    _, _, cache = lstm_forward(x, (h0, c0), params, lengths)
     grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
 
+    real = torch.tensor(_real(lengths))[:, :, None]
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
-    h, c, states = th, tc, []
+    h, c, outputs = th, tc, []
     for t in range(T):
         z = tx[:, t] @ tp["W_x"] + h @ tp["W_h"] + tp["b"]
         zi, zf, zg, zo = z.split(H, dim=1)
         if peepholes:
             zi, zf = zi + tp["p_i"] * c, zf + tp["p_f"] * c
-        c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
+        c_new = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
         if peepholes:
-            zo = zo + tp["p_o"] * c
-        h = torch.sigmoid(zo) * torch.tanh(c)
-        states.append(h)
-    loss = (torch.stack(states, 1) * torch.tensor(w_h)).sum() + (c * torch.tensor(w_c)).sum()
+            zo = zo + tp["p_o"] * c_new
+        h_new = torch.sigmoid(zo) * torch.tanh(c_new)
+        h, c = torch.where(real[:, t], h_new, h), torch.where(real[:, t], c_new, c)
+        outputs.append(h_new * real[:, t])
+    loss = (torch.stack(outputs, 1) * torch.tensor(w_h)).sum() + (c * torch.tensor(w_c)).sum()
     loss.backward()
     for name in params:
         assert relative_error(grads[name], tp[name].grad.numpy()) < 1e-10, name
@@ -78,31 +108,50 @@ def test_lstm_backward_matches_torch_autograd(rng, peepholes):
     assert relative_error(dc0, tc.grad.numpy()) < 1e-10
 
 
-def test_lstm_mask_keeps_the_state_on_padding_steps(rng):
-    params, x, state0, mask = _problem(rng, with_mask=True)
-    h, c, _ = lstm_forward(x, state0, params, mask=mask)
-    h_prev, c_prev = state0
-    for t in range(T):
-        h_step, c_step = lstm_step(x[:, t], h_prev, c_prev, params)
-        m = mask[:, t][:, None]
-        h_prev, c_prev = np.where(m, h_step, h_prev), np.where(m, c_step, c_prev)
-        np.testing.assert_allclose(h[:, t], h_prev, atol=1e-12)
-        np.testing.assert_allclose(c[:, t], c_prev, atol=1e-12)
-    # padding at the end: the final state equals the state at the last valid step
-    lengths = np.array([5, 2, 4])
-    end_mask = np.arange(T)[None] < lengths[:, None]
-    h, c, _ = lstm_forward(x, state0, params, mask=end_mask.astype(int))
-    for b, n in enumerate(lengths):
+def test_lengths_carry_the_state_and_zero_the_outputs(rng):
+    params, x, state0 = _problem(rng)
+    h, c, _ = lstm_forward(x, state0, params, lengths=LENGTHS)
+    for b, n in enumerate(LENGTHS):
         h_b, c_b, _ = lstm_forward(x[b:b + 1, :n], (state0[0][b:b + 1], state0[1][b:b + 1]),
                                    params)
-        np.testing.assert_allclose(h[b, -1], h_b[0, -1], atol=1e-12)
-        np.testing.assert_allclose(c[b, -1], c_b[0, -1], atol=1e-12)
+        np.testing.assert_allclose(h[b, :n], h_b[0], atol=1e-14)
+        np.testing.assert_allclose(c[b, :n], c_b[0], atol=1e-14)
+        assert np.all(h[b, n:] == 0) and np.all(c[b, n:] == 0)
+    # a step-by-step loop over lstm_step gives the same states
+    h_prev, c_prev = state0
+    for t in range(T):
+        h_t, c_t, _ = lstm_step(x[:, t], h_prev, c_prev, check_lstm_params(params))
+        np.testing.assert_allclose(h[:, t], np.where(LENGTHS[:, None] > t, h_t, 0.0), atol=1e-14)
+        h_prev = np.where(LENGTHS[:, None] > t, h_t, h_prev)
+        c_prev = np.where(LENGTHS[:, None] > t, c_t, c_prev)
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_fast_variant_equals_the_readable_one(rng, peepholes, lengths):
+    params, x, state0 = _problem(rng, peepholes)
+    dh, dc = rng.normal(size=(B, T, H)), rng.normal(size=(B, H))
+    h, c, cache, gates = lstm_forward(x, state0, params, lengths, return_gates=True)
+    h_f, c_f, cache_f, gates_f = fast_lstm_forward(x, state0, params, lengths,
+                                                   return_gates=True)
+    for got, want in [(h_f, h), (c_f, c), *[(gates_f[k], gates[k]) for k in gates]]:
+        np.testing.assert_allclose(got, want, atol=1e-14)
+    grads, dx, (dh0, dc0) = lstm_backward(dh, cache, dc)
+    grads_f, dx_f, (dh0_f, dc0_f) = fast_lstm_backward(dh, cache_f, dc)
+    for name in params:
+        np.testing.assert_allclose(grads_f[name], grads[name], atol=1e-13, err_msg=name)
+    for got, want in ((dx_f, dx), (dh0_f, dh0), (dc0_f, dc0)):
+        np.testing.assert_allclose(got, want, atol=1e-13)
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    h32, _, cache32 = fast_lstm_forward(x.astype(np.float32), None, p32, lengths)
+    assert h32.dtype == np.float32 and fast_lstm_backward(dh, cache32)[1].dtype == np.float32
+    np.testing.assert_allclose(h32, lstm_forward(x, None, params, lengths)[0], atol=1e-5)
 
 
 def test_lstm_step_and_gates(rng):
-    params, x, state0, _ = _problem(rng, peepholes=True)
+    params, x, state0 = _problem(rng, peepholes=True)
     h, c, _, gates = lstm_forward(x, state0, params, return_gates=True)
-    h1, c1 = lstm_step(x[:, 0], *state0, params)
+    h1, c1, _ = lstm_step(x[:, 0], *state0, params)
     np.testing.assert_allclose(h[:, 0], h1, atol=1e-14)
     np.testing.assert_allclose(c[:, 0], c1, atol=1e-14)
     assert set(gates) == {"i", "f", "g", "o"}
@@ -115,14 +164,15 @@ def test_lstm_step_and_gates(rng):
         assert np.all((gates[name] > 0) & (gates[name] < 1))
 
 
-def test_forward_keeps_float32_and_sigmoid_saturates_without_warnings(rng):
-    params, x, _, _ = _problem(rng, with_state=False)
+@pytest.mark.parametrize("forward", [lstm_forward, fast_lstm_forward])
+def test_forward_keeps_float32_and_saturates_without_warnings(rng, forward):
+    params, x, _ = _problem(rng, with_state=False)
     p32 = {k: v.astype(np.float32) for k, v in params.items()}
-    h, c, _ = lstm_forward(x.astype(np.float32), None, p32)
+    h, c, _ = forward(x.astype(np.float32), None, p32)
     assert h.dtype == np.float32 and c.dtype == np.float32
     big = {k: v * 1e3 for k, v in params.items()}
-    with np.errstate(all="raise"):
-        h, c, _ = lstm_forward(x * 10, None, big)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):   # what NumPy warns about
+        h, c, _ = forward(x * 10, None, big)
     assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= 1)
 
 
@@ -134,40 +184,50 @@ def test_init_forget_bias_and_peepholes():
     assert "p_i" not in init_lstm_params(D, H, np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("forward", [lstm_forward, fast_lstm_forward])
 @pytest.mark.parametrize("call, match", [
-    (lambda p, x: lstm_forward(x[0], None, p), "x"),
-    (lambda p, x: lstm_forward(x[:, :, :2], None, p), "x"),
-    (lambda p, x: lstm_forward(x[:, :0], None, p), "x"),
-    (lambda p, x: lstm_forward(x.astype(str), None, p), "x"),
-    (lambda p, x: lstm_forward(x, (np.zeros((B, H + 1)), None), p), "h0"),
-    (lambda p, x: lstm_forward(x, (None, np.zeros((B + 1, H))), p), "c0"),
-    (lambda p, x: lstm_forward(x, np.zeros((B, H)), p), "state0"),
-    (lambda p, x: lstm_forward(x, None, {**p, "W_h": p["W_h"][:, :-1]}), "W_h"),
-    (lambda p, x: lstm_forward(x, None, {**p, "p_i": np.zeros(H)}), "p_f"),
-    (lambda p, x: lstm_forward(x, None, {"W_x": p["W_x"]}), "W_h"),
-    (lambda p, x: lstm_forward(x, None, p, mask=np.ones((B, T + 1))), "mask"),
-    (lambda p, x: lstm_forward(x, None, p, mask=np.full((B, T), 2)), "mask"),
+    (lambda f, p, x: f(x[0], None, p), "x"),
+    (lambda f, p, x: f(x[:, :, :2], None, p), "x"),
+    (lambda f, p, x: f(x[:, :0], None, p), "x"),
+    (lambda f, p, x: f(x.astype(str), None, p), "x"),
+    (lambda f, p, x: f(x, (np.zeros((B, H + 1)), None), p), "h0"),
+    (lambda f, p, x: f(x, (None, np.zeros((B + 1, H))), p), "c0"),
+    (lambda f, p, x: f(x, np.zeros((B, H)), p), "state0"),
+    (lambda f, p, x: f(x, None, {**p, "W_h": p["W_h"][:, :-1]}), "W_h"),
+    (lambda f, p, x: f(x, None, {**p, "p_i": np.zeros(H)}), "p_f"),
+    (lambda f, p, x: f(x, None, {"W_x": p["W_x"]}), "W_h"),
+    (lambda f, p, x: f(x, None, p, lengths=np.ones(B + 1, int)), "lengths"),
+    (lambda f, p, x: f(x, None, p, lengths=[T + 1] * B), "lengths"),
+    (lambda f, p, x: f(x, None, p, lengths=np.full(B, 2.0)), "lengths"),
+])
+def test_numpy_bad_input(rng, forward, call, match):
+    params, x, _ = _problem(rng)
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(forward, params, x)
+
+
+@pytest.mark.parametrize("call, match", [
     (lambda p, x: lstm_backward(np.zeros((B, T, H + 1)), lstm_forward(x, None, p)[2]), "dh"),
     (lambda p, x: lstm_backward(np.zeros((B, T, H)), lstm_forward(x, None, p)[2],
                                 np.zeros(H)), "dc_last"),
+    (lambda p, x: fast_lstm_backward(np.zeros((B, T - 1, H)), fast_lstm_forward(x, None, p)[2]),
+     "dh"),
+    (lambda p, x: lstm_step(x[:, 0, 1:], np.zeros((B, H)), np.zeros((B, H)), p), "x_t"),
+    (lambda p, x: lstm_step(x[:, 0], np.zeros((B, H)), np.zeros((B, H + 1)), p), "c_prev"),
 ])
-def test_numpy_bad_input(rng, call, match):
-    params, x, _, _ = _problem(rng)
+def test_numpy_bad_gradient_and_step_input(rng, call, match):
+    params, x, _ = _problem(rng)
     with pytest.raises((ValueError, TypeError), match=match):
         call(params, x)
 
 
 # -- seqlearn.torch ----------------------------------------------------------------------------
 @pytest.mark.parametrize("peepholes", [False, True])
-@pytest.mark.parametrize("with_mask", [False, True])
-def test_torch_matches_numpy_float64(rng, peepholes, with_mask):
-    params, x, (h0, c0), _ = _problem(rng, peepholes)
-    lengths = np.array([5, 2, 4]) if with_mask else None
-    mask = None if lengths is None else np.arange(T)[None] < lengths[:, None]
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_torch_matches_numpy_float64(rng, peepholes, lengths):
+    params, x, (h0, c0) = _problem(rng, peepholes)
     w_h, w_c = rng.normal(size=(B, T, H)), rng.normal(size=(B, H))
-    if mask is not None:
-        w_h = w_h * mask[:, :, None]
-    h, c, cache = lstm_forward(x, (h0, c0), params, mask=mask)
+    h, c, cache = lstm_forward(x, (h0, c0), params, lengths)
     grads, dx, (dh0, dc0) = lstm_backward(w_h, cache, dc_last=w_c)
 
     model = LSTM.from_numpy(params)
@@ -177,11 +237,10 @@ def test_torch_matches_numpy_float64(rng, peepholes, with_mask):
     last = T - 1 if lengths is None else lengths - 1
     np.testing.assert_allclose(h_T[0].detach().numpy(), h[np.arange(B), last], atol=1e-10)
     np.testing.assert_allclose(c_T[0].detach().numpy(), c[np.arange(B), last], atol=1e-10)
-    expected_out = h if mask is None else h * mask[:, :, None]
-    np.testing.assert_allclose(out.detach().numpy(), expected_out, atol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy(), h, atol=1e-10)
     ((out * torch.tensor(w_h)).sum() + (c_T[0] * torch.tensor(w_c)).sum()).backward()
     for name in params:
-        np.testing.assert_allclose(getattr(model, f"{name}_l0").grad.numpy(), grads[name],
+        np.testing.assert_allclose(getattr(model, name).grad.numpy(), grads[name],
                                    atol=1e-10, err_msg=name)
     for got, want in ((tx.grad, dx), (th.grad, dh0), (tc.grad, dc0)):
         np.testing.assert_allclose(got.numpy(), want, atol=1e-10)
@@ -246,6 +305,17 @@ def test_lengths_match_pack_padded_sequence(num_layers):
     for layer in range(num_layers):
         p = ours.layer_parameters(layer)
         assert (p["W_h"].grad - getattr(builtin, f"weight_hh_l{layer}").grad.T).abs().max() < 1e-5
+
+
+def test_scaffolding():
+    model = LSTM(D, H, num_layers=2, peepholes=True)
+    assert list(model.layer_parameters(1)) == ["W_x", "W_h", "b", "p_i", "p_f", "p_o"]
+    assert model.layer_parameters(1)["W_x"].shape == (H, 4 * H) and model.W_x.shape == (D, 4 * H)
+    assert model.p_o is model.p_o_l0 and model.b is model.b_l0
+    assert repr(model) == f"LSTM(input_size={D}, hidden_size={H}, num_layers=2, peepholes=True)"
+    x = torch.randn(B, T, D)
+    h0, c0 = model.check_inputs(x)
+    assert h0.shape == c0.shape == (2, B, H) and not h0.any() and not c0.any()
 
 
 def test_round_trips():

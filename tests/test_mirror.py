@@ -25,7 +25,7 @@ MODEL_OPTIONS = {"nonlinearity", "activation", "num_heads", "kind", "eps"}
 TORCH_TRAILING = {"dtype", "device"}
 # A torch forward may also return the attention weights on request; NumPy returns them in its cache.
 TORCH_FORWARD_OPTIONS = {"need_weights"}
-NUMPY_FUNCTIONAL = re.compile(r"(init|check)_\w+_params|\w+_backward")
+NUMPY_FUNCTIONAL = re.compile(r"(init|check)_\w+_params|\w+_backward|\w+_step")
 
 
 def _table(title):

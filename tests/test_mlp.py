@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+import seqlearn
 from seqlearn.data.synthetic import make_xor
 from seqlearn.gradcheck import check_gradients, numerical_gradient, relative_error
+from seqlearn.numpy import linear as npl
 from seqlearn.numpy import mlp as npm
 from seqlearn.torch import mlp as tm
 
@@ -53,9 +55,9 @@ def test_mlp_backward_matches_finite_differences(sizes, activation, loss):
     # ∂L/∂x, through mlp_backward's second output
     target = rng.standard_normal(x.shape[:-1] + (sizes[-1],))
     y, cache = npm.mlp_forward(x, params, activation)
-    _, dx = npm.mlp_backward(npm.mse_loss(y, target)[1], cache)
+    _, dx = npm.mlp_backward(npm.mlp_loss(y, target)[1], cache)
     numeric = numerical_gradient(
-        lambda: npm.mse_loss(npm.mlp_forward(x, params, activation)[0], target)[0], x
+        lambda: npm.mlp_loss(npm.mlp_forward(x, params, activation)[0], target)[0], x
     )
     assert dx.shape == x.shape and relative_error(numeric, dx) < 1e-6
 
@@ -68,7 +70,7 @@ def test_mlp_backward_matches_torch_autograd(sizes, activation, loss):
     t = _targets(loss, (7, sizes[-1]), rng)
     y, cache = npm.mlp_forward(x, params, activation)
     value, grads = npm.mlp_loss_and_gradients(x, t, params, activation, loss)
-    dy = npm.mse_loss(y, t)[1] if loss == "mse" else None
+    dy = npm.mlp_loss(y, t)[1] if loss == "mse" else None
     model = tm.MLP.from_numpy(params, activation)
     x_t = torch.tensor(x, requires_grad=True)
     loss_t = tm.mlp_loss(model(x_t), torch.tensor(t), loss)
@@ -118,6 +120,22 @@ def test_torch_mlp_default_init_and_parameter_names():
     assert params["W2"].shape == (7, 2) and np.abs(params["W1"]).max() <= 1 / np.sqrt(3)
 
 
+@pytest.mark.parametrize("init", [
+    lambda: npm.init_mlp_params([3, 7, 2]),
+    lambda: npl.init_linear_params(4, 5),
+])
+def test_initialisers_repeat_after_seqlearn_seed(init):
+    seqlearn.seed(11)
+    first = init()
+    seqlearn.seed(11)
+    again = init()
+    seqlearn.seed(12)
+    other = init()
+    weights = next(iter(first))  # W1 or W
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert not np.array_equal(first[weights], other[weights])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_torch_mlp_on_cuda_matches_cpu():
     params = _random_params([3, 8, 2], 5)
@@ -130,14 +148,18 @@ def test_torch_mlp_on_cuda_matches_cpu():
 # --- losses and training -----------------------------------------------------------------------
 
 
-def test_mse_loss_matches_torch():
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_mlp_loss_numpy_matches_torch(loss):
     rng = np.random.default_rng(6)
-    y, t = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
-    value, dy = npm.mse_loss(y, t)
+    y = rng.standard_normal((5, 4, 3))
+    t = _targets(loss, y.shape, rng)
+    value, dy = npm.mlp_loss(y, t, loss)
     y_t = torch.tensor(y, requires_grad=True)
-    loss = nn.functional.mse_loss(y_t, torch.tensor(t))
-    loss.backward()
-    assert abs(loss.item() - value) < 1e-12 and np.abs(y_t.grad.numpy() - dy).max() < 1e-12
+    loss_t = tm.mlp_loss(y_t, torch.tensor(t), loss)
+    loss_t.backward()
+    assert abs(loss_t.item() - value) < 1e-12 and np.abs(y_t.grad.numpy() - dy).max() < 1e-12
+    if loss == "mse":
+        assert abs(value - nn.functional.mse_loss(y_t, torch.tensor(t)).item()) < 1e-12
 
 
 def test_numpy_gradient_descent_solves_xor():
@@ -156,8 +178,21 @@ def test_torch_fit_full_batch_lowers_the_loss(optimizer, lr, factor):
     x = torch.linspace(-2, 2, 50, dtype=torch.float64)[:, None]
     y = torch.sin(2 * x)
     model = tm.MLP([1, 8, 1], dtype=torch.float64)
-    losses = tm.fit_full_batch(model, x, y, optimizer=optimizer, lr=lr, steps=30)
-    assert losses.shape == (30,) and losses[-1] < factor * losses[0]
+    trained, losses = tm.fit_full_batch(model, x, y, optimizer=optimizer, lr=lr, steps=30)
+    assert trained is model and losses.shape == (30,) and losses[-1] < factor * losses[0]
+
+
+def test_full_batch_gradient_descent_is_the_same_on_both_sides():
+    """Same arguments, same defaults, same steps: NumPy and torch SGD agree in float64."""
+    x, t = make_xor()
+    x, t = x.astype(float), t[:, None].astype(float)
+    params = npm.init_mlp_params([2, 3, 1], rng=0, scale=1.0)
+    trained, losses = npm.fit_full_batch(params, x, t, steps=50)
+    model, t_losses = tm.fit_full_batch(tm.MLP.from_numpy(params), torch.from_numpy(x),
+                                        torch.from_numpy(t), steps=50)
+    assert np.max(np.abs(losses - t_losses)) < 1e-10
+    for name, value in model.to_numpy().items():
+        assert np.max(np.abs(value - trained[name])) < 1e-10, name
 
 
 def test_training_stops_with_a_message_when_the_loss_explodes():
@@ -194,7 +229,11 @@ def test_numpy_mlp_bad_input():
     with pytest.raises(ValueError, match="loss"):
         npm.mlp_loss_and_gradients(np.ones((5, 3)), np.ones((5, 2)), params, loss="hinge")
     with pytest.raises(ValueError, match="t"):
-        npm.mse_loss(np.ones((5, 2)), np.ones((5, 1)))
+        npm.mlp_loss(np.ones((5, 2)), np.ones((5, 1)))
+    with pytest.raises(ValueError, match="loss"):
+        npm.mlp_loss(np.ones((5, 2)), np.ones((5, 2)), loss="hinge")
+    with pytest.raises(TypeError, match="params"):
+        npm.check_mlp_params([params["W1"], params["b1"]])
     with pytest.raises(ValueError, match="dy"):
         npm.mlp_backward(np.ones((5, 3)), npm.mlp_forward(np.ones((5, 3)), params)[1])
     with pytest.raises(ValueError, match="sizes"):
@@ -203,6 +242,8 @@ def test_numpy_mlp_bad_input():
         npm.init_mlp_params([3, 0, 2])
     with pytest.raises(ValueError, match="lr"):
         npm.fit_full_batch(params, np.ones((5, 3)), np.ones((5, 2)), lr=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        npm.fit_full_batch(params, np.ones((5, 3)), np.ones((5, 2)), optimizer="adam")
 
 
 def test_torch_mlp_bad_input():
@@ -215,6 +256,8 @@ def test_torch_mlp_bad_input():
         model(np.ones((5, 3)))
     with pytest.raises(ValueError, match="sizes"):
         tm.MLP([3])
+    with pytest.raises(ValueError, match=r"sizes\[1\]"):
+        tm.MLP([3, 2.5, 1])
     with pytest.raises(ValueError, match="activation"):
         tm.MLP([3, 4, 2], activation="step")
     with pytest.raises(ValueError, match="sequential"):
@@ -229,3 +272,5 @@ def test_torch_mlp_bad_input():
         tm.mlp_loss(torch.ones(5, 2), torch.ones(5, 2), loss="cross_entropy")
     with pytest.raises(ValueError, match="optimizer"):
         tm.fit_full_batch(model, torch.ones(5, 3), torch.ones(5, 2), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="loss"):
+        tm.fit_full_batch(model, torch.ones(5, 3), torch.ones(5, 2), loss="hinge")

@@ -84,6 +84,10 @@ def test_bad_input():
         clip_by_value({"W": np.array(["a"])}, 1.0)
     with pytest.raises(ValueError, match="lr"):
         Adagrad(lr=0)
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_by_norm({"W": np.ones(2)}, float("nan"))
+    with pytest.raises(TypeError, match="lr"):
+        SGD(lr=True)
     params = {"w": np.ones(2)}
     with pytest.raises(ValueError, match="grads"):
         Adagrad().step(params, {"v": np.ones(2)})

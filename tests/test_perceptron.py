@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import seqlearn
 from seqlearn.checks import perceptron as checks
 from seqlearn.data.synthetic import make_separable_2d, make_xor
 from seqlearn.gradcheck import numerical_gradient, relative_error
@@ -16,7 +17,7 @@ from seqlearn.torch import perceptron as tpp
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
 def test_activation_derivative_matches_finite_differences_and_autograd(name):
-    f, df = act.get_activation(name, differentiable=True)
+    f, df = act.get_activation(name), act.get_derivative(name)
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4, 5))
     a[np.abs(a) < 1e-3] = 0.5  # keep relu's kink away from the finite-difference stencil
@@ -43,10 +44,23 @@ def test_sigmoid_is_stable_for_large_inputs_and_step_thresholds_at_zero():
 def test_get_activation_rejects_unknown_names():
     with pytest.raises(ValueError, match="activation"):
         act.get_activation("softsign")
-    with pytest.raises(ValueError, match="activation"):
-        act.get_activation("step", differentiable=True)  # step has no useful derivative
+    with pytest.raises(ValueError, match="step has no useful derivative"):
+        act.get_derivative("step")
     with pytest.raises(ValueError, match="activation"):
         tpp.get_activation("gelu")
+    with pytest.raises(ValueError, match="activation"):
+        npp.get_activation(3)
+
+
+def test_both_halves_have_the_same_activations():
+    assert npp.ACTIVATIONS is act.ACTIVATIONS and npp.get_activation is act.get_activation
+    assert sorted(npp.ACTIVATIONS) == sorted(tpp.ACTIVATIONS)
+    assert sorted(act.DERIVATIVES) == sorted(set(act.ACTIVATIONS) - {"step"})
+    a = np.linspace(-3, 3, 13)
+    for name in npp.ACTIVATIONS:
+        want = npp.get_activation(name)(a)
+        got = tpp.get_activation(name)(torch.tensor(a)).numpy()
+        assert np.abs(got - want).max() < 1e-12, name
 
 
 # --- a layer of neurons ------------------------------------------------------------------------
@@ -104,6 +118,22 @@ def test_perceptron_epoch_does_not_modify_its_arguments():
     assert np.all(w == 0)
 
 
+def test_perceptron_forward_and_predict_numpy_match_torch():
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((8, 3)), rng.standard_normal(3), -0.4
+    a = npp.perceptron_forward(x, w, b)
+    assert a.shape == (8,) and np.allclose(a, x @ w + b)
+    labels = npp.perceptron_predict(x, w, b)
+    assert np.array_equal(labels, np.where(a >= 0, 1.0, -1.0)) and {-1.0, 1.0} == set(labels)
+    model = tpp.Perceptron.from_numpy(w, b)
+    assert np.abs(model(torch.tensor(x)).detach().numpy() - a).max() < 1e-12
+    got = tpp.perceptron_predict(torch.tensor(x), torch.tensor(w), torch.tensor(b))
+    assert np.array_equal(got.numpy(), labels)
+    assert np.array_equal(model.predict(torch.tensor(x)).detach().numpy(), labels)
+    w_back, b_back = model.to_numpy()
+    assert np.array_equal(w_back, w) and b_back == b
+
+
 def test_perceptron_epoch_numpy_matches_torch_and_module():
     x, t = make_separable_2d(40, rng=4, margin=0.05)
     rng = np.random.default_rng(4)
@@ -152,6 +182,16 @@ def test_perceptron_from_zero_is_invariant_to_the_learning_rate():
     assert np.allclose(run_a.w * 0.01, run_b.w) and np.isclose(run_a.b * 0.01, run_b.b)
 
 
+def test_train_perceptron_repeats_after_seqlearn_seed():
+    x, t = make_separable_2d(60, rng=9, margin=0.02)
+    runs = []
+    for n in (5, 5, 6):
+        seqlearn.seed(n)
+        runs.append(npp.train_perceptron(x, t, max_epochs=3))  # rng=None: NumPy's global state
+    assert runs[0].mistakes == runs[1].mistakes and np.array_equal(runs[0].w, runs[1].w)
+    assert not np.array_equal(runs[0].w, runs[2].w)  # the visiting order depends on the seed
+
+
 def test_perceptron_never_solves_xor():
     x, t = make_xor()
     run = npp.train_perceptron(x, t, max_epochs=200, rng=0)
@@ -170,6 +210,13 @@ def test_perceptron_bad_input():
         npp.train_perceptron(x, t, max_epochs=0)
     with pytest.raises(ValueError, match="lr"):
         npp.perceptron_epoch(x, t, np.zeros(2), 0.0, lr=-1.0)
+    with pytest.raises(TypeError, match="lr"):
+        tpp.perceptron_epoch(torch.tensor(x), torch.tensor(t), torch.zeros(2, dtype=torch.float64),
+                             0.0, lr="fast")
+    with pytest.raises(ValueError, match="b"):
+        npp.perceptron_forward(x, np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match="w"):
+        tpp.perceptron_predict(torch.tensor(x), torch.zeros(2, 2), 0.0)
     with pytest.raises(ValueError, match="w"):
         npp.perceptron_epoch(x, t, np.zeros(3), 0.0)
     with pytest.raises(ValueError, match="t"):

@@ -1,39 +1,159 @@
-"""Chapter 3: the stacked NumPy RNN, seqlearn.torch.rnn.ElmanRNN and the chapter's checks."""
+"""Chapter 3: the NumPy Elman RNN (one layer and stacks, with and without lengths), the torch
+ElmanRNN with the shared RecurrentModule scaffolding, and the chapter's checks."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlearn.checks import rnn as rnn_checks
 from seqlearn.checks.core import CHECKS
 from seqlearn.gradcheck import numerical_gradient, relative_error
-from seqlearn.numpy.rnn import init_rnn_params, rnn_backward, rnn_forward
-from seqlearn.numpy.stacked_rnn import (
-    init_stacked_rnn_params,
-    stacked_rnn_backward,
-    stacked_rnn_forward,
-)
+from seqlearn.numpy.rnn import (check_rnn_params, init_rnn_params, init_stacked_rnn_params,
+                                rnn_backward, rnn_forward, rnn_step, rnn_step_backward,
+                                stacked_rnn_backward, stacked_rnn_forward)
 from seqlearn.torch.rnn import ElmanRNN
+
+LENGTHS = np.array([7, 3, 5])       # for batches of B = 3 sequences of T = 7 steps
 
 
 def _rng(seed=0):
     return np.random.default_rng(seed)
 
 
-# -- NumPy stacked RNN ------------------------------------------------------------------------
+def _padded(array, lengths):
+    """``array`` (B, T, ...) with the steps t >= lengths[b] set to zero."""
+    T = array.shape[1]
+    return array * (np.arange(T)[None, :] < lengths[:, None]).reshape(
+        array.shape[:2] + (1,) * (array.ndim - 2))
+
+
+# -- NumPy, one layer -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_backward_matches_finite_differences(lengths):
+    rng = _rng(10)
+    B, T, D, H = 3, 7, 3, 4
+    params = init_rnn_params(D, H, rng=rng, scale=0.8)
+    x, h0, w = rng.normal(size=(B, T, D)), rng.normal(size=(B, H)), rng.normal(size=(B, T, H))
+
+    def loss():
+        return np.sum(w * rnn_forward(x, h0, params, lengths)[0])
+
+    _, cache = rnn_forward(x, h0, params, lengths)
+    grads, dx, dh0 = rnn_backward(w, cache)
+    assert set(grads) == set(params)
+    for name in params:
+        assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
+    assert relative_error(dx, numerical_gradient(loss, x)) < 1e-6
+    assert relative_error(dh0, numerical_gradient(loss, h0)) < 1e-6
+    if lengths is not None:
+        assert np.all(_padded(dx, lengths) == dx)       # padding gets no gradient
+
+
+def test_step_backward_matches_finite_differences():
+    rng = _rng(11)
+    params = check_rnn_params(init_rnn_params(3, 4, rng=rng))
+    x_t, h_prev, w = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    h_t, cache = rnn_step(x_t, h_prev, params)
+    np.testing.assert_allclose(h_t, np.tanh(x_t @ params["W_xh"] + h_prev @ params["W_hh"]
+                                            + params["b_h"]), atol=1e-15)
+    dx_t, dh_prev, delta_t = rnn_step_backward(w, cache, params)
+    grads = {"W_xh": x_t.T @ delta_t, "W_hh": h_prev.T @ delta_t, "b_h": delta_t.sum(axis=0)}
+
+    def loss():
+        return np.sum(w * rnn_step(x_t, h_prev, params)[0])
+
+    for name, analytic, array in [("x_t", dx_t, x_t), ("h_prev", dh_prev, h_prev),
+                                  *[(k, grads[k], params[k]) for k in params]]:
+        assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_torch_matches_numpy_float64_forward_and_backward(lengths):
+    rng = _rng(4)
+    params = init_rnn_params(3, 5, rng=rng)
+    x, h0 = rng.normal(size=(3, 7, 3)), rng.normal(size=(3, 5))
+    w = rng.normal(size=(3, 7, 5))
+    h, cache = rnn_forward(x, h0, params, lengths)
+    grads, dx, dh0 = rnn_backward(w, cache)
+    model = ElmanRNN.from_numpy(params)
+    xt, h0t = torch.tensor(x, requires_grad=True), torch.tensor(h0, requires_grad=True)
+    out, h_T = model(xt, h0t, lengths=lengths)      # (B, H) is accepted for one layer
+    assert np.max(np.abs(out.detach().numpy() - h)) < 1e-10
+    last = np.full(3, 6) if lengths is None else lengths - 1
+    assert np.max(np.abs(h_T[0].detach().numpy() - h[np.arange(3), last])) < 1e-10
+    (out * torch.from_numpy(w)).sum().backward()
+    for name in params:
+        assert relative_error(grads[name], getattr(model, name).grad.numpy()) < 1e-10
+    assert relative_error(dx, xt.grad.numpy()) < 1e-10
+    assert relative_error(dh0, h0t.grad.numpy()) < 1e-10
+
+
+def test_lengths_carry_the_state_and_zero_the_outputs():
+    rng = _rng(5)
+    params = init_rnn_params(3, 4, rng=rng)
+    x, h0 = rng.normal(size=(3, 7, 3)), rng.normal(size=(3, 4))
+    h, _ = rnn_forward(x, h0, params, lengths=LENGTHS)
+    for b, n in enumerate(LENGTHS):
+        alone, _ = rnn_forward(x[b:b + 1, :n], h0[b:b + 1], params)
+        np.testing.assert_allclose(h[b, :n], alone[0], atol=1e-14)
+        assert np.all(h[b, n:] == 0)
+    # what is in the padding does not matter
+    noisy = x.copy()
+    noisy[1, 3:] = 100.0
+    np.testing.assert_array_equal(rnn_forward(noisy, h0, params, LENGTHS)[0], h)
+    # lengths = T everywhere is the same as no lengths
+    np.testing.assert_array_equal(rnn_forward(x, h0, params, [7, 7, 7])[0],
+                                  rnn_forward(x, h0, params)[0])
+
+
+def test_float32_is_kept():
+    rng = _rng(6)
+    params = {k: v.astype(np.float32) for k, v in init_rnn_params(3, 4, rng=rng).items()}
+    h, cache = rnn_forward(rng.normal(size=(2, 5, 3)).astype(np.float32), None, params)
+    grads, dx, dh0 = rnn_backward(np.ones_like(h), cache)
+    assert h.dtype == dx.dtype == dh0.dtype == grads["W_hh"].dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda p, x: rnn_forward(x[0], None, p), ValueError, "x"),
+    (lambda p, x: rnn_forward(x[..., :2], None, p), ValueError, "x"),
+    (lambda p, x: rnn_forward(x, np.zeros((3, 5)), p), ValueError, "h0"),
+    (lambda p, x: rnn_forward(x, None, {**p, "W_hh": p["W_hh"][:, :2]}), ValueError, "W_hh"),
+    (lambda p, x: rnn_forward(x, None, {"W_xh": p["W_xh"]}), ValueError, "W_hh"),
+    (lambda p, x: rnn_forward(x, None, [p]), TypeError, "params"),
+    (lambda p, x: rnn_forward(x, None, p, lengths=[7, 7]), ValueError, "lengths"),
+    (lambda p, x: rnn_forward(x, None, p, lengths=[8, 7, 7]), ValueError, "lengths"),
+    (lambda p, x: rnn_forward(x, None, p, lengths=[0, 7, 7]), ValueError, "lengths"),
+    (lambda p, x: rnn_forward(x, None, p, lengths=[7.0, 7, 7]), TypeError, "lengths"),
+    (lambda p, x: rnn_backward(np.zeros((3, 7, 5)), rnn_forward(x, None, p)[1]), ValueError,
+     "dh"),
+    (lambda p, x: rnn_step(x[:, 0, :2], np.zeros((3, 4)), p), ValueError, "x_t"),
+    (lambda p, x: rnn_step(x[:, 0], np.zeros((2, 4)), p), ValueError, "h_prev"),
+])
+def test_numpy_bad_input(call, error, match):
+    rng = _rng(7)
+    with pytest.raises(error, match=match):
+        call(init_rnn_params(3, 4, rng=rng), rng.normal(size=(3, 7, 3)))
+
+
+# -- NumPy, stacks --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("with_h0", [False, True])
-def test_stacked_forward_matches_torch_float64(num_layers, with_h0):
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_stacked_forward_matches_torch_float64(num_layers, with_h0, lengths):
     rng = _rng(num_layers)
     B, T, D, H = 3, 7, 4, 5
     params = init_stacked_rnn_params(D, H, num_layers, rng=rng)
     x = rng.normal(size=(B, T, D))
     h0 = rng.normal(size=(num_layers, B, H)) if with_h0 else None
-    h, h_last, _ = stacked_rnn_forward(x, h0, params)
+    h, h_last, _ = stacked_rnn_forward(x, h0, params, lengths)
     model = ElmanRNN.from_numpy(params)
-    out, h_T = model(torch.from_numpy(x), None if h0 is None else torch.from_numpy(h0))
+    out, h_T = model(torch.from_numpy(x), None if h0 is None else torch.from_numpy(h0),
+                     lengths=lengths)
     assert h.shape == (B, T, H) and h_last.shape == (num_layers, B, H)
     assert np.max(np.abs(out.detach().numpy() - h)) < 1e-10
     assert np.max(np.abs(h_T.detach().numpy() - h_last)) < 1e-10
@@ -42,26 +162,27 @@ def test_stacked_forward_matches_torch_float64(num_layers, with_h0):
 def test_one_layer_stack_is_the_single_layer_rnn():
     rng = _rng(1)
     params = init_rnn_params(3, 4, rng=rng)
-    x, h0 = rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 4))
-    h_single, _ = rnn_forward(x, h0, params)
-    h_stack, h_last, _ = stacked_rnn_forward(x, h0[None], [params])
+    x, h0 = rng.normal(size=(3, 7, 3)), rng.normal(size=(3, 4))
+    h_single, _ = rnn_forward(x, h0, params, LENGTHS)
+    h_stack, h_last, _ = stacked_rnn_forward(x, h0[None], [params], LENGTHS)
     np.testing.assert_array_equal(h_single, h_stack)
-    np.testing.assert_array_equal(h_last[0], h_single[:, -1])
+    np.testing.assert_array_equal(h_last[0], h_single[np.arange(3), LENGTHS - 1])
 
 
-def test_stacked_backward_matches_finite_differences_and_autograd():
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_stacked_backward_matches_finite_differences_and_autograd(lengths):
     rng = _rng(2)
-    B, T, D, H, L = 2, 4, 3, 4, 2
+    B, T, D, H, L = 3, 7, 3, 4, 2
     params = init_stacked_rnn_params(D, H, L, rng=rng, scale=0.8)
     x, h0 = rng.normal(size=(B, T, D)), rng.normal(size=(L, B, H))
     weights_top = rng.normal(size=(B, T, H))
     weights_last = rng.normal(size=(L, B, H))
 
     def loss():  # L = Σ w ⊙ h_top + Σ v ⊙ h_last: exercises both gradient inputs
-        h, h_last, _ = stacked_rnn_forward(x, h0, params)
+        h, h_last, _ = stacked_rnn_forward(x, h0, params, lengths)
         return np.sum(weights_top * h) + np.sum(weights_last * h_last)
 
-    _, _, cache = stacked_rnn_forward(x, h0, params)
+    _, _, cache = stacked_rnn_forward(x, h0, params, lengths)
     grads, dx, dh0 = stacked_rnn_backward(weights_top, cache, dh_last=weights_last)
     for layer in range(L):
         for name in ("W_xh", "W_hh", "b_h"):
@@ -73,11 +194,11 @@ def test_stacked_backward_matches_finite_differences_and_autograd():
     model = ElmanRNN.from_numpy(params)
     xt = torch.tensor(x, requires_grad=True)
     h0t = torch.tensor(h0, requires_grad=True)
-    out, h_T = model(xt, h0t)
+    out, h_T = model(xt, h0t, lengths=lengths)
     (torch.sum(torch.from_numpy(weights_top) * out)
      + torch.sum(torch.from_numpy(weights_last) * h_T)).backward()
     for layer in range(L):
-        for name, p in zip(("W_xh", "W_hh", "b_h"), model.layer_parameters(layer)):
+        for name, p in model.layer_parameters(layer).items():
             assert relative_error(grads[layer][name], p.grad.numpy()) < 1e-10
     assert relative_error(dx, xt.grad.numpy()) < 1e-10
     assert relative_error(dh0, h0t.grad.numpy()) < 1e-10
@@ -99,6 +220,11 @@ def test_stacked_bad_input():
         stacked_rnn_forward(x[:, :, :2], None, params)
     with pytest.raises(ValueError, match="x"):
         stacked_rnn_forward(np.zeros((2, 0, 3)), None, params)
+    with pytest.raises(ValueError, match="lengths"):
+        stacked_rnn_forward(x, None, params, lengths=[5, 6])
+    with pytest.raises(ValueError, match="dh_last"):
+        stacked_rnn_backward(np.zeros((2, 5, 4)), stacked_rnn_forward(x, None, params)[2],
+                             dh_last=np.zeros((1, 2, 4)))
     with pytest.raises(ValueError, match="num_layers"):
         init_stacked_rnn_params(3, 4, 0)
 
@@ -124,28 +250,34 @@ def test_elman_matches_builtin_float32(num_layers, nonlinearity, with_h0):
     (want.sum() + want_T.square().sum()).backward()
     (got.sum() + got_T.square().sum()).backward()
     for layer in range(num_layers):
-        W_xh, W_hh, b_h = model.layer_parameters(layer)
-        assert torch.max(torch.abs(W_xh.grad - getattr(builtin, f"weight_ih_l{layer}").grad.T)) < 1e-4
-        assert torch.max(torch.abs(W_hh.grad - getattr(builtin, f"weight_hh_l{layer}").grad.T)) < 1e-4
-        assert torch.max(torch.abs(b_h.grad - getattr(builtin, f"bias_ih_l{layer}").grad)) < 1e-4
+        p = model.layer_parameters(layer)
+        for ours, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh"), ("b_h", "bias_ih")):
+            want = getattr(builtin, f"{theirs}_l{layer}").grad
+            assert torch.max(torch.abs(p[ours].grad - (want.T if want.dim() == 2 else want))) < 1e-4
 
 
-def test_single_layer_matches_numpy_float64():
-    rng = _rng(4)
-    params = init_rnn_params(3, 5, rng=rng)
-    x, h0 = rng.normal(size=(2, 8, 3)), rng.normal(size=(2, 5))
-    h, cache = rnn_forward(x, h0, params)
-    model = ElmanRNN.from_numpy(params)
-    assert torch.equal(model.W_xh, model.W_xh_l0) and model.b_h.shape == (5,)
-    xt = torch.tensor(x, requires_grad=True)
-    out, h_T = model(xt, torch.from_numpy(h0))  # (B, H) is accepted for one layer
-    assert np.max(np.abs(out.detach().numpy() - h)) < 1e-10
-    dh = rng.normal(size=h.shape)
-    (out * torch.from_numpy(dh)).sum().backward()
-    grads, dx, _ = rnn_backward(dh, cache)
-    for name in ("W_xh", "W_hh", "b_h"):
-        assert relative_error(grads[name], getattr(model, name).grad.numpy()) < 1e-10
-    assert relative_error(dx, xt.grad.numpy()) < 1e-10
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_lengths_match_pack_padded_sequence(num_layers):
+    torch.manual_seed(1)
+    builtin = nn.RNN(4, 5, num_layers=num_layers, batch_first=True)
+    ours = ElmanRNN.from_torch_builtin(builtin)
+    x = torch.randn(3, 7, 4)
+    lengths = torch.tensor([2, 7, 4])
+    x_b, x_o = x.clone().requires_grad_(), x.clone().requires_grad_()
+    packed = pack_padded_sequence(x_b, lengths, batch_first=True, enforce_sorted=False)
+    out_p, h_b = builtin(packed)
+    out_b, _ = pad_packed_sequence(out_p, batch_first=True, total_length=7)
+    out_o, h_o = ours(x_o, lengths=lengths)
+    assert (out_o - out_b).abs().max() < 1e-5 and (h_o - h_b).abs().max() < 1e-5
+    assert out_o[0, 2:].abs().max() == 0          # zero past the length
+    w = torch.randn(3, 7, 5)
+    ((out_b * w).sum() + h_b.square().sum()).backward()
+    ((out_o * w).sum() + h_o.square().sum()).backward()
+    assert (x_o.grad - x_b.grad).abs().max() < 1e-5
+    assert x_o.grad[0, 2:].abs().max() == 0       # padding gets no gradient
+    for layer in range(num_layers):
+        W_hh = ours.layer_parameters(layer)["W_hh"]
+        assert (W_hh.grad - getattr(builtin, f"weight_hh_l{layer}").grad.T).abs().max() < 1e-5
 
 
 def test_round_trips():
@@ -167,6 +299,29 @@ def test_round_trips():
         torch.testing.assert_close(a, b)
 
 
+def test_scaffolding_names_shapes_and_checks():
+    model = ElmanRNN(3, 4, num_layers=2, dtype=torch.float64)
+    assert [n for n, _ in model.named_parameters()] == [
+        "W_xh_l0", "W_hh_l0", "b_h_l0", "W_xh_l1", "W_hh_l1", "b_h_l1"]
+    assert model.W_xh is model.W_xh_l0 and model.b_h is model.b_h_l0     # layer 0's aliases
+    p = model.layer_parameters(1)
+    assert list(p) == ["W_xh", "W_hh", "b_h"] and p["W_xh"] is model.W_xh_l1
+    assert p["W_xh"].shape == (4, 4) and model.W_xh.shape == (3, 4)
+    assert repr(model) == ("ElmanRNN(input_size=3, hidden_size=4, num_layers=2, "
+                           "nonlinearity='tanh')")
+    bound = 1 / 4 ** 0.5
+    assert all(q.abs().max() <= bound for q in model.parameters())
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    h0 = model.check_inputs(x)
+    assert h0.shape == (2, 2, 4) and torch.all(h0 == 0) and h0.dtype == torch.float64
+    given = torch.randn(2, 2, 4, dtype=torch.float64)
+    assert model.check_inputs(x, given) is given
+    with pytest.raises(AttributeError):
+        model.W_nothing
+    with pytest.raises(ValueError, match="layer"):
+        model.layer_parameters(2)
+
+
 def test_from_builtin_sums_the_biases_and_handles_its_options():
     torch.manual_seed(6)
     builtin = nn.RNN(3, 4, num_layers=2)  # time-major, two biases per layer
@@ -181,36 +336,39 @@ def test_from_builtin_sums_the_biases_and_handles_its_options():
     assert torch.all(no_bias.b_h == 0)
     with pytest.raises(ValueError, match="bidirectional"):
         ElmanRNN.from_torch_builtin(nn.RNN(3, 4, bidirectional=True))
-    with pytest.raises(TypeError, match="rnn"):
+    with pytest.raises(ValueError, match="dropout"):
+        ElmanRNN.from_torch_builtin(nn.RNN(3, 4, num_layers=2, dropout=0.5))
+    with pytest.raises(TypeError, match="module"):
         ElmanRNN.from_torch_builtin(nn.LSTM(3, 4))
 
 
 def test_elman_bad_input():
     model = ElmanRNN(3, 4, num_layers=2)
-    with pytest.raises(ValueError, match="x"):
-        model(torch.randn(2, 3))  # no time axis
-    with pytest.raises(ValueError, match="x"):
-        model(torch.randn(2, 5, 4))  # wrong D
-    with pytest.raises(ValueError, match="x"):
-        model(torch.randn(2, 0, 3))  # empty sequence
-    with pytest.raises(TypeError, match="x"):
-        model(torch.ones(2, 5, 3, dtype=torch.int64))
-    with pytest.raises(TypeError, match="x"):
-        model(torch.randn(2, 5, 3, dtype=torch.float64))  # parameters are float32
-    with pytest.raises(TypeError, match="x"):
-        model(np.zeros((2, 5, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match="h0"):
-        model(torch.randn(2, 5, 3), torch.randn(1, 2, 4))  # one layer's state for two layers
-    with pytest.raises(ValueError, match="h0"):
-        model(torch.randn(2, 5, 3), torch.randn(2, 4))
-    with pytest.raises(ValueError, match="nonlinearity"):
-        ElmanRNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="hidden_size"):
-        ElmanRNN(3, 0)
-    with pytest.raises(ValueError, match="layer 1"):
-        ElmanRNN.from_numpy([init_rnn_params(3, 4), init_rnn_params(3, 4)])
-    with pytest.raises(ValueError, match="W_hh"):
-        ElmanRNN.from_numpy({"W_xh": np.zeros((3, 4)), "W_hh": np.zeros((4, 3)), "b_h": np.zeros(4)})
+    x = torch.randn(2, 5, 3)
+    cases = [
+        (lambda: model(torch.randn(2, 3)), ValueError, "x"),              # no time axis
+        (lambda: model(torch.randn(2, 5, 4)), ValueError, "x"),           # wrong D
+        (lambda: model(torch.randn(2, 0, 3)), ValueError, "x"),           # empty sequence
+        (lambda: model(torch.ones(2, 5, 3, dtype=torch.int64)), TypeError, "x"),
+        (lambda: model(x.double()), TypeError, "x"),                      # parameters are float32
+        (lambda: model(np.zeros((2, 5, 3), dtype=np.float32)), TypeError, "x"),
+        (lambda: model(x, torch.randn(1, 2, 4)), ValueError, "h0"),       # one layer's state
+        (lambda: model(x, torch.randn(2, 4)), ValueError, "h0"),
+        (lambda: model(x, torch.randn(2, 2, 4).double()), ValueError, "h0"),
+        (lambda: model(x, lengths=[5, 5, 5]), ValueError, "lengths"),
+        (lambda: model(x, lengths=[6, 5]), ValueError, "lengths"),
+        (lambda: model(x, lengths=torch.tensor([2.0, 5.0])), TypeError, "lengths"),
+        (lambda: ElmanRNN(3, 4, nonlinearity="sigmoid"), ValueError, "nonlinearity"),
+        (lambda: ElmanRNN(3, 0), ValueError, "hidden_size"),
+        (lambda: ElmanRNN.from_numpy([init_rnn_params(3, 4), init_rnn_params(3, 4)]),
+         ValueError, "layer 1"),
+        (lambda: ElmanRNN.from_numpy({"W_xh": np.zeros((3, 4)), "W_hh": np.zeros((4, 3)),
+                                      "b_h": np.zeros(4)}), ValueError, "W_hh"),
+        (lambda: ElmanRNN.from_numpy("W"), TypeError, "params"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -218,15 +376,19 @@ def test_elman_on_cuda_matches_cpu():
     torch.manual_seed(7)
     model = ElmanRNN(5, 8, num_layers=2)
     x, h0 = torch.randn(3, 10, 5), torch.randn(2, 3, 8)
-    want, want_T = model(x, h0)
+    lengths = torch.tensor([10, 4, 7])
+    want, want_T = model(x, h0, lengths=lengths)
     cuda_model = ElmanRNN.from_numpy(model.to_numpy(), dtype=torch.float32, device="cuda")
-    got, got_T = cuda_model(x.cuda(), h0.cuda())
+    got, got_T = cuda_model(x.cuda(), h0.cuda(), lengths=lengths)    # lengths stay on the CPU
     assert got.device.type == "cuda"
     assert torch.max(torch.abs(got.cpu() - want)) < 1e-5
     assert torch.max(torch.abs(got_T.cpu() - want_T)) < 1e-5
     builtin = cuda_model.to_torch_builtin()
     assert builtin.weight_ih_l0.device.type == "cuda"
-    assert torch.max(torch.abs(builtin(x.cuda(), h0.cuda())[0].cpu() - want)) < 1e-5
+    assert torch.max(torch.abs(builtin(x.cuda(), h0.cuda())[0].cpu()
+                               - model(x, h0)[0])) < 1e-5
+    with pytest.raises(ValueError, match="x"):
+        cuda_model(x)
 
 
 # -- the chapter's checks ---------------------------------------------------------------------

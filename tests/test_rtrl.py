@@ -32,7 +32,7 @@ def test_rtrl_online_char_rnn_gradient_equals_bptt():
     params = char_rnn.init_char_rnn_params(V, H, rng=rng, scale=0.5)
     inputs, targets = rng.integers(0, V, size=T), rng.integers(0, V, size=T)
     h_prev = rng.normal(0, 0.5, size=H)
-    _, bptt, _ = char_rnn.char_rnn_loss(params, inputs, targets, h_prev)
+    _, bptt, _ = char_rnn.char_rnn_loss_and_gradients(inputs, targets, params, h_prev)
 
     def output_gradient(t, h_t):  # ∂ℓ_t/∂h_t = (ŷ_t − 1_{y_t}) W_hyᵀ
         d_logits = softmax(h_t @ params["W_hy"] + params["b_y"])

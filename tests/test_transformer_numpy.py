@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlearn.gradcheck import numerical_gradient, relative_error
-from seqlearn.numpy.attention import causal_mask, padding_mask
+from seqlearn.numpy.attention import causal_mask
+from seqlearn.numpy.common import padding_mask
 from seqlearn.numpy.layernorm import init_layer_norm_params, layer_norm_backward, layer_norm_forward
 from seqlearn.numpy.transformer import (decoder_block_forward, encoder_block_backward,
                                         encoder_block_forward, feed_forward_backward,
@@ -83,10 +84,10 @@ def _flatten(tree, prefix=""):
 def test_layer_norm_forward_matches_torch(rng):
     x = rng.normal(size=(B, T, D)) * 3 + 1
     p = _randomise(init_layer_norm_params(D), rng)
-    y, _ = layer_norm_forward(x, p["gamma"], p["beta"])
+    y, _ = layer_norm_forward(x, p)
     ref = F.layer_norm(_t(x), (D,), _t(p["gamma"]), _t(p["beta"]), eps=1e-5)
     assert np.abs(y - ref.numpy()).max() < 1e-10
-    plain, _ = layer_norm_forward(x, np.ones(D), np.zeros(D), eps=1e-12)
+    plain, _ = layer_norm_forward(x, init_layer_norm_params(D), eps=1e-12)
     np.testing.assert_allclose(plain.mean(-1), 0.0, atol=1e-12)
     np.testing.assert_allclose(plain.var(-1), 1.0, atol=1e-9)
 
@@ -97,10 +98,12 @@ def test_layer_norm_backward_finite_differences_and_autograd(rng):
     g = rng.normal(size=(B, T, D))
 
     def loss():
-        return float((layer_norm_forward(x, p["gamma"], p["beta"])[0] * g).sum())
+        return float((layer_norm_forward(x, p)[0] * g).sum())
 
-    _, cache = layer_norm_forward(x, p["gamma"], p["beta"])
-    dx, dgamma, dbeta = layer_norm_backward(g, cache)
+    _, cache = layer_norm_forward(x, p)
+    dx, grads = layer_norm_backward(g, cache)
+    assert sorted(grads) == ["beta", "gamma"]
+    dgamma, dbeta = grads["gamma"], grads["beta"]
     assert relative_error(dx, numerical_gradient(loss, x)) < 1e-6
     assert relative_error(dgamma, numerical_gradient(loss, p["gamma"])) < 1e-6
     assert relative_error(dbeta, numerical_gradient(loss, p["beta"])) < 1e-6
@@ -294,11 +297,15 @@ def test_bad_input(rng):
         sinusoidal_positional_encoding(0, 4)
     x = rng.normal(size=(B, T, D))
     with pytest.raises(ValueError, match="gamma"):
-        layer_norm_forward(x, np.ones(D + 1), np.zeros(D))
+        layer_norm_forward(x, {"gamma": np.ones(D + 1), "beta": np.zeros(D)})
     with pytest.raises(ValueError, match="beta"):
-        layer_norm_forward(x, np.ones(D), np.zeros((D, 1)))
+        layer_norm_forward(x, {"gamma": np.ones(D), "beta": np.zeros((D, 1))})
+    with pytest.raises(ValueError, match="params.*beta"):
+        layer_norm_forward(x, {"gamma": np.ones(D)})
+    with pytest.raises(TypeError, match="params"):
+        layer_norm_forward(x, np.ones(D))
     with pytest.raises(ValueError, match="eps"):
-        layer_norm_forward(x, np.ones(D), np.zeros(D), eps=0.0)
+        layer_norm_forward(x, init_layer_norm_params(D), eps=0.0)
     ff = init_feed_forward_params(D, D_FF, rng)
     with pytest.raises(ValueError, match="x"):
         feed_forward_forward(x[..., :4], ff)

@@ -13,9 +13,11 @@ from torch.nn import functional as F
 
 from seqlearn.data.transduction import EOS, PAD, transduction_task, vocabulary_size
 from seqlearn.numpy import attention as np_att
+from seqlearn.numpy import common as np_common
 from seqlearn.numpy import layernorm as np_ln
 from seqlearn.numpy import transformer as np_tf
-from seqlearn.torch.attention import causal_mask, padding_mask
+from seqlearn.torch.attention import causal_mask
+from seqlearn.torch.common import padding_mask
 from seqlearn.torch.layernorm import LayerNorm
 from seqlearn.torch.transformer import (CharTransformer, DecoderBlock, EncoderBlock, FeedForward,
                                         PositionalEncoding, Transformer,
@@ -40,9 +42,10 @@ def _perturb_norms(params, rng):
 def test_layer_norm_matches_numpy_and_builtin(rng):
     x = rng.normal(size=(B, T, D)) * 3 + 1
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
-    y, cache = np_ln.layer_norm_forward(x, gamma, beta)
+    y, cache = np_ln.layer_norm_forward(x, {"gamma": gamma, "beta": beta})
     dy = rng.normal(size=y.shape)
-    dx, dgamma, dbeta = np_ln.layer_norm_backward(dy, cache)
+    dx, grads = np_ln.layer_norm_backward(dy, cache)
+    dgamma, dbeta = grads["gamma"], grads["beta"]
     model = LayerNorm.from_numpy({"gamma": gamma, "beta": beta})
     tx = t64(x, True)
     out = model(tx)
@@ -102,7 +105,7 @@ def test_positional_encoding_matches_numpy():
 def test_encoder_block_matches_numpy_forward_and_backward(rng):
     params = _perturb_norms(np_tf.init_encoder_block_params(D, HEADS, FF, rng), rng)
     x = rng.normal(size=(B, T, D))
-    mask = np_att.causal_mask(T) & np_att.padding_mask([T, 3], T)[:, None, None, :]
+    mask = np_att.causal_mask(T) & np_common.padding_mask([T, 3], T)[:, None, None, :]
     z, cache = np_tf.encoder_block_forward(x, params, HEADS, mask)
     dz = rng.normal(size=z.shape)
     dx, grads = np_tf.encoder_block_backward(dz, cache)
@@ -127,7 +130,7 @@ def test_decoder_block_matches_numpy(rng):
     S = 4
     x, memory = rng.normal(size=(B, T, D)), rng.normal(size=(B, S, D))
     self_mask = np_att.causal_mask(T)
-    memory_mask = np_att.padding_mask([S, 2], S)[:, None, None, :]
+    memory_mask = np_common.padding_mask([S, 2], S)[:, None, None, :]
     z, cache = np_tf.decoder_block_forward(x, memory, params, HEADS, self_mask, memory_mask)
     block = DecoderBlock.from_numpy(params, HEADS)
     out, cross = block(t64(x), t64(memory), torch.from_numpy(self_mask),
@@ -269,6 +272,8 @@ def test_greedy_decode_shapes_and_consistency():
         logits = model(src[b:b + 1], tgt_in)
         assert torch.equal(logits[0].argmax(-1), row[:n])
     assert torch.equal(model.greedy_decode(src, 7), tokens)
+    assert model.last_attention is None                   # only kept when asked for
+    assert torch.equal(model.greedy_decode(src.numpy(), 7), tokens)   # arrays of ids work too
 
 
 def test_transformer_learns_a_copy_task():
@@ -379,7 +384,9 @@ def test_char_transformer_bad_inputs():
     with pytest.raises(ValueError, match="targets"):
         model.loss(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="inputs"):
-        model.loss(np.zeros((2, 4), dtype=int), torch.zeros(2, 4, dtype=torch.long))
+        model.loss(torch.zeros(2, 4), torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="n: "):
+        model.generate(torch.tensor([1]), -1)
     with pytest.raises(ValueError, match="temperature"):
         model.generate(torch.tensor([1]), 3, temperature=-1.0)
     with pytest.raises(ValueError, match="prompt"):

@@ -11,13 +11,8 @@ import numpy as np
 
 from ..numpy.attention import additive_attention_forward as _additive_attention_forward
 from ..numpy.attention import attention_pooling_forward as _attention_pooling_forward
+from ..numpy.softmax import softmax
 from .core import diagnose_mistake, fresh_rng, register, run_check
-
-
-def _softmax(e, axis):
-    e = e - e.max(axis=axis, keepdims=True)
-    p = np.exp(e)
-    return p / p.sum(axis=axis, keepdims=True)
 
 
 # -- 07-attention-pooling ---------------------------------------------------------------------
@@ -33,7 +28,7 @@ def _attention_pooling_variant(X, V, w, squash=True, normalise="softmax", axis=1
                                return_scores=False, sum_axis=1):
     scores = (np.tanh(X @ V) if squash else X @ V) @ w  # (B, N)
     if normalise == "softmax":
-        weights = _softmax(scores, axis=axis)
+        weights = softmax(scores, axis=axis)
     elif normalise == "sigmoid":
         weights = 1.0 / (1.0 + np.exp(-scores))
     elif normalise == "uniform":
@@ -106,7 +101,7 @@ def _additive_attention_variant(query, keys, values, W_q, W_k, v, squash=True, a
         W_q, W_k = W_k, W_q
     hidden = (query @ W_q)[:, :, None, :] + (keys @ W_k)[:, None, :, :]  # (B, Tq, N, A)
     scores = (np.tanh(hidden) if squash else hidden) @ v  # (B, Tq, N)
-    weights = _softmax(scores, axis=axis) if normalise else scores
+    weights = softmax(scores, axis=axis) if normalise else scores
     context = weights @ (keys if keys_as_values else values)
     return context, weights
 

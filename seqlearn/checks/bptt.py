@@ -3,7 +3,7 @@ cross-entropy, one step of the backward recursion, and gradient clipping by norm
 
 import numpy as np
 
-from ..numpy.optim import clip_by_norm as _clip_by_norm
+from ..numpy import optim
 from ..numpy.softmax import softmax
 from .core import fresh_rng, register, run_check
 
@@ -23,7 +23,7 @@ def reference_bptt_step(dh_out, dh_next, h_t, W_hh):
 
 def reference_clip_by_norm(grad, max_norm):
     """grad · min(1, max_norm / ‖grad‖) for one array."""
-    clipped, _ = _clip_by_norm({"grad": np.asarray(grad, dtype=float)}, max_norm)
+    clipped, _ = optim.clip_by_norm({"grad": np.asarray(grad, dtype=float)}, max_norm)
     return clipped["grad"]
 
 
@@ -75,3 +75,7 @@ def check_clip_by_norm(clip_by_norm):
         hint="compute the norm sqrt(sum(grad**2)) over all entries; if it exceeds max_norm, "
              "multiply the whole array by max_norm / norm, otherwise return it unchanged",
     )
+
+
+__all__ = ["check_bptt_step", "check_clip_by_norm", "check_output_gradient", "reference_bptt_step",
+           "reference_clip_by_norm", "reference_output_gradient"]

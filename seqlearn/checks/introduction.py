@@ -42,3 +42,7 @@ def check_next_step_pairs(next_step_pairs):
         cases, ["inputs", "targets"],
         hint="the target at step t is the symbol at step t+1, so both outputs have length T-1",
     )
+
+
+__all__ = ["check_next_step_pairs", "check_one_hot", "reference_next_step_pairs",
+           "reference_one_hot"]

@@ -10,9 +10,8 @@ names the mistake it recognises.
 import numpy as np
 
 from ..numpy.gru import gru_step as _gru_step
-from ..numpy.lstm import lstm_backward as _lstm_backward
-from ..numpy.lstm import lstm_forward as _lstm_forward
 from ..numpy.lstm import lstm_step as _lstm_step
+from ..numpy.lstm import lstm_step_backward as _lstm_step_backward
 from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
@@ -29,7 +28,8 @@ def _split(z, k):
 
 def reference_lstm_cell(x_t, h_prev, c_prev, W_x, W_h, b):
     """One LSTM step, gates [i | f | g | o]: returns ``(h_t, c_t)``, each (B, H)."""
-    return _lstm_step(x_t, h_prev, c_prev, {"W_x": W_x, "W_h": W_h, "b": b})
+    h_t, c_t, _ = _lstm_step(x_t, h_prev, c_prev, {"W_x": W_x, "W_h": W_h, "b": b})
+    return h_t, c_t
 
 
 def _lstm_cell_variant(x_t, h_prev, c_prev, W_x, W_h, b, order="ifgo", squash_cell=True,
@@ -89,7 +89,8 @@ def check_lstm_cell(lstm_cell):
 
 def reference_gru_cell(x_t, h_prev, W_x, W_h, b_x, b_h):
     """One GRU step, blocks [r | u | n] as torch: returns h_t (B, H)."""
-    return _gru_step(x_t, h_prev, {"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h})
+    h_t, _ = _gru_step(x_t, h_prev, {"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h})
+    return h_t
 
 
 def _gru_cell_variant(x_t, h_prev, W_x, W_h, b_x, b_h, swap_update=False, reset_before=False,
@@ -149,9 +150,9 @@ def reference_lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
     """Gradients of one LSTM step. ``dh_t`` (B, H) is all of ∂L/∂h_t, ``dc_t`` (B, H) what c_t
     receives from step t+1. Returns ``(dx_t, dh_prev, dc_prev, dW_x, dW_h, db)``."""
     params = {"W_x": W_x, "W_h": W_h, "b": b}
-    _, _, cache = _lstm_forward(x_t[:, None], (h_prev, c_prev), params)
-    grads, dx, (dh_prev, dc_prev) = _lstm_backward(dh_t[:, None], cache, dc_last=dc_t)
-    return dx[:, 0], dh_prev, dc_prev, grads["W_x"], grads["W_h"], grads["b"]
+    _, _, cache = _lstm_step(x_t, h_prev, c_prev, params)
+    dx_t, dh_prev, dc_prev, grads = _lstm_step_backward(dh_t, dc_t, cache, params)
+    return dx_t, dh_prev, dc_prev, grads["W_x"], grads["W_h"], grads["b"]
 
 
 def _lstm_step_backward_variant(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b,

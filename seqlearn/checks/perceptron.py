@@ -220,3 +220,10 @@ def check_mlp_gradients(mlp_gradients):
              "1 - h**2",
         mistakes=MLP_MISTAKES,
     )
+
+
+__all__ = [
+    "MLP_MISTAKES", "PERCEPTRON_MISTAKES", "SIGMOID_LAYER_MISTAKES", "check_mlp_gradients",
+    "check_perceptron_epoch", "check_sigmoid_layer", "reference_mlp_gradients",
+    "reference_perceptron_epoch", "reference_sigmoid_layer",
+]

@@ -18,6 +18,7 @@ from .core import diagnose_mistake, fresh_rng, register, run_check
 
 
 def _softmax(scores, axis=-1):
+    # Not seqlearn.numpy.softmax.softmax, which refuses the −∞ of masked scores.
     with np.errstate(invalid="ignore"):      # a wrong mask may leave a row with no key
         e = np.exp(scores - scores.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)

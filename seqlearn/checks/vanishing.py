@@ -9,8 +9,8 @@ from .core import fresh_rng, register, run_check
 
 def reference_jacobian_product(h, W_hh):
     """∂h_T/∂h_0 = J_T ··· J_1 with J_t = diag(1 − h_t²) W_hhᵀ; h (T, H) holds h_1 .. h_T."""
-    J = gradient_flow.state_jacobians(np.asarray(h, dtype=float)[None], W_hh, "tanh")
-    return gradient_flow.backward_jacobian_products(J)[0, 0]
+    J = gradient_flow.jacobians_from_states(np.asarray(h, dtype=float)[None], W_hh, "tanh")
+    return gradient_flow.jacobian_products(J)[0, 0]
 
 
 def reference_spectral_radius_scaling(W, rho):
@@ -50,3 +50,7 @@ def check_spectral_radius_scaling(scale_to_spectral_radius):
              "not the largest singular value (the 2-norm); eigenvalues may be complex, so take "
              "their modulus, then multiply W by rho / radius",
     )
+
+
+__all__ = ["check_jacobian_product", "check_spectral_radius_scaling", "reference_jacobian_product",
+           "reference_spectral_radius_scaling"]

@@ -6,11 +6,11 @@ deliberately one-sided modules is in the docstring of ``seqlearn``).
 """
 
 from . import (activations, attention, char_rnn, common, ctrnn, forecast, gradient_flow, gru,
-               layernorm, linear, lstm, mlp, mut, optim, perceptron, rnn, rtrl, softmax,
-               stacked_rnn, transformer, truncated_bptt)
+               language_model, layernorm, linear, lstm, mlp, mut, optim, perceptron, rnn, rtrl,
+               softmax, transformer, truncated_bptt)
 
 __all__ = [
     "activations", "attention", "char_rnn", "common", "ctrnn", "forecast", "gradient_flow",
-    "gru", "layernorm", "linear", "lstm", "mlp", "mut", "optim", "perceptron", "rnn", "rtrl",
-    "softmax", "stacked_rnn", "transformer", "truncated_bptt"
+    "gru", "language_model", "layernorm", "linear", "lstm", "mlp", "mut", "optim", "perceptron",
+    "rnn", "rtrl", "softmax", "transformer", "truncated_bptt"
 ]

@@ -10,7 +10,7 @@ that is the weighted average Σ_j a_j v_j of the values::
     additive (Bahdanau et al. 2015)        e_tj = v · tanh(q_t W_q + k_j W_k)
                                            c_t = Σ_j a_tj v_j
     scaled dot-product (Vaswani et al. 2017)
-                                           S = Q Kᵀ · scale, A = softmax(S) (by rows), out = A V
+                                           S = q kᵀ · scale, A = softmax(S) (by rows), out = A v
                                            scale = 1/√d by default, 1 gives Luong's dot score
     multi-head (Vaswani et al. 2017)       Q = query W_q + b_q,  K = key W_k + b_k,
                                            V = value W_v + b_v,
@@ -18,14 +18,16 @@ that is the weighted average Σ_j a_j v_j of the values::
                                            out = concat(head_1 .. head_H) W_o + b_o
 
 **Masks** are boolean arrays, ``True`` = may attend (a real token, an allowed position), the
-convention of ``torch.nn.functional.scaled_dot_product_attention``. A masked score is set to −∞
-before the softmax, so its weight is exactly 0. A row in which no key may be attended to has no
-softmax (0/0) and is refused with a ``ValueError``. ``nn.MultiheadAttention`` reads boolean masks
-the other way round (True = blocked): pass ``~mask`` to it.
+convention of ``torch.nn.functional.scaled_dot_product_attention``: :func:`causal_mask` for a
+decoder, ``seqlearn.numpy.common.padding_mask(lengths, T)`` for padded keys, checked by
+``seqlearn.numpy.common.check_mask``. A masked score is set to −∞ before the softmax, so its
+weight is exactly 0. A row in which no key may be attended to has no softmax (0/0) and is refused
+with a ``ValueError``. ``nn.MultiheadAttention`` reads boolean masks the other way round
+(True = blocked): pass ``~mask`` to it.
 
 **Softmax backward.** With A = softmax(S) row by row and dA = ∂L/∂A,
-∂L/∂S = A ⊙ (dA − Σ_j dA ⊙ A). For A V attention the row sum Σ_j dA_ij A_ij equals
-dout_i · out_i (because dA = dout Vᵀ and out = A V), a (Tq,) vector that is cheaper to compute than
+∂L/∂S = A ⊙ (dA − Σ_j dA ⊙ A). For A v attention the row sum Σ_j dA_ij A_ij equals
+dout_i · out_i (because dA = dout vᵀ and out = A v), a (Tq,) vector that is cheaper to compute than
 the (Tq, Tk) product; :func:`scaled_dot_product_attention_backward` uses that identity.
 
 The computations keep the dtype of the inputs (float64 by default; float32 runs faster), and the
@@ -34,8 +36,8 @@ batched products use ``@`` on stacked (batch, head) arrays so that BLAS does the
 
 import numpy as np
 
-from ..validate import describe, as_float_array, check_positive_int
-from .common import check_param_dict, padding_mask
+from ..validate import as_float_array, as_generator, check_positive_int
+from .common import check_mask, check_param_dict
 
 
 # --------------------------------------------------------------------------------- masks
@@ -43,30 +45,6 @@ def causal_mask(T):
     """The (T, T) boolean mask of a decoder: ``mask[t, s] = s ≤ t`` (position t sees 0..t)."""
     T = check_positive_int("T", T)
     return np.tri(T, T, dtype=bool)
-
-
-def _check_mask(mask, target_shape):
-    """Check a boolean mask broadcastable to ``target_shape`` (..., Tq, Tk) with no row that
-    allows nothing; return it as a bool array (not broadcast)."""
-    if not isinstance(mask, np.ndarray) and hasattr(mask, "shape") and hasattr(mask, "dtype"):
-        raise TypeError(f"mask: expected a NumPy bool array, got {describe(mask)}")
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise TypeError(
-            f"mask: expected a bool array (True = may attend), got dtype {mask.dtype}")
-    try:
-        broadcast = np.broadcast_shapes(mask.shape, tuple(target_shape))
-    except ValueError:
-        broadcast = None
-    if broadcast != tuple(target_shape):
-        raise ValueError(
-            f"mask: expected a shape broadcastable to {tuple(target_shape)}, "
-            f"got shape {mask.shape}")
-    # Every row of the broadcast mask is a broadcast of one row of ``mask``.
-    if mask.size and not mask.any(axis=-1).all():
-        raise ValueError("mask: found a row with no key to attend to (all False); every query "
-                         "needs at least one allowed key")
-    return mask
 
 
 def _masked_softmax_(scores, mask):
@@ -94,7 +72,7 @@ def _cast(dtype, *arrays):
 # ------------------------------------------------------------------------- attention pooling
 def init_attention_pooling_params(input_size, attention_size, rng=None):
     """Parameters ``V`` (D, A) ~ U(-1/√D, 1/√D) and ``w`` (A,) ~ U(-1/√A, 1/√A)."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     D = check_positive_int("input_size", input_size)
     A = check_positive_int("attention_size", attention_size)
     return {"V": rng.uniform(-1 / np.sqrt(D), 1 / np.sqrt(D), size=(D, A)),
@@ -123,8 +101,7 @@ def attention_pooling_forward(X, params, mask=None):
     w = as_float_array("params['w']", params["w"], shape=(A,))
     X = as_float_array("X", X, shape=(None, None, D))
     B, N, _ = X.shape
-    if mask is not None:
-        mask = _check_mask(mask, (B, N))
+    mask = check_mask(mask, (B, N))
     V, w = _cast(X.dtype, V, w)
     Z = np.tanh(X @ V)                                   # (B, N, A)
     weights = _masked_softmax_(Z @ w, mask)              # (B, N)
@@ -163,7 +140,7 @@ def attention_pooling_backward(dh, cache):
 def init_additive_attention_params(query_size, key_size, attention_size, rng=None):
     """Parameters ``W_q`` (Dq, A) ~ U(±1/√Dq), ``W_k`` (Dk, A) ~ U(±1/√Dk) and
     ``v`` (A,) ~ U(±1/√A)."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     Dq = check_positive_int("query_size", query_size)
     Dk = check_positive_int("key_size", key_size)
     A = check_positive_int("attention_size", attention_size)
@@ -204,9 +181,9 @@ def additive_attention_forward(query, keys, values, params, mask=None):
     values = as_float_array("values", values, shape=(B, N, None))
     if mask is not None:
         if np.ndim(mask) == 2:       # (B, N): the same keys for every query
-            mask = _check_mask(mask, (B, N))[:, None, :]
+            mask = check_mask(mask, (B, N))[:, None, :]
         else:
-            mask = _check_mask(mask, (B, Tq, N))
+            mask = check_mask(mask, (B, Tq, N))
     dtype = np.result_type(query.dtype, keys.dtype, values.dtype)
     query, keys, values, W_q, W_k, v = _cast(dtype, query, keys, values, W_q, W_k, v)
     # (B, Tq, 1, A) + (B, 1, N, A): every query against every key.
@@ -251,20 +228,20 @@ def additive_attention_backward(dcontext, cache):
 
 
 # ---------------------------------------------------------------- scaled dot-product attention
-def scaled_dot_product_attention_forward(Q, K, V, mask=None, scale=None):
+def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
     """Scaled dot-product attention (Vaswani et al. 2017)::
 
-        S = Q Kᵀ · scale          (..., Tq, Tk)
+        S = q kᵀ · scale          (..., Tq, Tk)
         A = softmax(S)            row by row; where mask is False, S = −∞ and A = 0
-        out = A V                 (..., Tq, dv)
+        out = A v                 (..., Tq, dv)
 
     Parameters
     ----------
-    Q : (..., Tq, d) queries
-    K : (..., Tk, d) keys
-    V : (..., Tk, dv) values; the leading dimensions (batch, heads, ...) of Q, K, V are equal
+    q : (..., Tq, d) queries
+    k : (..., Tk, d) keys
+    v : (..., Tk, dv) values; the leading dimensions (batch, heads, ...) of q, k, v are equal
     mask : optional bool broadcastable to (..., Tq, Tk), True = may attend
-        (:func:`causal_mask` (Tq, Tk), ``padding_mask(...)[:, None, :]`` (B, 1, Tk), ...)
+        (:func:`causal_mask` (Tq, Tk), ``padding_mask(lengths, Tk)[:, None, :]`` (B, 1, Tk), ...)
     scale : the factor of the scores, 1/√d by default; ``scale=1.0`` gives the plain dot-product
         score of Luong et al. (2015)
 
@@ -272,32 +249,31 @@ def scaled_dot_product_attention_forward(Q, K, V, mask=None, scale=None):
     :func:`scaled_dot_product_attention_backward` (``weights`` is the array the cache holds: do
     not modify it in place before the backward pass).
     """
-    Q = as_float_array("Q", Q)
-    K = as_float_array("K", K)
-    V = as_float_array("V", V)
-    for name, arr, what in (("Q", Q, "(..., Tq, d)"), ("K", K, "(..., Tk, d)"),
-                            ("V", V, "(..., Tk, dv)")):
+    q = as_float_array("q", q)
+    k = as_float_array("k", k)
+    v = as_float_array("v", v)
+    for name, arr, what in (("q", q, "(..., Tq, d)"), ("k", k, "(..., Tk, d)"),
+                            ("v", v, "(..., Tk, dv)")):
         if arr.ndim < 2:
             raise ValueError(f"{name}: expected shape {what}, got shape {arr.shape}")
-    if K.shape[:-2] != Q.shape[:-2] or K.shape[-1] != Q.shape[-1]:
-        raise ValueError(f"K: expected shape {Q.shape[:-2] + ('Tk', Q.shape[-1])} (the leading "
-                         f"dimensions and d of Q {Q.shape}), got shape {K.shape}")
-    if V.shape[:-1] != K.shape[:-1]:
-        raise ValueError(f"V: expected shape {K.shape[:-1] + ('dv',)} (the leading dimensions "
-                         f"and Tk of K {K.shape}), got shape {V.shape}")
-    d = Q.shape[-1]
+    if k.shape[:-2] != q.shape[:-2] or k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"k: expected shape {q.shape[:-2] + ('Tk', q.shape[-1])} (the leading "
+                         f"dimensions and d of q {q.shape}), got shape {k.shape}")
+    if v.shape[:-1] != k.shape[:-1]:
+        raise ValueError(f"v: expected shape {k.shape[:-1] + ('dv',)} (the leading dimensions "
+                         f"and Tk of k {k.shape}), got shape {v.shape}")
+    d = q.shape[-1]
     if scale is None:
         scale = 1.0 / np.sqrt(d)
     elif isinstance(scale, bool) or not np.isscalar(scale) or not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale: expected a positive number (default 1/sqrt(d)), got {scale!r}")
-    if mask is not None:
-        mask = _check_mask(mask, Q.shape[:-1] + (K.shape[-2],))
-    dtype = np.result_type(Q.dtype, K.dtype, V.dtype)
-    Q, K, V = _cast(dtype, Q, K, V)
-    Q_scaled = Q * dtype.type(scale)     # scaling Q (Tq, d) is cheaper than scaling S (Tq, Tk)
-    weights = _masked_softmax_(Q_scaled @ K.swapaxes(-1, -2), mask)
-    out = weights @ V
-    cache = {"Q_scaled": Q_scaled, "K": K, "V": V, "weights": weights, "out": out,
+    mask = check_mask(mask, q.shape[:-1] + (k.shape[-2],))
+    dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+    q, k, v = _cast(dtype, q, k, v)
+    q_scaled = q * dtype.type(scale)     # scaling q (Tq, d) is cheaper than scaling S (Tq, Tk)
+    weights = _masked_softmax_(q_scaled @ k.swapaxes(-1, -2), mask)
+    out = weights @ v
+    cache = {"q_scaled": q_scaled, "k": k, "v": v, "weights": weights, "out": out,
              "scale": float(scale)}
     return out, weights, cache
 
@@ -307,24 +283,24 @@ def scaled_dot_product_attention_backward(dout, cache):
 
     With dO = ∂L/∂out (..., Tq, dv)::
 
-        ∂L/∂V = Aᵀ dO,   dA = dO Vᵀ
+        ∂L/∂v = Aᵀ dO,   dA = dO vᵀ
         dS = A ⊙ (dA − Σ_j dA ⊙ A),   where Σ_j dA_ij A_ij = dO_i · out_i
-        ∂L/∂Q = scale · dS K,   ∂L/∂K = scale · dSᵀ Q
+        ∂L/∂q = scale · dS k,   ∂L/∂k = scale · dSᵀ q
 
-    Masked positions have A = 0 and so receive no gradient. Returns ``(dQ, dK, dV)``.
+    Masked positions have A = 0 and so receive no gradient. Returns ``(dq, dk, dv)``.
     """
-    Q_scaled, K, V, A, out, scale = (cache[k] for k in
-                                     ("Q_scaled", "K", "V", "weights", "out", "scale"))
+    q_scaled, k, v, A, out, scale = (cache[name] for name in
+                                     ("q_scaled", "k", "v", "weights", "out", "scale"))
     dout = as_float_array("dout", dout, shape=out.shape).astype(out.dtype, copy=False)
-    dV = A.swapaxes(-1, -2) @ dout
-    dS = dout @ V.swapaxes(-1, -2)
+    dv = A.swapaxes(-1, -2) @ dout
+    dS = dout @ v.swapaxes(-1, -2)
     row = (dout * out).sum(axis=-1, keepdims=True)
     dS -= row
     dS *= A
-    dQ = dS @ K
-    dQ *= scale
-    dK = dS.swapaxes(-1, -2) @ Q_scaled          # = scale · dSᵀ Q
-    return dQ, dK, dV
+    dq = dS @ k
+    dq *= scale
+    dk = dS.swapaxes(-1, -2) @ q_scaled          # = scale · dSᵀ q
+    return dq, dk, dv
 
 
 # ---------------------------------------------------------------------- multi-head attention
@@ -335,7 +311,7 @@ def init_multi_head_attention_params(d_model, num_heads, rng=None):
     """Parameters of :func:`multi_head_attention_forward`: ``W_q``, ``W_k``, ``W_v``, ``W_o``
     (D, D) ~ U(−√(6/2D), √(6/2D)) (Xavier/Glorot uniform) and zero biases ``b_q``, ``b_k``,
     ``b_v``, ``b_o`` (D,). ``d_model`` must be divisible by ``num_heads``."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     D = check_positive_int("d_model", d_model)
     _head_size(D, num_heads)
     s = np.sqrt(6.0 / (D + D))
@@ -394,8 +370,7 @@ def multi_head_attention_forward(query, key, value, params, num_heads, mask=None
     key = as_float_array("key", key, shape=(B, None, D))
     Tk = key.shape[1]
     value = as_float_array("value", value, shape=(B, Tk, D))
-    if mask is not None:
-        mask = _check_mask(mask, (B, H, Tq, Tk))
+    mask = check_mask(mask, (B, H, Tq, Tk))
     dtype = np.result_type(query.dtype, key.dtype, value.dtype)
     query, key, value = _cast(dtype, query, key, value)
     p = {k: v.astype(dtype, copy=False) for k, v in p.items()}

@@ -15,16 +15,20 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int, check_positive_number
 
 
 def _logistic(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^{-x}), without overflow warnings
 
 
-ACTIVATIONS = {
-    "tanh": (np.tanh, lambda x: 1.0 - np.tanh(x) ** 2),
-    "logistic": (_logistic, lambda x: _logistic(x) * (1.0 - _logistic(x))),
+#: name -> the unit's σ, elementwise.
+ACTIVATIONS = {"tanh": np.tanh, "logistic": _logistic}
+
+# name -> σ' as a function of x (the Jacobian and Newton's method need it).
+_DERIVATIVES = {
+    "tanh": lambda x: 1.0 - np.tanh(x) ** 2,
+    "logistic": lambda x: _logistic(x) * (1.0 - _logistic(x)),
 }
 
 #: The result of :func:`find_fixed_points`: ``points`` (K, N), ``eigenvalues`` (K, N) complex
@@ -34,11 +38,14 @@ FixedPoints = namedtuple("FixedPoints", ["points", "eigenvalues", "stable"])
 
 def _check_activation(activation):
     if activation not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    return ACTIVATIONS[activation]
+        raise ValueError(
+            f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    return ACTIVATIONS[activation], _DERIVATIVES[activation]
 
 
-def _check_system(W, h, tau):
+def check_ctrnn_params(W, h, tau):
+    """Check a CTRNN's parameters: ``W`` (N, N), ``h`` a scalar or (N,), ``tau`` a scalar or (N,)
+    of positive time constants. Returns them as float arrays ``(W, h, tau)``."""
     W = as_float_array("W", W, ndim=2)
     N = W.shape[0]
     if W.shape != (N, N):
@@ -68,7 +75,7 @@ def ctrnn_derivative(x, W, h, tau=1.0, activation="tanh"):
     (..., N), the time derivative at each state
     """
     sigma, _ = _check_activation(activation)
-    W, h, tau = _check_system(W, h, tau)
+    W, h, tau = check_ctrnn_params(W, h, tau)
     x = as_float_array("x", x)
     if x.ndim == 0 or x.shape[-1] != W.shape[0]:
         raise ValueError(f"x: expected shape (..., {W.shape[0]}), got shape {x.shape}")
@@ -81,13 +88,43 @@ def ctrnn_jacobian(x, W, tau=1.0, activation="tanh"):
     ``x`` (N,) or (M, N) gives (N, N) or (M, N, N).
     """
     _, dsigma = _check_activation(activation)
-    W, _, tau = _check_system(W, 0.0, tau)
+    W, _, tau = check_ctrnn_params(W, 0.0, tau)
     N = W.shape[0]
     x = as_float_array("x", x)
     if x.ndim not in (1, 2) or x.shape[-1] != N:
         raise ValueError(f"x: expected shape ({N},) or (M, {N}), got shape {x.shape}")
     J = -np.eye(N) + W * dsigma(x)[..., None, :]
     return J / np.reshape(tau, (-1, 1)) if np.ndim(tau) else J / tau
+
+
+def integrate_ode(f, x0, dt, steps, method="rk4"):
+    """The states x_0 = x0, x_1, ..., x_steps of dx/dt = f(x) at the times 0, Δt, ..., steps·Δt.
+
+    ``method="euler"``: x_{k+1} = x_k + Δt f(x_k). ``method="rk4"``, the classical fourth-order
+    Runge–Kutta step: x_{k+1} = x_k + Δt (k_1 + 2 k_2 + 2 k_3 + k_4) / 6 with k_1 = f(x_k),
+    k_2 = f(x_k + Δt k_1 / 2), k_3 = f(x_k + Δt k_2 / 2), k_4 = f(x_k + Δt k_3).
+
+    Only ``+`` and ``*`` touch the states, so ``x0`` may be a NumPy array or a torch tensor (this
+    one function integrates for ``seqlearn.torch.ctrnn`` too, and autograd differentiates through
+    it). Returns a list of ``steps + 1`` states shaped like ``x0``.
+    """
+    steps = check_positive_int("steps", steps)
+    dt = check_positive_number("dt", dt)
+    if method not in ("euler", "rk4"):
+        raise ValueError(f"method: expected 'euler' or 'rk4', got {method!r}")
+    x = x0
+    states = [x]
+    for _ in range(steps):
+        if method == "euler":
+            x = x + dt * f(x)
+        else:
+            k1 = f(x)
+            k2 = f(x + 0.5 * dt * k1)
+            k3 = f(x + 0.5 * dt * k2)
+            k4 = f(x + dt * k3)
+            x = x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        states.append(x)
+    return states
 
 
 def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
@@ -98,39 +135,22 @@ def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activati
     x0 : (N,) or (M, N) initial state(s); a batch is integrated at once
     W, h, tau, activation : as in :func:`ctrnn_derivative`
     dt : step size > 0; steps : number of steps
-    method : "euler" (x += Δt f(x)) or "rk4" (the classical fourth-order Runge–Kutta step)
+    method : "euler" (x += Δt f(x)) or "rk4" (the classical fourth-order Runge–Kutta step), see
+        :func:`integrate_ode`
 
     Returns
     -------
     trajectory : (steps + 1, *x0.shape), the states at times 0, Δt, ..., steps·Δt
     """
-    W, h, tau = _check_system(W, h, tau)
+    W, h, tau = check_ctrnn_params(W, h, tau)
     _check_activation(activation)
-    steps = check_positive_int("steps", steps)
-    if not (isinstance(dt, (int, float, np.floating)) and np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt: expected a positive step size, got {dt!r}")
-    if method not in ("euler", "rk4"):
-        raise ValueError(f"method: expected 'euler' or 'rk4', got {method!r}")
     x = as_float_array("x0", x0)
-    if x.ndim not in (1, 2) or x.shape[-1] != W.shape[0]:
-        raise ValueError(f"x0: expected shape ({W.shape[0]},) or (M, {W.shape[0]}), got shape {x.shape}")
-
-    def f(state):
-        return ctrnn_derivative(state, W, h, tau, activation)
-
-    trajectory = np.empty((steps + 1,) + x.shape)
-    trajectory[0] = x
-    for k in range(steps):
-        if method == "euler":
-            x = x + dt * f(x)
-        else:
-            k1 = f(x)
-            k2 = f(x + 0.5 * dt * k1)
-            k3 = f(x + 0.5 * dt * k2)
-            k4 = f(x + dt * k3)
-            x = x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-        trajectory[k + 1] = x
-    return trajectory
+    N = W.shape[0]
+    if x.ndim not in (1, 2) or x.shape[-1] != N:
+        raise ValueError(f"x0: expected shape ({N},) or (M, {N}), got shape {x.shape}")
+    states = integrate_ode(lambda state: ctrnn_derivative(state, W, h, tau, activation),
+                           x, dt, steps, method)
+    return np.stack(states)
 
 
 def _default_starts(W, h, grid_size, rng):
@@ -151,8 +171,8 @@ def find_fixed_points(W, h, tau=1.0, activation="tanh", starts=None, grid_size=1
     Newton's iteration on F(x) = −x + W σ(x) + h, run on every start at once:
     x ← x − J_F(x)⁻¹ F(x) with J_F = −I + W diag(σ'(x)), the step capped at length 1 so that far
     starts cannot be thrown out of the region where fixed points lie. Converged points
-    (max |F| < ``tol``) are merged when closer than ``merge_radius``, and classified by the eigenvalues of the
-    Jacobian of dx/dt (which τ scales): stable when all real parts are negative.
+    (max |F| < ``tol``) are merged when closer than ``merge_radius``, and classified by the
+    eigenvalues of the Jacobian of dx/dt (which τ scales): stable when all real parts are negative.
 
     Parameters
     ----------
@@ -160,18 +180,19 @@ def find_fixed_points(W, h, tau=1.0, activation="tanh", starts=None, grid_size=1
     starts : (M, N) initial guesses; by default a ``grid_size``^N grid (N ≤ 3) or ``grid_size``³
         random points (N > 3) over a box that contains every fixed point
     tol : residual below which a point counts as a fixed point; max_iter : Newton steps
+    rng : for the random starts: a ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's
+        global state, which ``seqlearn.seed`` sets)
 
     Returns
     -------
     FixedPoints(points (K, N), eigenvalues (K, N) complex, stable (K,) bool), sorted by points
     """
     sigma, dsigma = _check_activation(activation)
-    W, h, tau = _check_system(W, h, tau)
+    W, h, tau = check_ctrnn_params(W, h, tau)
     N = W.shape[0]
     grid_size = check_positive_int("grid_size", grid_size)
-    rng = np.random.default_rng(0) if rng is None else rng
     if starts is None:
-        x = _default_starts(W, h, grid_size, rng)
+        x = _default_starts(W, h, grid_size, as_generator(rng))
     else:
         x = as_float_array("starts", starts, shape=(None, N)).copy()
 
@@ -244,9 +265,10 @@ def basins_of_attraction(W, h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0), yli
         into ``fixed.points[fixed.stable]``, or −1 when no attractor was reached
     fixed : the :class:`FixedPoints` of the network
     """
-    W, h, tau = _check_system(W, h, tau)
+    W, h, tau = check_ctrnn_params(W, h, tau)
     if W.shape != (2, 2):
-        raise ValueError(f"W: basins are drawn for 2-unit networks, expected shape (2, 2), got {W.shape}")
+        raise ValueError(
+            f"W: basins are drawn for 2-unit networks, expected shape (2, 2), got {W.shape}")
     resolution = check_positive_int("resolution", resolution)
     fixed = find_fixed_points(W, h, tau, activation)
     xs = np.linspace(*xlim, resolution)
@@ -258,12 +280,6 @@ def basins_of_attraction(W, h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0), yli
 
 
 __all__ = [
-    "ACTIVATIONS",
-    "FixedPoints",
-    "ctrnn_derivative",
-    "ctrnn_jacobian",
-    "simulate_ctrnn",
-    "find_fixed_points",
-    "attractor_labels",
-    "basins_of_attraction",
+    "ACTIVATIONS", "FixedPoints", "attractor_labels", "basins_of_attraction", "check_ctrnn_params",
+    "ctrnn_derivative", "ctrnn_jacobian", "find_fixed_points", "integrate_ode", "simulate_ctrnn",
 ]

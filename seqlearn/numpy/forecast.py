@@ -5,7 +5,8 @@ units and maps its last state to the forecast through a dense layer::
 
     h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),    ŷ = h_w W_hy + b_y
 
-With H = 3 it has 3 + 9 + 3 + 3 + 1 = 19 parameters. ``seqlearn.torch.forecast`` trains it.
+With H = 3 it has 3 + 9 + 3 + 3 + 1 = 19 parameters. ``seqlearn.torch.forecast`` trains it
+(its ``RNNForecaster`` holds the same parameters under the same names).
 
 Scaling matters: a tanh network sees numbers in a small range well. Every scaler here is fitted
 on the training part only, so nothing about the test period leaks into the inputs.
@@ -13,27 +14,28 @@ on the training part only, so nothing about the test period leaks into the input
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int
+from .common import check_param_dict
 from .rnn import rnn_forward
 
 FORECASTER_PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 
-def init_forecaster_params(hidden_size=3, rng=None):
+def init_rnn_forecaster_params(hidden_size=3, rng=None):
     """``W_xh`` (1, H), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (H, 1), ``b_y`` (1,), drawn from
-    U(-1/√H, 1/√H) (the read-out bias too)."""
+    U(-1/√H, 1/√H) (the read-out bias too). ``rng``: a ``numpy.random.Generator``, an int seed,
+    or ``None`` for NumPy's global state (``seqlearn.seed``)."""
     H = check_positive_int("hidden_size", hidden_size)
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     s = 1.0 / np.sqrt(H)
     shapes = {"W_xh": (1, H), "W_hh": (H, H), "b_h": (H,), "W_hy": (H, 1), "b_y": (1,)}
     return {name: rng.uniform(-s, s, size=shape) for name, shape in shapes.items()}
 
 
-def forecaster_forward(params, x):
-    """Forecasts ŷ (B,) from windows ``x`` (B, w, 1): the RNN's last state through the dense layer."""
-    missing = [k for k in FORECASTER_PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params: missing {missing} (expected keys {', '.join(FORECASTER_PARAM_NAMES)})")
+def rnn_forecaster_forward(x, params):
+    """Forecasts ŷ (B,) from windows ``x`` (B, w, 1): the RNN's last state through the dense
+    layer, ŷ = h_w W_hy + b_y with h_w from :func:`seqlearn.numpy.rnn.rnn_forward` (h_0 = 0)."""
+    check_param_dict(params, FORECASTER_PARAM_NAMES)
     H = np.shape(params["W_hh"])[0]
     W_hy = as_float_array("params['W_hy']", params["W_hy"], shape=(H, 1))
     b_y = as_float_array("params['b_y']", params["b_y"], shape=(1,))
@@ -140,3 +142,8 @@ def rmse(prediction, target):
     prediction = as_float_array("prediction", prediction)
     target = as_float_array("target", target, shape=prediction.shape)
     return float(np.sqrt(np.mean((prediction - target) ** 2)))
+
+
+__all__ = ["FORECASTER_PARAM_NAMES", "init_rnn_forecaster_params", "rnn_forecaster_forward",
+           "MinMaxScaler", "StandardScaler", "relative_to_level", "from_level",
+           "naive_last_value", "naive_seasonal", "rmse"]

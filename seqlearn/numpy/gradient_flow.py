@@ -15,12 +15,20 @@ and a row gradient travels one step back as ∂L/∂h_{t-1} = (∂L/∂h_t) J_t.
     ∂h_T/∂h_t = J_T J_{T-1} ··· J_{t+1}
 
 a product of T − t matrices: BPTT through T steps is as deep as a T-layer network.
+
+:func:`state_jacobians`, :func:`backward_jacobian_products`,
+:func:`gradient_norms_through_time` and :func:`input_jacobians` take the inputs
+``(x, h0, params)``, as ``seqlearn.torch.gradient_flow`` takes ``(x, h0, model)`` and gets the
+same numbers from autograd; :func:`jacobians_from_states` and :func:`jacobian_products` are the
+two formulas they are made of.
 """
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
-from .activations import get_activation
+from ..validate import as_float_array, as_generator, check_positive_int
+from .activations import get_activation, get_derivative
+from .common import initial_state
+from .rnn import check_rnn_params
 
 #: Nonlinearity names accepted here ("linear" and "identity" are the same thing).
 NONLINEARITIES = ("tanh", "relu", "linear")
@@ -31,8 +39,8 @@ def _activation(nonlinearity):
         raise ValueError(
             f"nonlinearity: expected one of {list(NONLINEARITIES)}, got {nonlinearity!r}"
         )
-    return get_activation("identity" if nonlinearity == "linear" else nonlinearity,
-                          differentiable=True)
+    name = "identity" if nonlinearity == "linear" else nonlinearity
+    return get_activation(name), get_derivative(name)
 
 
 def _check_number(name, value, minimum=None):
@@ -58,25 +66,21 @@ def rnn_states(x, h0, params, nonlinearity="tanh"):
     ``seqlearn.numpy.rnn.rnn_forward``; here f may also be ``"relu"`` or ``"linear"``.
     """
     f, _ = _activation(nonlinearity)
-    for key in ("W_xh", "W_hh", "b_h"):
-        if key not in params:
-            raise ValueError(f"params: missing '{key}' (expected keys W_xh, W_hh, b_h)")
-    W_hh = _check_W_hh(params["W_hh"])
-    H = W_hh.shape[0]
-    W_xh = as_float_array("params['W_xh']", params["W_xh"], shape=(None, H))
-    b_h = as_float_array("params['b_h']", params["b_h"], shape=(H,))
+    params = check_rnn_params(params)
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     x = as_float_array("x", x, shape=(None, None, W_xh.shape[0]))
     B, T, _ = x.shape
-    h = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
-    states = np.empty((B, T, H))
+    h = initial_state("h0", h0, B, W_hh.shape[0], x.dtype)
+    states = np.empty((B, T, h.shape[1]))
     for t in range(T):
         h = f(x[:, t] @ W_xh + h @ W_hh + b_h)
         states[:, t] = h
     return states
 
 
-def state_jacobians(h, W_hh, nonlinearity="tanh"):
-    """The per-step Jacobians J_t = ∂h_t/∂h_{t-1} = diag(f'(a_t)) W_hhᵀ, for t = 1 .. T.
+def jacobians_from_states(h, W_hh, nonlinearity="tanh"):
+    """The per-step Jacobians J_t = ∂h_t/∂h_{t-1} = diag(f'(a_t)) W_hhᵀ, for t = 1 .. T, from the
+    states of a forward pass.
 
     Parameters
     ----------
@@ -96,10 +100,10 @@ def state_jacobians(h, W_hh, nonlinearity="tanh"):
     return f_prime(h)[..., :, None] * W_hh.T
 
 
-def backward_jacobian_products(jacobians):
-    """All products P_t = ∂h_T/∂h_t = J_T J_{T-1} ··· J_{t+1} for t = 0 .. T.
+def jacobian_products(jacobians):
+    """All products P_t = ∂h_T/∂h_t = J_T J_{T-1} ··· J_{t+1} for t = 0 .. T, from the Jacobians.
 
-    jacobians : (B, T, H, H) from :func:`state_jacobians` (index t-1 holds J_t).
+    jacobians : (B, T, H, H) from :func:`jacobians_from_states` (index t-1 holds J_t).
     Returns P : (B, T + 1, H, H); ``P[:, T]`` is the identity and ``P[:, 0] = ∂h_T/∂h_0``.
     Computed backwards, as BPTT does: P_{t-1} = P_t J_t.
     """
@@ -114,13 +118,31 @@ def backward_jacobian_products(jacobians):
     return P
 
 
-def gradient_norms_through_time(h, W_hh, nonlinearity="tanh"):
+def state_jacobians(x, h0, params, nonlinearity="tanh"):
+    """J_t = ∂h_t/∂h_{t-1} for t = 1 .. T of the RNN run on ``x`` from ``h0``: (B, T, H, H).
+
+    x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`. The states come from
+    :func:`rnn_states`, the Jacobians from :func:`jacobians_from_states`.
+    """
+    h = rnn_states(x, h0, params, nonlinearity)
+    return jacobians_from_states(h, params["W_hh"], nonlinearity)
+
+
+def backward_jacobian_products(x, h0, params, nonlinearity="tanh"):
+    """∂h_T/∂h_t = J_T ··· J_{t+1} for t = 0 .. T of the RNN run on ``x`` from ``h0``:
+    (B, T + 1, H, H), index T the identity (:func:`jacobian_products` of
+    :func:`state_jacobians`)."""
+    return jacobian_products(state_jacobians(x, h0, params, nonlinearity))
+
+
+def gradient_norms_through_time(x, h0, params, nonlinearity="tanh"):
     """Spectral norms ‖∂h_T/∂h_t‖₂ for t = 0 .. T: how strongly the last state still responds to
     each earlier one (and so how much gradient from a loss at T reaches step t).
 
-    h : (B, T, H) states h_1 .. h_T; W_hh : (H, H). Returns (B, T + 1); entry T is 1.
+    x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`.
+    Returns (B, T + 1); entry T is 1.
     """
-    P = backward_jacobian_products(state_jacobians(h, W_hh, nonlinearity))
+    P = backward_jacobian_products(x, h0, params, nonlinearity)
     return np.linalg.norm(P, ord=2, axis=(-2, -1))
 
 
@@ -134,7 +156,7 @@ def input_jacobians(x, h0, params, nonlinearity="tanh"):
     """
     h = rnn_states(x, h0, params, nonlinearity)
     _, f_prime = _activation(nonlinearity)
-    J = state_jacobians(h, params["W_hh"], nonlinearity)
+    J = jacobians_from_states(h, params["W_hh"], nonlinearity)
     B, T, H = h.shape
     sens = np.empty((B, T, H, x.shape[2]))
     sens[:, 0] = f_prime(h[:, 0])[..., :, None] * np.asarray(params["W_xh"], dtype=float).T
@@ -162,7 +184,7 @@ def linear_power_norms(W, v, steps):
 
 
 def spectral_radius(W):
-    """ρ(W) = max |λ_i(W)|, the largest eigenvalue modulus of a square matrix."""
+    """ρ(W) = max |λ_i(W)|, the largest eigenvalue modulus of a square matrix W (H, H)."""
     W = _check_W_hh(W)
     return float(np.max(np.abs(np.linalg.eigvals(W))))
 
@@ -186,32 +208,35 @@ def orthogonal_matrix(n, rng=None, gain=1.0):
 
     QR of a Gaussian matrix gives an orthogonal Q; flipping each column by the sign of R's
     diagonal makes the distribution uniform (Haar). Every singular value equals |gain|, so
-    products of such matrices neither shrink nor grow a vector (Saxe et al., 2014).
+    products of such matrices neither shrink nor grow a vector (Saxe et al., 2014). ``rng``: a
+    ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
+    ``seqlearn.seed`` sets).
     """
     n = check_positive_int("n", n)
     gain = _check_number("gain", gain)
-    rng = np.random.default_rng() if rng is None else rng
-    q, r = np.linalg.qr(rng.normal(size=(n, n)))
+    q, r = np.linalg.qr(as_generator(rng).normal(size=(n, n)))
     q *= np.where(np.diag(r) < 0, -1.0, 1.0)
     return gain * q
 
 
-def irnn_params(input_size, hidden_size, rng=None, gain=1.0, input_scale=0.001):
+def init_irnn_params(input_size, hidden_size, rng=None, gain=1.0, input_scale=0.001):
     """IRNN initialisation (Le, Jaitly & Hinton, 2015), for a ReLU RNN: W_hh = gain · I,
     b_h = 0, W_xh ~ N(0, input_scale²). Returns ``{"W_xh" (D, H), "W_hh" (H, H), "b_h" (H,)}``.
 
     With W_hh = I and ReLU, every active unit passes its state on unchanged: J_t has ones on the
     diagonal of the active units and zeros elsewhere, so gradients neither grow nor shrink.
+    ``rng`` as in :func:`orthogonal_matrix`.
     """
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     return {"W_xh": rng.normal(0.0, input_scale, size=(D, H)), "W_hh": gain * np.eye(H),
             "b_h": np.zeros(H)}
 
 
 __all__ = [
-    "NONLINEARITIES", "rnn_states", "state_jacobians", "backward_jacobian_products",
-    "gradient_norms_through_time", "input_jacobians", "linear_power_norms", "spectral_radius",
-    "scaled_to_spectral_radius", "orthogonal_matrix", "irnn_params",
+    "NONLINEARITIES", "backward_jacobian_products", "gradient_norms_through_time",
+    "init_irnn_params", "input_jacobians", "jacobian_products", "jacobians_from_states",
+    "linear_power_norms", "orthogonal_matrix", "rnn_states", "scaled_to_spectral_radius",
+    "spectral_radius", "state_jacobians",
 ]

@@ -16,6 +16,7 @@ The computation keeps the dtype of ``x`` (float64 by default).
 import numpy as np
 
 from ..validate import as_float_array, check_positive_int
+from .common import check_param_dict
 
 
 def init_layer_norm_params(d):
@@ -24,21 +25,22 @@ def init_layer_norm_params(d):
     return {"gamma": np.ones(d), "beta": np.zeros(d)}
 
 
-def layer_norm_forward(x, gamma, beta, eps=1e-5):
+def layer_norm_forward(x, params, eps=1e-5):
     """y = γ ⊙ (x − μ)/√(σ² + ε) + β over the last axis.
 
     Parameters
     ----------
     x : (..., D)
-    gamma, beta : (D,)
+    params : dict with ``gamma`` (D,) and ``beta`` (D,) (see :func:`init_layer_norm_params`)
     eps : ε > 0, added to the variance (1e-5 as in torch)
 
     Returns ``y`` (..., D) and the cache of :func:`layer_norm_backward`.
     """
+    check_param_dict(params, ("gamma", "beta"))
     x = as_float_array("x", x)
     D = x.shape[-1]
-    gamma = as_float_array("gamma", gamma, shape=(D,)).astype(x.dtype, copy=False)
-    beta = as_float_array("beta", beta, shape=(D,)).astype(x.dtype, copy=False)
+    gamma, beta = (as_float_array(f"params[{name!r}]", params[name], shape=(D,))
+                   .astype(x.dtype, copy=False) for name in ("gamma", "beta"))
     if isinstance(eps, bool) or not np.isscalar(eps) or not eps > 0:
         raise ValueError(f"eps: expected a positive number, got {eps!r}")
     xc = x - x.mean(axis=-1, keepdims=True)
@@ -59,19 +61,18 @@ def layer_norm_backward(dy, cache):
         ∂L/∂x = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + ε)
         ∂L/∂γ = Σ dy ⊙ x̂,   ∂L/∂β = Σ dy          (sums over all leading axes)
 
-    Returns ``(dx (..., D), dgamma (D,), dbeta (D,))``.
+    Returns ``dx`` (..., D) and ``{"gamma": (D,), "beta": (D,)}``.
     """
     x_hat, inv_std, gamma = cache["x_hat"], cache["inv_std"], cache["gamma"]
     D = x_hat.shape[-1]
     dy = as_float_array("dy", dy, shape=x_hat.shape).astype(x_hat.dtype, copy=False)
     dy2, x_hat2 = dy.reshape(-1, D), x_hat.reshape(-1, D)
-    dgamma = np.sum(dy2 * x_hat2, axis=0)
-    dbeta = dy2.sum(axis=0)
+    grads = {"gamma": np.sum(dy2 * x_hat2, axis=0), "beta": dy2.sum(axis=0)}
     g = dy * gamma
     dx = g - g.mean(axis=-1, keepdims=True)
     dx -= x_hat * np.mean(g * x_hat, axis=-1, keepdims=True)
     dx *= inv_std
-    return dx, dgamma, dbeta
+    return dx, grads
 
 
 __all__ = ["init_layer_norm_params", "layer_norm_backward", "layer_norm_forward"]

@@ -1,14 +1,24 @@
-"""The affine layer y = x W + b, forward and backward (row-vector convention, batch-first)."""
+"""The affine layer y = x W + b, forward and backward (row-vector convention, batch-first).
+
+    y = x W + b                      x (..., D_in), W (D_in, D_out), b (D_out,), y (..., D_out)
+    ∂L/∂x = (∂L/∂y) Wᵀ,   ∂L/∂W = Σ xᵀ (∂L/∂y),   ∂L/∂b = Σ ∂L/∂y   (sums over the leading axes)
+"""
 
 import numpy as np
 
-from ..validate import as_float_array
+from ..validate import as_float_array, as_generator, check_positive_int
 
 
 def init_linear_params(in_features, out_features, rng=None, scale=None):
-    """Weights ``W`` (in_features, out_features) ~ U(-s, s) with s = 1/sqrt(in_features) unless
-    ``scale`` is given, and zero bias ``b`` (out_features,)."""
-    rng = np.random.default_rng() if rng is None else rng
+    """Weights ``W`` (in_features, out_features) ~ U(−s, s), s = 1/sqrt(in_features) unless
+    ``scale`` is given (the initialisation of ``nn.Linear``), and a zero bias ``b`` (out_features,).
+
+    ``rng``: a ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
+    ``seqlearn.seed`` sets).
+    """
+    in_features = check_positive_int("in_features", in_features)
+    out_features = check_positive_int("out_features", out_features)
+    rng = as_generator(rng)
     s = 1.0 / np.sqrt(in_features) if scale is None else scale
     return {
         "W": rng.uniform(-s, s, size=(in_features, out_features)),
@@ -17,7 +27,8 @@ def init_linear_params(in_features, out_features, rng=None, scale=None):
 
 
 def linear_forward(x, W, b):
-    """y = x W + b for x of shape (..., in_features); returns (y, cache)."""
+    """y = x W + b for x (..., D_in), W (D_in, D_out), b (D_out,); returns ``(y, cache)`` with
+    y (..., D_out)."""
     W = as_float_array("W", W, ndim=2)
     b = as_float_array("b", b, shape=(W.shape[1],))
     x = as_float_array("x", x)
@@ -29,7 +40,11 @@ def linear_forward(x, W, b):
 
 
 def linear_backward(dy, cache):
-    """Given dL/dy (..., out_features) return dL/dx, dL/dW = Σ xᵀ dy, dL/db = Σ dy."""
+    """Given ∂L/∂y (..., D_out) return ``(dx, grads)``: ∂L/∂x = dy Wᵀ (..., D_in) and
+    ``grads = {"W": Σ xᵀ dy (D_in, D_out), "b": Σ dy (D_out,)}``, summed over the leading axes."""
     x, W = cache
     x2, dy2 = x.reshape(-1, x.shape[-1]), dy.reshape(-1, dy.shape[-1])
     return dy @ W.T, {"W": x2.T @ dy2, "b": dy2.sum(axis=0)}
+
+
+__all__ = ["init_linear_params", "linear_backward", "linear_forward"]

@@ -16,13 +16,17 @@ from Gers, Schmidhuber & Cummins (2000). With ``peepholes`` the gates also look 
 
     i_t = σ(z_i + p_i ⊙ c_{t-1}),  f_t = σ(z_f + p_f ⊙ c_{t-1}),  o_t = σ(z_o + p_o ⊙ c_t)
 
-``torch.nn.LSTM`` stores the transposes (``weight_ih_l0 = W_xᵀ``, ``weight_hh_l0 = W_hᵀ``) and two
-biases whose sum is ``b``; it has no peepholes.
+:func:`lstm_step` computes one step and :func:`lstm_step_backward` its gradients;
+:func:`lstm_forward` and :func:`lstm_backward` loop over time. ``torch.nn.LSTM`` stores the
+transposes (``weight_ih_l0 = W_xᵀ``, ``weight_hh_l0 = W_hᵀ``) and two biases whose sum is ``b``;
+it has no peepholes. The PyTorch version is ``seqlearn.torch.lstm.LSTM``.
 """
 
 import numpy as np
 
 from ..validate import as_float_array
+from .activations import sigmoid
+from .common import check_param_dict, check_step_shapes, initial_state, prepare_sequence
 
 GATES = ("i", "f", "g", "o")
 PEEPHOLES = ("p_i", "p_f", "p_o")
@@ -51,149 +55,146 @@ def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_
     return params
 
 
-def _check_params(params):
-    """Validate an LSTM parameter dict; return ``(W_x, W_h, b, peepholes)`` with ``peepholes``
-    a tuple ``(p_i, p_f, p_o)`` or ``None``."""
-    if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict with W_x, W_h, b, got {type(params).__name__}")
-    for key in ("W_x", "W_h", "b"):
-        if key not in params:
-            raise ValueError(f"params: missing '{key}' (expected keys W_x, W_h, b)")
+def check_lstm_params(params):
+    """Check an LSTM parameter dict; return a new dict of float arrays ``W_x`` (D, 4H), ``W_h``
+    (H, 4H), ``b`` (4H,) and, when ``params`` has peepholes, ``p_i``, ``p_f``, ``p_o`` (H,)."""
+    check_param_dict(params, ("W_x", "W_h", "b"))
     W_h = as_float_array("params['W_h']", params["W_h"], ndim=2)
     H = W_h.shape[0]
     if W_h.shape != (H, 4 * H):
         raise ValueError(f"params['W_h']: expected shape (H, 4H), got shape {W_h.shape}")
-    W_x = as_float_array("params['W_x']", params["W_x"], shape=(None, 4 * H))
-    b = as_float_array("params['b']", params["b"], shape=(4 * H,))
+    checked = {"W_x": as_float_array("params['W_x']", params["W_x"], shape=(None, 4 * H)),
+               "W_h": W_h,
+               "b": as_float_array("params['b']", params["b"], shape=(4 * H,))}
     present = [name for name in PEEPHOLES if name in params]
     if present and len(present) != 3:
         raise ValueError(f"params: peepholes need all of p_i, p_f, p_o, got only {present}")
-    peep = None
-    if present:
-        peep = tuple(as_float_array(f"params['{n}']", params[n], shape=(H,)) for n in PEEPHOLES)
-    return W_x, W_h, b, peep
-
-
-def _sigmoid_(a):
-    """In-place logistic sigmoid σ(a) = 1 / (1 + exp(−a)), on a float array.
-
-    exp(−a) overflows to inf for a ≪ 0, which gives the right limit 1 / inf = 0; NumPy's exp is
-    about twice as fast as its tanh, hence not (1 + tanh(a/2)) / 2.
-    """
-    with np.errstate(over="ignore", under="ignore"):
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-    a += 1.0
-    np.reciprocal(a, out=a)
-    return a
-
-
-def _check_mask(mask, B, T):
-    mask = np.asarray(mask)
-    if mask.shape != (B, T):
-        raise ValueError(f"mask: expected shape ({B}, {T}) (batch, time), got shape {mask.shape}")
-    if not (mask.dtype == bool or np.issubdtype(mask.dtype, np.number)):
-        raise TypeError(f"mask: expected booleans or 0/1 numbers, got dtype {mask.dtype}")
-    if mask.dtype != bool and not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask: expected only 0 and 1 (or booleans)")
-    return mask.astype(bool)
-
-
-def _check_state(name, state, B, H, dtype):
-    if state is None:
-        return np.zeros((B, H), dtype)
-    return as_float_array(name, state, shape=(B, H)).astype(dtype, copy=False)
+    for name in present:
+        checked[name] = as_float_array(f"params['{name}']", params[name], shape=(H,))
+    return checked
 
 
 def lstm_step(x_t, h_prev, c_prev, params):
-    """One step of the cell: ``(h_t, c_t)`` from ``x_t`` (B, D), ``h_prev`` and ``c_prev`` (B, H)
-    (the equations of the module docstring, peepholes included when ``params`` has them)."""
-    x_t = as_float_array("x_t", x_t, ndim=2)
-    h, c, _ = lstm_forward(x_t[:, None, :], (h_prev, c_prev), params)
-    return h[:, 0], c[:, 0]
+    """One step of the cell (the equations of the module docstring, peepholes included when
+    ``params`` has them), for x_t (B, D) and h_prev, c_prev (B, H); ``params`` holds arrays (the
+    step checks shapes only: :func:`lstm_forward` checks the rest once).
+
+    Returns h_t and c_t (B, H) and the step's cache for :func:`lstm_step_backward`.
+    """
+    H = params["W_h"].shape[0]
+    check_step_shapes(x_t, params["W_x"].shape[0], H, h_prev=h_prev, c_prev=c_prev)
+    z = x_t @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+    z_i, z_f, z_g, z_o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    peepholes = "p_i" in params
+    if peepholes:
+        z_i = z_i + params["p_i"] * c_prev
+        z_f = z_f + params["p_f"] * c_prev
+    i, f, g = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g)
+    c_t = f * c_prev + i * g
+    if peepholes:
+        z_o = z_o + params["p_o"] * c_t
+    o = sigmoid(z_o)
+    tanh_c = np.tanh(c_t)
+    h_t = o * tanh_c
+    return h_t, c_t, (x_t, h_prev, c_prev, i, f, g, o, c_t, tanh_c)
 
 
-def lstm_forward(x, state0, params, mask=None, return_gates=False):
-    """Run the LSTM over a batch of sequences.
+def lstm_step_backward(dh_t, dc_t, cache, params):
+    """Backpropagation through one step. ``dh_t`` (B, H) is all of ∂L/∂h_t, ``dc_t`` (B, H) what
+    c_t receives from step t+1::
+
+        δc = dc_t + dh_t ⊙ o_t ⊙ (1 − tanh²(c_t))
+        δz_o = dh_t ⊙ tanh(c_t) ⊙ o_t (1 − o_t)           [+ peephole: δc += δz_o ⊙ p_o]
+        δz_i = δc ⊙ g_t ⊙ i_t (1 − i_t)
+        δz_f = δc ⊙ c_{t-1} ⊙ f_t (1 − f_t)
+        δz_g = δc ⊙ i_t ⊙ (1 − g_t²)
+        ∂L/∂c_{t-1} = δc ⊙ f_t                           [+ δz_i ⊙ p_i + δz_f ⊙ p_f]
+        ∂L/∂x_t = δz W_xᵀ,  ∂L/∂h_{t-1} = δz W_hᵀ,  with δz = [δz_i | δz_f | δz_g | δz_o]
+
+    The direct path ∂L/∂c_{t-1} = δc ⊙ f_t, with no weight matrix and no squashing, is what
+    lets the gradient survive long gaps when f ≈ 1.
+
+    Returns ``dx_t`` (B, D), ``dh_prev``, ``dc_prev`` (B, H) and this step's ``grads``:
+    ∂L/∂W_x = x_tᵀ δz, ∂L/∂W_h = h_{t-1}ᵀ δz, ∂L/∂b = Σ_batch δz, ∂L/∂p_i = Σ_batch δz_i ⊙ c_{t-1},
+    ∂L/∂p_f = Σ_batch δz_f ⊙ c_{t-1}, ∂L/∂p_o = Σ_batch δz_o ⊙ c_t.
+    """
+    x_t, h_prev, c_prev, i, f, g, o, c_t, tanh_c = cache
+    peepholes = "p_i" in params
+    dz_o = dh_t * tanh_c * o * (1.0 - o)
+    dc = dc_t + dh_t * o * (1.0 - tanh_c**2)
+    if peepholes:
+        dc = dc + dz_o * params["p_o"]
+    dz_i = dc * g * i * (1.0 - i)
+    dz_f = dc * c_prev * f * (1.0 - f)
+    dz_g = dc * i * (1.0 - g**2)
+    dc_prev = dc * f
+    if peepholes:
+        dc_prev = dc_prev + dz_i * params["p_i"] + dz_f * params["p_f"]
+    dz = np.concatenate([dz_i, dz_f, dz_g, dz_o], axis=1)
+    grads = {"W_x": x_t.T @ dz, "W_h": h_prev.T @ dz, "b": dz.sum(axis=0)}
+    if peepholes:
+        grads["p_i"] = (dz_i * c_prev).sum(axis=0)
+        grads["p_f"] = (dz_f * c_prev).sum(axis=0)
+        grads["p_o"] = (dz_o * c_t).sum(axis=0)
+    return dz @ params["W_x"].T, dz @ params["W_h"].T, dc_prev, grads
+
+
+def _check_inputs(x, state0, params, lengths):
+    """The checks of :func:`lstm_forward` and :func:`fast_lstm_forward`: ``(x, params, real,
+    (h0, c0))`` with the parameters in the dtype of ``x`` and ``real`` the (B, T) mask of the
+    real steps."""
+    params = check_lstm_params(params)
+    x, params, real = prepare_sequence(x, params["W_x"].shape[0], params, lengths)
+    B, H = x.shape[0], params["W_h"].shape[0]
+    if state0 is None:
+        state0 = (None, None)
+    if not isinstance(state0, (tuple, list)) or len(state0) != 2:
+        raise TypeError("state0: expected a pair (h0, c0) of (B, H) arrays, or None")
+    return x, params, real, (initial_state("state0[0] (h0)", state0[0], B, H, x.dtype),
+                             initial_state("state0[1] (c0)", state0[1], B, H, x.dtype))
+
+
+def lstm_forward(x, state0, params, lengths=None, return_gates=False):
+    """Run the LSTM over a batch of sequences, one :func:`lstm_step` per time step.
 
     Parameters
     ----------
     x : (B, T, D) inputs
     state0 : ``(h0, c0)``, each (B, H) (either may be ``None``), or ``None`` for zeros
     params : dict with ``W_x`` (D, 4H), ``W_h`` (H, 4H), ``b`` (4H,) [+ ``p_i``, ``p_f``, ``p_o``]
-    mask : optional (B, T) booleans or 0/1: where ``mask[b, t]`` is 0 the step is skipped and
-        sequence b keeps its previous h and c (padding of variable-length batches)
-    return_gates : also return a dict of the gate activations ``i``, ``f``, ``g``, ``o`` (B, T, H)
+    lengths : optional (B,) integers in 1..T, the true lengths of right-padded sequences: at the
+        padded steps t ≥ lengths[b] the state (h and c) is carried unchanged and the outputs are
+        zero
+    return_gates : also return a dict of the gate activations ``i``, ``f``, ``g``, ``o``
+        (B, T, H)
 
     Returns
     -------
-    h : (B, T, H), the states h_1 .. h_T
-    c : (B, T, H), the cells c_1 .. c_T
+    h : (B, T, H), the states h_1 .. h_T (zero at padded steps)
+    c : (B, T, H), the cells c_1 .. c_T (zero at padded steps)
     cache : what :func:`lstm_backward` needs
     gates : (only with ``return_gates``)
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
     """
-    W_x, W_h, b, peep = _check_params(params)
-    D, H4 = W_x.shape
-    H = H4 // 4
-    x = as_float_array("x", x, shape=(None, None, D))
+    x, params, real, (h_prev, c_prev) = _check_inputs(x, state0, params, lengths)
     B, T, _ = x.shape
-    dtype = x.dtype
-    W_x, W_h, b = (a.astype(dtype, copy=False) for a in (W_x, W_h, b))
-    if peep is not None:
-        peep = tuple(p.astype(dtype, copy=False) for p in peep)
-    if state0 is None:
-        state0 = (None, None)
-    if not isinstance(state0, (tuple, list)) or len(state0) != 2:
-        raise TypeError("state0: expected a pair (h0, c0) of (B, H) arrays, or None")
-    h_init = _check_state("state0[0] (h0)", state0[0], B, H, dtype)
-    c_init = _check_state("state0[1] (c0)", state0[1], B, H, dtype)
-    keep = None
-    if mask is not None:
-        # keep[t] is 1 where step t is padding and the previous state is carried over.
-        keep = (~_check_mask(mask, B, T)).T[:, :, None].astype(dtype)
-
-    # Time-major buffers keep each step's (B, ·) block contiguous. The input projections of all
-    # steps do not depend on the recurrence: one matrix product before the loop. z is then
-    # overwritten, step by step, with the gate activations [i | f | g | o].
-    z = (x.transpose(1, 0, 2).reshape(T * B, D) @ W_x + b).reshape(T, B, 4 * H)
-    h_tm = np.empty((T, B, H), dtype)
-    c_tm = np.empty((T, B, H), dtype)
-    tanh_c = np.empty((T, B, H), dtype)   # tanh of the new cell (before any masking)
-    c_new_tm = c_tm if keep is None else np.empty((T, B, H), dtype)
-    h_prev, c_prev = h_init, c_init
+    H = h_prev.shape[1]
+    h = np.zeros((B, T, H), x.dtype)
+    c = np.zeros((B, T, H), x.dtype)
+    steps = []
     for t in range(T):
-        zt = z[t]
-        zt += h_prev @ W_h
-        i, f, g, o = zt[:, :H], zt[:, H:2 * H], zt[:, 2 * H:3 * H], zt[:, 3 * H:]
-        if peep is None:
-            _sigmoid_(zt[:, :2 * H])       # i and f together
-        else:
-            i += peep[0] * c_prev
-            f += peep[1] * c_prev
-            _sigmoid_(i)
-            _sigmoid_(f)
-        np.tanh(g, out=g)
-        c_new = np.multiply(f, c_prev, out=c_new_tm[t])
-        c_new += i * g
-        if peep is not None:
-            o += peep[2] * c_new
-        _sigmoid_(o)
-        np.tanh(c_new, out=tanh_c[t])
-        h_new = np.multiply(o, tanh_c[t], out=h_tm[t])
-        if keep is not None:
-            # h_t = h_new + keep ⊙ (h_{t-1} − h_new): the old state where the step is padding.
-            h_new += keep[t] * (h_prev - h_new)
-            np.add(c_new, keep[t] * (c_prev - c_new), out=c_tm[t])
-        h_prev, c_prev = h_tm[t], c_tm[t]
-    h = h_tm.transpose(1, 0, 2)
-    c = c_tm.transpose(1, 0, 2)
-    cache = {"x": x, "h_init": h_init, "c_init": c_init, "h": h_tm, "c": c_tm,
-             "c_new": c_new_tm, "tanh_c": tanh_c, "gates": z, "keep": keep,
-             "W_x": W_x, "W_h": W_h, "peep": peep}
+        h_t, c_t, step_cache = lstm_step(x[:, t], h_prev, c_prev, params)
+        is_real = real[:, t, None]
+        h_prev = np.where(is_real, h_t, h_prev)    # a padded step keeps the state ...
+        c_prev = np.where(is_real, c_t, c_prev)
+        h[:, t] = np.where(is_real, h_t, 0.0)      # ... and outputs zeros
+        c[:, t] = np.where(is_real, c_t, 0.0)
+        steps.append(step_cache)
+    cache = {"steps": steps, "real": real, "params": params, "x_shape": x.shape}
     if return_gates:
-        gates = {name: z[:, :, k * H:(k + 1) * H].transpose(1, 0, 2).copy()
+        # the cache of step t holds (x_t, h_prev, c_prev, i, f, g, o, ...)
+        gates = {name: np.stack([step[3 + k] for step in steps], axis=1)
                  for k, name in enumerate(GATES)}
         return h, c, cache, gates
     return h, c, cache
@@ -203,82 +204,166 @@ def lstm_backward(dh, cache, dc_last=None):
     """Backpropagation through time for :func:`lstm_forward`.
 
     ``dh`` (B, T, H) is ∂L/∂h_t arriving from the outputs at every step and ``dc_last`` (B, H)
-    an optional ∂L/∂c_T (when the final cell is used, e.g. handed to a decoder). Going back from
-    t = T with δh_t = dh_t + (what h_t sent to step t+1) and δc_t (what c_t sent to step t+1)::
-
-        δc_t += δh_t ⊙ o_t ⊙ (1 − tanh²(c_t))
-        δz_o = δh_t ⊙ tanh(c_t) ⊙ o_t (1 − o_t)           [+ peephole: δc_t += δz_o ⊙ p_o]
-        δz_i = δc_t ⊙ g_t ⊙ i_t (1 − i_t)
-        δz_f = δc_t ⊙ c_{t-1} ⊙ f_t (1 − f_t)
-        δz_g = δc_t ⊙ i_t ⊙ (1 − g_t²)
-        δc_{t-1} = δc_t ⊙ f_t                              [+ δz_i ⊙ p_i + δz_f ⊙ p_f]
-        δh_{t-1} ⊇ δz_t W_hᵀ
-
-    The direct path δc_{t-1} = δc_t ⊙ f_t, with no weight matrix and no squashing, is what lets
-    the gradient survive long gaps when f ≈ 1. Parameter gradients are sums over time:
-    ∂L/∂W_x = Σ x_tᵀ δz_t, ∂L/∂W_h = Σ h_{t-1}ᵀ δz_t, ∂L/∂b = Σ δz_t, ∂L/∂p_i = Σ δz_i ⊙ c_{t-1}, ...
+    an optional ∂L/∂c_T for the final cell (when it is used, e.g. handed to a decoder; with
+    ``lengths``, the cell at each sequence's last step). Going back from t = T,
+    :func:`lstm_step_backward` receives δh_t = dh_t + (what h_t sent to step t+1) and what c_t
+    sent to step t+1, and the parameter gradients are the sums of the steps' gradients. A padded
+    step passes the gradients of its state straight to the previous one.
 
     Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``(dh0, dc0)`` (B, H) each.
     """
-    x, h_tm, c_tm, c_new_tm = cache["x"], cache["h"], cache["c"], cache["c_new"]
-    tanh_c, act, keep, W_x, W_h, peep = (cache[k] for k in
-                                         ("tanh_c", "gates", "keep", "W_x", "W_h", "peep"))
-    T, B, H = h_tm.shape
+    params, real = cache["params"], cache["real"]
+    B, T, D = cache["x_shape"]
+    H = params["W_h"].shape[0]
+    dtype = params["W_h"].dtype
+    dh = as_float_array("dh", dh, shape=(B, T, H)).astype(dtype, copy=False)
+    dc_next = np.zeros((B, H), dtype) if dc_last is None else \
+        as_float_array("dc_last", dc_last, shape=(B, H)).astype(dtype)
+    grads = {name: np.zeros_like(p) for name, p in params.items()}
+    dx = np.zeros((B, T, D), dtype)
+    dh_next = np.zeros((B, H), dtype)     # what h_t sent to step t+1
+    for t in reversed(range(T)):
+        is_real = real[:, t, None]
+        dh_t = np.where(is_real, dh[:, t] + dh_next, 0.0)
+        dc_t = np.where(is_real, dc_next, 0.0)
+        dx[:, t], dh_prev, dc_prev, step_grads = lstm_step_backward(dh_t, dc_t,
+                                                                    cache["steps"][t], params)
+        dh_next = np.where(is_real, dh_prev, dh_next)   # a padded step passes them straight on
+        dc_next = np.where(is_real, dc_prev, dc_next)
+        for name in grads:
+            grads[name] += step_grads[name]
+    return grads, dx, (dh_next, dc_next)
+
+
+# -- the same functions, written for speed ---------------------------------------------------------
+
+def fast_lstm_forward(x, state0, params, lengths=None, return_gates=False):
+    """:func:`lstm_forward` written for speed rather than for reading: the same arguments and
+    results (equal to rounding), with the cache that :func:`fast_lstm_backward` needs.
+
+    What makes it faster: time-major buffers filled in place; the input projections of all steps
+    in one product; the gate nonlinearities of a step in one ``tanh`` call, by
+    σ(z) = (1 + tanh(z/2)) / 2 with the factor 1/2 folded into the weights of i, f and o.
+    """
+    x, params, real, (h0, c0) = _check_inputs(x, state0, params, lengths)
+    B, T, D = x.shape
+    H = h0.shape[1]
+    dtype = x.dtype
+    # a = tanh(z ⊙ scale) ⊙ scale + shift is σ(z) in the blocks i, f, o and tanh(z) in g.
+    scale, shift = np.full(4 * H, 0.5, dtype), np.full(4 * H, 0.5, dtype)
+    scale[2 * H:3 * H], shift[2 * H:3 * H] = 1.0, 0.0
+    peep = [0.5 * params[name] for name in PEEPHOLES] if "p_i" in params else None
+    W_h = params["W_h"] * scale
+    act = ((x.transpose(1, 0, 2).reshape(T * B, D) @ params["W_x"] + params["b"]) * scale
+           ).reshape(T, B, 4 * H)           # overwritten, step by step, with [i | f | g | o]
+    keep = None if lengths is None else ~real.T[:, :, None]    # (T, B, 1): True at padding
+    h_new = np.empty((T, B, H), dtype)      # what each step computes
+    c_new = np.empty((T, B, H), dtype)
+    tanh_c = np.empty((T, B, H), dtype)
+    h_states = h_new if keep is None else np.empty((T, B, H), dtype)   # the carried states
+    c_states = c_new if keep is None else np.empty((T, B, H), dtype)
+    ig = np.empty((B, H), dtype)
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        a = act[t]
+        a += h_prev @ W_h
+        if peep is None:
+            np.tanh(a, out=a)
+            a *= scale
+            a += shift
+        else:
+            a[:, :H] += peep[0] * c_prev
+            a[:, H:2 * H] += peep[1] * c_prev
+            ifg = a[:, :3 * H]
+            np.tanh(ifg, out=ifg)
+            ifg *= scale[:3 * H]
+            ifg += shift[:3 * H]
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c = np.multiply(f, c_prev, out=c_new[t])
+        c += np.multiply(i, g, out=ig)
+        if peep is not None:
+            o += peep[2] * c
+            np.tanh(o, out=o)
+            o *= 0.5
+            o += 0.5
+        np.tanh(c, out=tanh_c[t])
+        np.multiply(o, tanh_c[t], out=h_new[t])
+        if keep is not None:
+            np.copyto(h_states[t], np.where(keep[t], h_prev, h_new[t]))
+            np.copyto(c_states[t], np.where(keep[t], c_prev, c))
+        h_prev, c_prev = h_states[t], c_states[t]
+    h, c = h_new.transpose(1, 0, 2), c_new.transpose(1, 0, 2)
+    if keep is not None:
+        h, c = h * real[:, :, None], c * real[:, :, None]
+    cache = {"x": x, "act": act, "tanh_c": tanh_c, "c_new": c_new, "h_states": h_states,
+             "c_states": c_states, "h0": h0, "c0": c0, "keep": keep, "params": params}
+    if return_gates:
+        gates = {name: act[:, :, k * H:(k + 1) * H].transpose(1, 0, 2).copy()
+                 for k, name in enumerate(GATES)}
+        return h, c, cache, gates
+    return h, c, cache
+
+
+def fast_lstm_backward(dh, cache, dc_last=None):
+    """:func:`lstm_backward` for the cache of :func:`fast_lstm_forward`, written for speed: the
+    local derivatives of all steps are computed before the loop, so that the loop only multiplies,
+    and the parameter gradients and ``dx`` are one product each after it. Same arguments and
+    results as :func:`lstm_backward` (equal to rounding)."""
+    x, act, tanh_c, keep, params = (cache[k] for k in ("x", "act", "tanh_c", "keep", "params"))
+    T, B, H = tanh_c.shape
     D = x.shape[2]
-    dtype = h_tm.dtype
-    dh_tm = as_float_array("dh", dh, shape=(B, T, H)).transpose(1, 0, 2)
+    dtype = act.dtype
+    dh_tm = as_float_array("dh", dh, shape=(B, T, H)).astype(dtype).transpose(1, 0, 2)
     dc = np.zeros((B, H), dtype) if dc_last is None else \
         as_float_array("dc_last", dc_last, shape=(B, H)).astype(dtype)
-    c_prev_tm = np.concatenate([cache["c_init"][None], c_tm[:-1]], axis=0)
-    dz = np.empty((T, B, 4 * H), dtype)
-    W_h_T = np.ascontiguousarray(W_h.T)
-    dh_carry = np.zeros((B, H), dtype)
+    peep = [params[name] for name in PEEPHOLES] if "p_i" in params else None
+    c_prev = np.concatenate([cache["c0"][None], cache["c_states"][:-1]])
+    i, f, g, o = (act[:, :, k * H:(k + 1) * H] for k in range(4))
+    # δz_t = [δc_t ⊙ P_i | δc_t ⊙ P_f | δc_t ⊙ P_g | δh_t ⊙ P_o] and δc_t += δh_t ⊙ Q.
+    P = np.empty_like(act)
+    P[:, :, :H] = g * i * (1.0 - i)
+    P[:, :, H:2 * H] = c_prev * f * (1.0 - f)
+    P[:, :, 2 * H:3 * H] = i * (1.0 - g * g)
+    P[:, :, 3 * H:] = tanh_c * o * (1.0 - o)
+    Q = o * (1.0 - tanh_c * tanh_c)
+    if keep is not None:       # padding: no output to differentiate, nothing computed
+        real = ~keep
+        dh_tm = dh_tm * real
+        P *= real
+        Q *= real
+    dz = np.empty_like(act)
+    W_h_T = np.ascontiguousarray(params["W_h"].T)
+    dh_next = np.zeros((B, H), dtype)
     for t in reversed(range(T)):
-        dh_t = dh_tm[t] + dh_carry
-        a = act[t]
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        c_prev = c_prev_tm[t]
-        if keep is not None:
-            # A padding step passes its gradients straight to the previous state.
-            dh_skip, dc_skip = keep[t] * dh_t, keep[t] * dc
-            dh_t = dh_t - dh_skip
-            dc = dc - dc_skip
+        dh_t = dh_tm[t] + dh_next
         dzt = dz[t]
-        dz_i, dz_f, dz_g, dz_o = (dzt[:, :H], dzt[:, H:2 * H], dzt[:, 2 * H:3 * H],
-                                  dzt[:, 3 * H:])
-        tc = tanh_c[t]
-        np.multiply(dh_t, tc, out=dz_o)
-        dz_o *= o * (1.0 - o)
-        dc = dc + dh_t * o * (1.0 - tc * tc)
+        np.multiply(dh_t, P[t, :, 3 * H:], out=dzt[:, 3 * H:])
+        dc += dh_t * Q[t]
         if peep is not None:
-            dc += dz_o * peep[2]
-        np.multiply(dc, g, out=dz_i)
-        dz_i *= i * (1.0 - i)
-        np.multiply(dc, c_prev, out=dz_f)
-        dz_f *= f * (1.0 - f)
-        np.multiply(dc, i, out=dz_g)
-        dz_g *= 1.0 - g * g
-        dc *= f
+            dc += dzt[:, 3 * H:] * peep[2]
+        np.multiply(dc[:, None, :], P[t, :, :3 * H].reshape(B, 3, H),
+                    out=dzt[:, :3 * H].reshape(B, 3, H))
+        dc_prev = dc * f[t]
         if peep is not None:
-            dc += dz_i * peep[0] + dz_f * peep[1]
-        dh_carry = dzt @ W_h_T
-        if keep is not None:
-            dh_carry += dh_skip
-            dc += dc_skip
+            dc_prev += dzt[:, :H] * peep[0] + dzt[:, H:2 * H] * peep[1]
+        dh_prev = dzt @ W_h_T
+        if keep is None:
+            dh_next, dc = dh_prev, dc_prev
+        else:                  # a padded step passes the gradients straight on
+            dh_next = np.where(keep[t], dh_t, dh_prev)
+            dc = np.where(keep[t], dc, dc_prev)
     dz_2d = dz.reshape(T * B, 4 * H)
-    h_prev = np.concatenate([cache["h_init"][None], h_tm[:-1]], axis=0).reshape(T * B, H)
-    x_tm = x.transpose(1, 0, 2).reshape(T * B, D)
-    grads = {
-        "W_x": x_tm.T @ dz_2d,
-        "W_h": h_prev.T @ dz_2d,
-        "b": dz_2d.sum(axis=0),
-    }
+    h_prev = np.concatenate([cache["h0"][None], cache["h_states"][:-1]]).reshape(T * B, H)
+    grads = {"W_x": x.transpose(1, 0, 2).reshape(T * B, D).T @ dz_2d,
+             "W_h": h_prev.T @ dz_2d,
+             "b": dz_2d.sum(axis=0)}
     if peep is not None:
-        grads["p_i"] = np.einsum("tbh,tbh->h", dz[:, :, :H], c_prev_tm)
-        grads["p_f"] = np.einsum("tbh,tbh->h", dz[:, :, H:2 * H], c_prev_tm)
-        grads["p_o"] = np.einsum("tbh,tbh->h", dz[:, :, 3 * H:], c_new_tm)
-    dx = (dz_2d @ W_x.T).reshape(T, B, D).transpose(1, 0, 2)
-    return grads, dx, (dh_carry, dc)
+        grads["p_i"] = np.einsum("tbh,tbh->h", dz[:, :, :H], c_prev)
+        grads["p_f"] = np.einsum("tbh,tbh->h", dz[:, :, H:2 * H], c_prev)
+        grads["p_o"] = np.einsum("tbh,tbh->h", dz[:, :, 3 * H:], cache["c_new"])
+    dx = (dz_2d @ params["W_x"].T).reshape(T, B, D).transpose(1, 0, 2)
+    return grads, dx, (dh_next, dc)
 
 
-__all__ = ["GATES", "init_lstm_params", "lstm_backward", "lstm_forward", "lstm_step"]
+__all__ = ["GATES", "PEEPHOLES", "check_lstm_params", "fast_lstm_backward", "fast_lstm_forward",
+           "init_lstm_params", "lstm_backward", "lstm_forward", "lstm_step", "lstm_step_backward"]

@@ -15,29 +15,26 @@ Williams 1986)::
 """
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from ..validate import as_float_array, check_finite_loss, check_positive_int
-from .activations import get_activation
+from ..validate import (as_float_array, as_generator, check_finite_loss, check_layer_sizes,
+                        check_positive_int)
+from .activations import get_activation, get_derivative
 from .linear import init_linear_params, linear_backward, linear_forward
+from .optim import SGD
 from .softmax import softmax_cross_entropy
-
-
-def _check_sizes(sizes):
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
-        raise ValueError(
-            f"sizes: expected a list of at least two layer sizes [D, ..., K], got {sizes!r}"
-        )
-    return [check_positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
 
 
 def init_mlp_params(sizes, rng=None, scale=None):
     """Parameters ``W1, b1, ..., WL, bL`` for layer sizes ``[D, H_1, ..., K]``.
 
     Each ``W_l`` (n_in, n_out) ~ U(−s, s) with s = 1/sqrt(n_in) unless ``scale`` is given (the
-    initialisation of ``nn.Linear``); biases start at zero.
+    initialisation of ``nn.Linear``); biases (n_out,) start at zero. ``rng``: a
+    ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
+    ``seqlearn.seed`` sets).
     """
-    sizes = _check_sizes(sizes)
-    rng = np.random.default_rng(rng)
+    sizes = check_layer_sizes("sizes", sizes)
+    rng = as_generator(rng)
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         layer = init_linear_params(n_in, n_out, rng=rng, scale=scale)
@@ -45,23 +42,22 @@ def init_mlp_params(sizes, rng=None, scale=None):
     return params
 
 
-def mlp_layer_count(params):
-    """The number L of affine layers in ``params`` (keys W1, b1, ..., WL, bL), after checking."""
+def check_mlp_params(params):
+    """Check an MLP's parameter dict ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WL``, ``bL`` (K,):
+    the keys, and that the layers chain (``W_l`` has as many rows as ``W_{l-1}`` has columns).
+
+    Returns ``(params, L)``: the parameters as float arrays, in a new dict, and the number L of
+    affine layers.
+    """
     if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict with keys W1, b1, ..., got {type(params).__name__}")
+        raise TypeError(
+            f"params: expected a dict with keys W1, b1, ..., got {type(params).__name__}")
     L = 0
     while f"W{L + 1}" in params:
         L += 1
     expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
     if L == 0 or set(params) != expected:
-        raise ValueError(
-            f"params: expected the keys W1, b1, ..., WL, bL, got {sorted(params)}"
-        )
-    return L
-
-
-def _check_params(params):
-    L = mlp_layer_count(params)
+        raise ValueError(f"params: expected the keys W1, b1, ..., WL, bL, got {sorted(params)}")
     checked, n_in = {}, None
     for l in range(1, L + 1):
         W = as_float_array(f"params['W{l}']", params[f"W{l}"], ndim=2)
@@ -77,7 +73,8 @@ def _check_params(params):
 
 
 def mlp_forward(x, params, activation="tanh"):
-    """Forward pass of the MLP.
+    """Forward pass of the MLP: h_l = f(h_{l-1} W_l + b_l) for l < L, y = h_{L-1} W_L + b_L, h_0 = x
+    (the activation ``"step"`` has no derivative and is refused).
 
     Parameters
     ----------
@@ -90,12 +87,14 @@ def mlp_forward(x, params, activation="tanh"):
     y : (..., K), the output layer's activations (no f applied)
     cache : what :func:`mlp_backward` needs
     """
-    f, df = get_activation(activation, differentiable=True)
-    params, L = _check_params(params)
+    df = get_derivative(activation)
+    f = get_activation(activation)
+    params, L = check_mlp_params(params)
     D = params["W1"].shape[0]
     x = as_float_array("x", x)
     if x.ndim == 0 or x.shape[-1] != D:
-        raise ValueError(f"x: expected the last dimension to be {D} (rows of W1), got shape {x.shape}")
+        raise ValueError(
+            f"x: expected the last dimension to be {D} (rows of W1), got shape {x.shape}")
     h, layers, outputs = x, [], []
     for l in range(1, L + 1):
         a, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
@@ -108,8 +107,9 @@ def mlp_forward(x, params, activation="tanh"):
 def mlp_backward(dy, cache):
     """Backpropagation: given ∂L/∂y (..., K) return ``(grads, dx)``.
 
+    From δ_L = ∂L/∂y: ∂L/∂W_l = h_{l-1}ᵀ δ_l, ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ f'(a_{l-1}).
     ``grads`` maps ``W1, b1, ..., WL, bL`` to their gradients (shaped like the parameters) and
-    ``dx`` (..., D) is ∂L/∂x.
+    ``dx`` (..., D) is ∂L/∂x = δ_1 W_1ᵀ.
     """
     layers, outputs, df = cache
     y = outputs[-1]
@@ -124,57 +124,74 @@ def mlp_backward(dy, cache):
     return {key: grads[key] for l in range(1, L + 1) for key in (f"W{l}", f"b{l}")}, dh
 
 
-def mse_loss(y, t):
-    """Mean squared error over all entries and its gradient.
-
-    L = (1 / M) Σ_i (y_i − t_i)², M = the number of entries (as ``torch.nn.MSELoss``);
-    returns ``(L, ∂L/∂y)`` with ∂L/∂y = 2 (y − t) / M.
-    """
-    y = as_float_array("y", y)
-    t = as_float_array("t", t)
-    if t.shape != y.shape:
-        raise ValueError(f"t: expected the shape of y {y.shape}, got {t.shape}")
-    diff = y - t
-    return float(np.mean(diff**2)), 2.0 * diff / diff.size
-
-
 LOSSES = ("mse", "cross_entropy")
 
 
+def mlp_loss(y, t, loss="mse"):
+    """The loss of the outputs ``y`` (..., K) against the targets ``t``, and its gradient ∂L/∂y.
+
+    ``loss="mse"``: t (..., K) real targets; L = (1/M) Σ_i (y_i − t_i)² over all M entries (as
+    ``torch.nn.MSELoss``), ∂L/∂y = 2 (y − t) / M.
+    ``loss="cross_entropy"``: t (...) class indices, y logits; L = −(1/N) Σ_n log softmax(y_n)_{t_n}
+    over the N positions, ∂L/∂y_n = (softmax(y_n) − onehot(t_n)) / N
+    (:func:`seqlearn.numpy.softmax.softmax_cross_entropy`).
+
+    Returns ``(L, dy)``: a float and an array shaped like ``y``.
+    """
+    if loss == "mse":
+        y = as_float_array("y", y)
+        t = as_float_array("t", t)
+        if t.shape != y.shape:
+            raise ValueError(f"t: expected the shape of y {y.shape}, got {t.shape}")
+        diff = y - t
+        return float(np.mean(diff**2)), 2.0 * diff / diff.size
+    if loss == "cross_entropy":
+        return softmax_cross_entropy(y, t)
+    raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+
+
 def mlp_loss_and_gradients(x, t, params, activation="tanh", loss="mse"):
-    """Loss of the MLP on ``(x, t)`` and the gradients of every parameter.
+    """The loss of the MLP on ``(x, t)`` (:func:`mlp_loss` of :func:`mlp_forward`) and the
+    gradients of every parameter by :func:`mlp_backward`.
 
-    ``loss="mse"``: t has the shape of the outputs (..., K), see :func:`mse_loss`.
-    ``loss="cross_entropy"``: t (...) holds class indices, the outputs are logits, see
-    :func:`seqlearn.numpy.softmax.softmax_cross_entropy`.
-
-    Returns ``(loss value, grads)`` with ``grads`` keyed like ``params``.
+    x (..., D); t (..., K) for ``loss="mse"``, class indices (...) for ``"cross_entropy"``.
+    Returns ``(L, grads)``: a float and a dict keyed and shaped like ``params``.
     """
     y, cache = mlp_forward(x, params, activation)
-    if loss == "mse":
-        value, dy = mse_loss(y, t)
-    elif loss == "cross_entropy":
-        value, dy = softmax_cross_entropy(y, t)
-    else:
-        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    value, dy = mlp_loss(y, t, loss)
     grads, _ = mlp_backward(dy, cache)
     return value, grads
 
 
-def fit_full_batch(params, x, t, activation="tanh", loss="mse", lr=0.1, steps=1000):
-    """Plain full-batch gradient descent θ ← θ − η ∂L/∂θ for ``steps`` steps.
+def fit_full_batch(params, x, t, activation="tanh", loss="mse", optimizer="sgd", lr=0.1,
+                   steps=1000, progress=False):
+    """Train the MLP on all of ``(x, t)`` at once: ``steps`` steps of gradient descent
+    θ ← θ − lr ∂L/∂θ, with L = :func:`mlp_loss` of :func:`mlp_forward` and the gradients of
+    :func:`mlp_loss_and_gradients`.
+
+    The arguments are those of ``seqlearn.torch.mlp.fit_full_batch`` (whose model carries its
+    ``activation``). ``optimizer``: ``"sgd"``, plain gradient descent, the one the NumPy half
+    implements (torch also has ``"adam"`` and ``"lbfgs"``). ``progress`` shows a tqdm bar.
 
     Returns ``(params, losses)``: new parameter arrays (the argument is not modified) and the
-    loss before each step. Stops with ``FloatingPointError`` if the loss becomes NaN or inf.
+    loss before each step, (steps,). Stops with ``FloatingPointError`` if the loss becomes NaN
+    or inf.
     """
     steps = check_positive_int("steps", steps)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr > 0:
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
+    if optimizer != "sgd":
+        raise ValueError(f"optimizer: expected 'sgd' (plain gradient descent, the NumPy half's "
+                         f"only optimiser), got {optimizer!r}")
+    optimiser = SGD(lr)
     params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
     losses = []
-    for step in range(steps):
+    for step in tqdm(range(steps), desc="training", disable=not progress, leave=False):
         value, grads = mlp_loss_and_gradients(x, t, params, activation, loss)
         losses.append(check_finite_loss(value, step, hint="lower the learning rate lr"))
-        for key in params:
-            params[key] -= lr * grads[key]
+        optimiser.step(params, grads)
     return params, np.array(losses)
+
+
+__all__ = [
+    "LOSSES", "check_mlp_params", "fit_full_batch", "init_mlp_params", "mlp_backward",
+    "mlp_forward", "mlp_loss", "mlp_loss_and_gradients",
+]

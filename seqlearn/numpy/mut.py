@@ -1,4 +1,5 @@
-"""The three "mutant" gated cells MUT1, MUT2, MUT3 (forward pass only).
+"""The three "mutant" gated cells MUT1, MUT2, MUT3 (forward pass only; the PyTorch version,
+``seqlearn.torch.mut.MUT``, gets its gradients from autograd).
 
 Jozefowicz, Zaremba & Sutskever (2015) searched over thousands of cell architectures by mutating
 the GRU; these three were the best found, each about as good as the GRU or the LSTM (with a
@@ -19,13 +20,15 @@ h_t (B, H); W_x· are (D, H), W_h· are (H, H), biases (H,))::
 
 MUT1 adds tanh(x_t) and MUT2 adds x_t without a weight matrix, so both need D = H. All three
 reset the state before the recurrent product, as Cho et al.'s GRU does, and interpolate with
-the update gate z (z = 0 copies the state).
+the update gate z (z = 0 copies the state). Each kind has its own set of parameter names
+(``PARAM_SHAPES``), so a parameter dict tells which cell it belongs to (:func:`mut_kind`).
 """
 
 import numpy as np
 
 from ..validate import as_float_array, check_positive_int
-from .lstm import _check_state, _sigmoid_
+from .activations import sigmoid
+from .common import check_step_shapes, initial_state, prepare_sequence
 
 KINDS = ("MUT1", "MUT2", "MUT3")
 
@@ -65,74 +68,85 @@ def init_mut_params(kind, input_size, hidden_size, rng=None):
             for name, dims in PARAM_SHAPES[kind].items()}
 
 
-def _check_params(kind, params):
+def mut_kind(params):
+    """The kind ("MUT1", "MUT2" or "MUT3") whose parameter names (``PARAM_SHAPES[kind]``) are
+    exactly the keys of the dict ``params``: each kind has its own set of names."""
     if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict, got {type(params).__name__}")
-    names = PARAM_SHAPES[kind]
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise ValueError(f"params: missing {missing} for {kind} (expected keys {list(names)})")
-    extra = [n for n in params if n not in names]
-    if extra:
-        raise ValueError(f"params: unexpected {extra} for {kind} (expected keys {list(names)}); "
-                         f"were they made for another kind?")
+        raise TypeError(f"params: expected a dict of a MUT's parameters, "
+                        f"got {type(params).__name__}")
+    for kind, names in PARAM_SHAPES.items():
+        if set(params) == set(names):
+            return kind
+    expected = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in PARAM_SHAPES.items())
+    raise ValueError(f"params: the names {sorted(params)} are those of no MUT kind (expected "
+                     f"those of one of {expected})")
+
+
+def check_mut_params(params):
+    """Check the parameter dict of a MUT cell (its kind found by :func:`mut_kind`); return a new
+    dict of float arrays of the shapes in ``PARAM_SHAPES[kind]``."""
+    kind = mut_kind(params)
     W_hh = as_float_array("params['W_hh']", params["W_hh"], ndim=2)
-    H = W_hh.shape[0]
-    D = as_float_array("params['W_xz']", params["W_xz"], ndim=2).shape[0]
-    sizes = {"D": D, "H": H}
+    sizes = {"D": as_float_array("params['W_xz']", params["W_xz"], ndim=2).shape[0],
+             "H": W_hh.shape[0]}
     checked = {name: as_float_array(f"params['{name}']", params[name],
                                     shape=tuple(sizes[d] for d in dims))
-               for name, dims in names.items()}
-    if kind in ("MUT1", "MUT2") and D != H:
-        raise ValueError(f"params: {kind} needs input_size = hidden_size, but W_xz is ({D}, {H})")
-    return checked, D, H
+               for name, dims in PARAM_SHAPES[kind].items()}
+    if kind in ("MUT1", "MUT2") and sizes["D"] != sizes["H"]:
+        raise ValueError(f"params: {kind} needs input_size = hidden_size, but W_xz is "
+                         f"({sizes['D']}, {sizes['H']})")
+    return checked
 
 
-def mut_step(kind, x_t, h_prev, params):
-    """One step of a MUT cell: h_{t+1} (B, H) from ``x_t`` (B, D) and ``h_prev`` = h_t (B, H)."""
-    x_t = as_float_array("x_t", x_t, ndim=2)
-    return mut_forward(kind, x_t[:, None, :], h_prev, params)[:, 0]
+def mut_step(x_t, h_prev, params):
+    """One step of the MUT cell whose parameters ``params`` holds (the kind is found from their
+    names, :func:`mut_kind`): h_{t+1} (B, H) from ``x_t`` (B, D) and ``h_prev`` = h_t (B, H), by
+    the equations of the module docstring."""
+    kind = mut_kind(params)
+    check_step_shapes(x_t, params["W_xz"].shape[0], params["W_hh"].shape[0], h_prev=h_prev)
+    p, h = params, h_prev
+    if kind == "MUT1":
+        z = sigmoid(x_t @ p["W_xz"] + p["b_z"])
+        r = sigmoid(x_t @ p["W_xr"] + h @ p["W_hr"] + p["b_r"])
+        cand = np.tanh((r * h) @ p["W_hh"] + np.tanh(x_t) + p["b_h"])
+    elif kind == "MUT2":
+        z = sigmoid(x_t @ p["W_xz"] + h @ p["W_hz"] + p["b_z"])
+        r = sigmoid(x_t + h @ p["W_hr"] + p["b_r"])
+        cand = np.tanh((r * h) @ p["W_hh"] + x_t @ p["W_xh"] + p["b_h"])
+    else:
+        z = sigmoid(x_t @ p["W_xz"] + np.tanh(h) @ p["W_hz"] + p["b_z"])
+        r = sigmoid(x_t @ p["W_xr"] + h @ p["W_hr"] + p["b_r"])
+        cand = np.tanh((r * h) @ p["W_hh"] + x_t @ p["W_xh"] + p["b_h"])
+    return cand * z + h * (1.0 - z)
 
 
-def mut_forward(kind, x, h0, params):
-    """Run a MUT cell over a batch of sequences (the equations of the module docstring).
+def mut_forward(x, h0, params, lengths=None):
+    """Run a MUT cell over a batch of sequences, one :func:`mut_step` per time step.
 
     Parameters
     ----------
-    kind : "MUT1", "MUT2" or "MUT3"
     x : (B, T, D) inputs
     h0 : (B, H) initial state, or ``None`` for zeros
-    params : dict as made by :func:`init_mut_params`
+    params : dict as made by :func:`init_mut_params` (its names tell the kind)
+    lengths : optional (B,) integers in 1..T, the true lengths of right-padded sequences: at the
+        padded steps t ≥ lengths[b] the state is carried unchanged and the output is zero
 
     Returns
     -------
-    h : (B, T, H), the states after each step
+    h : (B, T, H), the states after each step (zero at padded steps)
     """
-    check_kind(kind)
-    p, D, H = _check_params(kind, params)
-    x = as_float_array("x", x, shape=(None, None, D))
+    params = check_mut_params(params)
+    x, params, real = prepare_sequence(x, params["W_xz"].shape[0], params, lengths)
     B, T, _ = x.shape
-    dtype = x.dtype
-    p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
-    h = _check_state("h0", h0, B, H, dtype)
-    out = np.empty((B, T, H), dtype)
+    h_prev = initial_state("h0", h0, B, params["W_hh"].shape[0], x.dtype)
+    h = np.zeros((B, T, h_prev.shape[1]), x.dtype)
     for t in range(T):
-        x_t = x[:, t]
-        if kind == "MUT1":
-            z = _sigmoid_(x_t @ p["W_xz"] + p["b_z"])
-            r = _sigmoid_(x_t @ p["W_xr"] + h @ p["W_hr"] + p["b_r"])
-            cand = np.tanh((r * h) @ p["W_hh"] + np.tanh(x_t) + p["b_h"])
-        elif kind == "MUT2":
-            z = _sigmoid_(x_t @ p["W_xz"] + h @ p["W_hz"] + p["b_z"])
-            r = _sigmoid_(x_t + h @ p["W_hr"] + p["b_r"])
-            cand = np.tanh((r * h) @ p["W_hh"] + x_t @ p["W_xh"] + p["b_h"])
-        else:
-            z = _sigmoid_(x_t @ p["W_xz"] + np.tanh(h) @ p["W_hz"] + p["b_z"])
-            r = _sigmoid_(x_t @ p["W_xr"] + h @ p["W_hr"] + p["b_r"])
-            cand = np.tanh((r * h) @ p["W_hh"] + x_t @ p["W_xh"] + p["b_h"])
-        h = cand * z + h * (1.0 - z)
-        out[:, t] = h
-    return out
+        h_t = mut_step(x[:, t], h_prev, params)
+        is_real = real[:, t, None]
+        h_prev = np.where(is_real, h_t, h_prev)    # a padded step keeps the state ...
+        h[:, t] = np.where(is_real, h_t, 0.0)      # ... and outputs zero
+    return h
 
 
-__all__ = ["KINDS", "PARAM_SHAPES", "check_kind", "init_mut_params", "mut_forward", "mut_step"]
+__all__ = ["KINDS", "PARAM_SHAPES", "check_kind", "check_mut_params", "init_mut_params",
+           "mut_forward", "mut_kind", "mut_step"]

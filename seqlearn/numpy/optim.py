@@ -1,7 +1,7 @@
 """Gradient clipping and the two optimisers the NumPy models use: plain SGD and Adagrad.
 
-Parameters and gradients are dicts ``name -> array`` with the same keys (what every backward in
-``seqlearn.numpy`` returns). The optimisers update the parameter arrays in place.
+Parameters and gradients are dicts ``name -> array`` with the same keys and shapes (what every
+backward in ``seqlearn.numpy`` returns). The optimisers update the parameter arrays in place.
 
 Clipping (Pascanu, Mikolov & Bengio, 2013) guards against exploding gradients:
 
@@ -12,53 +12,46 @@ Clipping (Pascanu, Mikolov & Bengio, 2013) guards against exploding gradients:
 
 import numpy as np
 
+from ..validate import check_positive_number
+
 
 def _check_grads(grads, name="grads"):
     # Non-finite entries are let through on purpose: a training loop reports them as a
     # non-finite loss (``check_finite_loss``), with the advice to lower the rate or clip.
     if not isinstance(grads, dict) or not grads:
-        raise TypeError(f"{name}: expected a non-empty dict name -> array, got {type(grads).__name__}")
+        raise TypeError(
+            f"{name}: expected a non-empty dict name -> array, got {type(grads).__name__}")
     out = {}
     for key, value in grads.items():
         arr = np.asarray(value)
         if not np.issubdtype(arr.dtype, np.floating):
-            raise TypeError(
-                f"{name}[{key!r}]: expected a float array, got dtype {arr.dtype}"
-            )
+            raise TypeError(f"{name}[{key!r}]: expected a float array, got dtype {arr.dtype}")
         out[key] = arr
     return out
 
 
-def _check_threshold(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a positive number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
-
-
 def global_norm(grads):
-    """The Euclidean norm of all gradients taken together: sqrt(Σ_p ‖g_p‖²)."""
+    """‖g‖ = sqrt(Σ_p ‖g_p‖²): the Euclidean norm of all the gradient arrays together (a float)."""
     grads = _check_grads(grads)
     return float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
 
 
 def clip_by_value(grads, threshold):
-    """Clamp every gradient entry to [-threshold, threshold]; returns a new dict."""
+    """Clamp every gradient entry to [−threshold, threshold]; returns a new dict like ``grads``."""
     grads = _check_grads(grads)
-    threshold = _check_threshold("threshold", threshold)
+    threshold = check_positive_number("threshold", threshold)
     return {key: np.clip(g, -threshold, threshold) for key, g in grads.items()}
 
 
 def clip_by_norm(grads, max_norm):
     """Rescale all gradients together so that their global norm is at most ``max_norm``.
 
-    g ← g · min(1, max_norm / ‖g‖). Returns ``(clipped, norm)``: a new dict and the global norm
-    before clipping (worth logging: its spikes are the exploding gradients).
+    g ← g · min(1, max_norm / ‖g‖). Returns ``(clipped, norm)``: a new dict like ``grads`` and the
+    global norm before clipping (worth logging: its spikes are the exploding gradients).
     """
     grads = _check_grads(grads)
-    max_norm = _check_threshold("max_norm", max_norm)
-    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    max_norm = check_positive_number("max_norm", max_norm)
+    norm = global_norm(grads)
     scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
     return {key: g * scale for key, g in grads.items()}, norm
 
@@ -83,10 +76,11 @@ class SGD:
     """Plain gradient descent: θ ← θ − lr · g."""
 
     def __init__(self, lr=0.1):
-        self.lr = _check_threshold("lr", lr)
+        self.lr = check_positive_number("lr", lr)
 
     def step(self, params, grads):
-        """Update the arrays of ``params`` in place."""
+        """Update the arrays of ``params`` in place with ``grads`` (a dict with the same keys and
+        shapes)."""
         grads = _check_pair(params, grads)
         for key, g in grads.items():
             params[key] -= self.lr * g
@@ -103,14 +97,18 @@ class Adagrad:
     """
 
     def __init__(self, lr=0.1, eps=1e-8):
-        self.lr = _check_threshold("lr", lr)
-        self.eps = _check_threshold("eps", eps)
+        self.lr = check_positive_number("lr", lr)
+        self.eps = check_positive_number("eps", eps)
         self.memory = {}
 
     def step(self, params, grads):
-        """Update the arrays of ``params`` in place."""
+        """Update the arrays of ``params`` in place with ``grads`` (a dict with the same keys and
+        shapes)."""
         grads = _check_pair(params, grads)
         for key, g in grads.items():
             m = self.memory.setdefault(key, np.zeros_like(g))
             m += g * g
             params[key] -= self.lr * g / np.sqrt(m + self.eps)
+
+
+__all__ = ["Adagrad", "SGD", "clip_by_norm", "clip_by_value", "global_norm"]

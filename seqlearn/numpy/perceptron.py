@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
-from .activations import get_activation
+from ..validate import as_float_array, as_generator, check_positive_int, check_positive_number
+from .activations import ACTIVATIONS, get_activation
 from .linear import linear_forward
 
 
@@ -30,7 +30,8 @@ def layer_activity(x, W, b, activation="step"):
     x : (..., D) inputs, one row per example
     W : (D, H) weights, column j belongs to neuron j
     b : (H,) biases
-    activation : ``"step"``, ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"identity"``
+    activation : a key of :data:`ACTIVATIONS`: ``"step"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``
+        or ``"identity"``
 
     Returns
     -------
@@ -51,24 +52,23 @@ def _check_labels(t, n):
     return t
 
 
-def _check_weights(w, b, D):
-    """w must hold one weight per column of x (D of them); b is a scalar."""
-    w = as_float_array("w", w, shape=(D,))
+def _check_inputs(x, w, b):
+    """x (N, D), w (D,) and a scalar b, as float arrays (b as a float)."""
+    x = as_float_array("x", x, ndim=2)
+    w = as_float_array("w", w, shape=(x.shape[1],))
     b = as_float_array("b", b, ndim=0)
-    return w, float(b)
+    return x, w, float(b)
 
 
-def _check_lr(lr):
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr > 0:
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
-    return float(lr)
+def perceptron_forward(x, w, b):
+    """The perceptron's activations a = x w + b: x (N, D), w (D,), b a scalar -> a (N,)."""
+    x, w, b = _check_inputs(x, w, b)
+    return x @ w + b
 
 
 def perceptron_predict(x, w, b):
     """Labels ±1 of the perceptron: +1 where a = x w + b ≥ 0, else −1. x (N, D) -> (N,)."""
-    x = as_float_array("x", x, ndim=2)
-    w, b = _check_weights(w, b, x.shape[1])
-    return np.where(x @ w + b >= 0, 1.0, -1.0)
+    return np.where(perceptron_forward(x, w, b) >= 0, 1.0, -1.0)
 
 
 def perceptron_epoch(x, t, w, b, lr=1.0):
@@ -90,11 +90,10 @@ def perceptron_epoch(x, t, w, b, lr=1.0):
     b : float, new bias
     mistakes : int, the number of updates made during the pass
     """
-    x = as_float_array("x", x, ndim=2)
+    x, w, b = _check_inputs(x, w, b)
     t = _check_labels(t, len(x))
-    w, b = _check_weights(w, b, x.shape[1])
+    lr = check_positive_number("lr", lr)
     w = w.copy()
-    lr = _check_lr(lr)
     mistakes = 0
     for x_n, t_n in zip(x, t):
         if t_n * (x_n @ w + b) <= 0:
@@ -108,9 +107,10 @@ def perceptron_epoch(x, t, w, b, lr=1.0):
 class PerceptronRun:
     """What :func:`train_perceptron` returns.
 
-    ``weights[k]`` and ``biases[k]`` are the parameters after epoch k (index 0: the start),
-    ``mistakes[k]`` the number of updates made in epoch k + 1, ``converged`` whether the last
-    epoch made none (every training example classified correctly).
+    ``w`` (D,) and ``b`` are the final parameters; ``weights[k]`` and ``biases[k]`` the
+    parameters after epoch k (index 0: the start), ``mistakes[k]`` the number of updates made in
+    epoch k + 1, ``converged`` whether the last epoch made none (every training example
+    classified correctly).
     """
 
     w: np.ndarray
@@ -132,8 +132,9 @@ def train_perceptron(x, t, lr=1.0, max_epochs=100, rng=None, w0=None, b0=0.0, sh
     ----------
     x : (N, D);  t : (N,) labels ±1;  lr : η
     max_epochs : the most passes to make
-    rng : ``numpy.random.Generator`` or int seed for the visiting order (``shuffle=True``)
-    w0, b0 : the starting weights (zeros when ``w0`` is None) and bias
+    rng : ``numpy.random.Generator``, int seed, or ``None`` (NumPy's global state, which
+        ``seqlearn.seed`` sets) for the visiting order when ``shuffle=True``
+    w0, b0 : the starting weights (D,) (zeros when ``w0`` is None) and bias
 
     Returns
     -------
@@ -144,7 +145,7 @@ def train_perceptron(x, t, lr=1.0, max_epochs=100, rng=None, w0=None, b0=0.0, sh
     max_epochs = check_positive_int("max_epochs", max_epochs)
     w = np.zeros(x.shape[1]) if w0 is None else as_float_array("w0", w0, shape=(x.shape[1],))
     b = float(as_float_array("b0", b0, ndim=0))
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     run = PerceptronRun(w=w.copy(), b=b, weights=[w.copy()], biases=[b])
     for _ in range(max_epochs):
         order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
@@ -157,3 +158,9 @@ def train_perceptron(x, t, lr=1.0, max_epochs=100, rng=None, w0=None, b0=0.0, sh
             break
     run.w, run.b = w, b
     return run
+
+
+__all__ = [
+    "ACTIVATIONS", "PerceptronRun", "get_activation", "layer_activity", "perceptron_epoch",
+    "perceptron_forward", "perceptron_predict", "train_perceptron",
+]

@@ -1,18 +1,27 @@
-"""The Elman RNN: forward over a sequence and backpropagation through time (BPTT).
+"""The Elman RNN, one layer or a stack: forward over a sequence and backpropagation through time.
 
 Row-vector, batch-first convention (the notation table of the introduction)::
 
     a_t = x_t W_xh + h_{t-1} W_hh + b_h          x_t (B, D), h_t (B, H)
     h_t = tanh(a_t)                              W_xh (D, H), W_hh (H, H), b_h (H,)
 
+A stack of L layers reads the states of layer l-1 at the same step (h_t^(0) = x_t is the input)::
+
+    h_t^(l) = tanh(h_t^(l-1) W_xh^(l) + h_{t-1}^(l) W_hh^(l) + b_h^(l))
+
+Padded batches come with ``lengths`` (B,): step t of sequence b is real when t < lengths[b]; at
+a padded step the state is carried unchanged and the output is zero.
+
 ``torch.nn.RNN`` stores the transposes (``weight_ih_l0 = W_xhᵀ``, ``weight_hh_l0 = W_hhᵀ``) and
-two biases whose sum is ``b_h``.
+two biases whose sum is ``b_h``. The PyTorch version, one layer or a stack, is
+``seqlearn.torch.rnn.ElmanRNN``.
 """
 
 import numpy as np
 
-from ..validate import as_float_array
-
+from ..validate import as_float_array, check_positive_int
+from .common import (check_param_dict, check_step_shapes, initial_state, padding_mask,
+                     prepare_sequence)
 
 def init_rnn_params(input_size, hidden_size, rng=None, scale=None):
     """Parameters ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,) drawn from U(-s, s), s = 1/sqrt(H)
@@ -26,88 +35,219 @@ def init_rnn_params(input_size, hidden_size, rng=None, scale=None):
     }
 
 
-def _check_params(params):
-    for key in ("W_xh", "W_hh", "b_h"):
-        if key not in params:
-            raise ValueError(f"params: missing '{key}' (expected keys W_xh, W_hh, b_h)")
+def check_rnn_params(params):
+    """Check an Elman RNN parameter dict; return a new dict of float arrays ``W_xh`` (D, H),
+    ``W_hh`` (H, H), ``b_h`` (H,), in that order."""
+    check_param_dict(params, ("W_xh", "W_hh", "b_h"))
     W_hh = as_float_array("params['W_hh']", params["W_hh"], ndim=2)
     H = W_hh.shape[0]
     if W_hh.shape != (H, H):
         raise ValueError(f"params['W_hh']: expected a square (H, H) matrix, got shape {W_hh.shape}")
-    W_xh = as_float_array("params['W_xh']", params["W_xh"], shape=(None, H))
-    b_h = as_float_array("params['b_h']", params["b_h"], shape=(H,))
-    return W_xh, W_hh, b_h
+    return {
+        "W_xh": as_float_array("params['W_xh']", params["W_xh"], shape=(None, H)),
+        "W_hh": W_hh,
+        "b_h": as_float_array("params['b_h']", params["b_h"], shape=(H,)),
+    }
 
 
-def rnn_forward(x, h0, params):
-    """Run the RNN over a batch of sequences.
+def rnn_step(x_t, h_prev, params):
+    """One step, h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), for x_t (B, D) and h_prev (B, H);
+    ``params`` holds arrays (the step checks shapes only: :func:`rnn_forward` checks the rest once).
+
+    Returns h_t (B, H) and the step's cache for :func:`rnn_step_backward`.
+    """
+    check_step_shapes(x_t, *params["W_xh"].shape, h_prev=h_prev)    # W_xh is (D, H)
+    h_t = np.tanh(x_t @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
+    return h_t, (x_t, h_prev, h_t)
+
+
+def rnn_step_backward(dh_t, cache, params):
+    """Backpropagation through one step, given all of ∂L/∂h_t (B, H)::
+
+        δ_t = dh_t ⊙ (1 − h_t²)                           (δ_t = ∂L/∂a_t)
+        ∂L/∂x_t = δ_t W_xhᵀ,   ∂L/∂h_{t-1} = δ_t W_hhᵀ
+
+    The step's share of the parameter gradients is x_tᵀ δ_t, h_{t-1}ᵀ δ_t and Σ_batch δ_t;
+    :func:`rnn_backward` sums those over all steps at once. Returns ``dx_t`` (B, D), ``dh_prev``
+    (B, H) and ``delta_t`` (B, H).
+    """
+    x_t, h_prev, h_t = cache
+    delta_t = dh_t * (1.0 - h_t**2)
+    return delta_t @ params["W_xh"].T, delta_t @ params["W_hh"].T, delta_t
+
+
+def rnn_forward(x, h0, params, lengths=None):
+    """Run the RNN over a batch of sequences, one :func:`rnn_step` per time step.
 
     Parameters
     ----------
     x : (B, T, D) inputs
     h0 : (B, H) initial state, or ``None`` for zeros
     params : dict with ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,)
+    lengths : optional (B,) integers in 1..T, the true lengths of right-padded sequences: at the
+        padded steps t ≥ lengths[b] the state is carried unchanged and the output is zero
 
     Returns
     -------
-    h : (B, T, H), the states h_1 .. h_T
-    cache : what :func:`rnn_backward` needs
+    h : (B, T, H), the states h_1 .. h_T (zero at padded steps)
+    cache : what :func:`rnn_backward` needs: the inputs and the states h_0 .. h_T
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
     """
-    W_xh, W_hh, b_h = _check_params(params)
-    D, H = W_xh.shape
-    x = as_float_array("x", x, shape=(None, None, D))
+    params = check_rnn_params(params)
+    x, params, real = prepare_sequence(x, params["W_xh"].shape[0], params, lengths)
     B, T, _ = x.shape
-    dtype = x.dtype
-    W_xh, W_hh, b_h = W_xh.astype(dtype, copy=False), W_hh.astype(dtype, copy=False), b_h.astype(dtype, copy=False)
-    h_init = np.zeros((B, H), dtype) if h0 is None else as_float_array("h0", h0, shape=(B, H)).astype(dtype, copy=False)
-    # Time-major buffers keep each step's (B, H) block contiguous. The input projections of all
-    # steps do not depend on the recurrence, so they are one matrix product before the loop.
-    a = (x.transpose(1, 0, 2).reshape(T * B, D) @ W_xh + b_h).reshape(T, B, H)
-    h_tm = np.empty((T, B, H), dtype)
-    h_prev = h_init
+    h_prev = initial_state("h0", h0, B, params["W_hh"].shape[0], x.dtype)
+    states = np.zeros((B, T + 1, h_prev.shape[1]), x.dtype)    # h_0 .. h_T, kept for BPTT
+    states[:, 0] = h_prev
+    h = np.zeros((B, T, h_prev.shape[1]), x.dtype)
     for t in range(T):
-        a[t] += h_prev @ W_hh
-        h_prev = np.tanh(a[t], out=h_tm[t])
-    h = h_tm.transpose(1, 0, 2)
-    return h, (x, h_init, h, W_xh, W_hh)
+        h_t, _ = rnn_step(x[:, t], h_prev, params)
+        is_real = real[:, t, None]
+        h_prev = np.where(is_real, h_t, h_prev)    # a padded step keeps the state ...
+        h[:, t] = np.where(is_real, h_t, 0.0)      # ... and outputs zero
+        states[:, t + 1] = h_prev
+    return h, {"x": x, "states": states, "real": real, "params": params}
 
 
 def rnn_backward(dh, cache):
-    """Backpropagation through time.
+    """Backpropagation through time for :func:`rnn_forward`.
 
     Given ∂L/∂h_t for every step (``dh``, shape (B, T, H): the gradient arriving from the outputs
-    at each step), run the recursion backwards from t = T::
+    at each step), run :func:`rnn_step_backward` backwards from t = T, each step receiving
+    dh_t plus what h_t sent to step t+1::
 
         δ_t = (dh_t + δ_{t+1} W_hhᵀ) ⊙ (1 − h_t²)       (δ_t = ∂L/∂a_t)
 
-    and sum the parameter gradients over time: ∂L/∂W_xh = Σ x_tᵀ δ_t, ∂L/∂W_hh = Σ h_{t-1}ᵀ δ_t,
-    ∂L/∂b_h = Σ δ_t.
+    The parameter gradients are sums over time, ∂L/∂W_xh = Σ_t x_tᵀ δ_t,
+    ∂L/∂W_hh = Σ_t h_{t-1}ᵀ δ_t, ∂L/∂b_h = Σ_t δ_t, each one product over all steps after the
+    loop. A padded step passes the gradient of its state straight to the previous one.
 
-    Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``dh0`` = δ_1 W_hhᵀ (B, H).
+    Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``dh0`` (B, H).
     """
-    x, h_init, h, W_xh, W_hh = cache
-    h_tm = h.transpose(1, 0, 2)  # back to the time-major buffer of the forward pass
-    T, B, H = h_tm.shape
-    D = x.shape[2]
-    dh = as_float_array("dh", dh, shape=(B, T, H))
-    delta = dh.transpose(1, 0, 2).astype(h_tm.dtype)  # a time-major copy, overwritten by δ_t
-    delta *= 1.0 - h_tm * h_tm
-    W_hh_T = np.ascontiguousarray(W_hh.T)
-    carry = np.zeros((B, H), h_tm.dtype)
+    params, real, x, states = cache["params"], cache["real"], cache["x"], cache["states"]
+    B, T, D = x.shape
+    H = params["W_hh"].shape[0]
+    dh = as_float_array("dh", dh, shape=(B, T, H)).astype(x.dtype, copy=False)
+    dx = np.zeros((B, T, D), x.dtype)
+    delta = np.zeros((B, T, H), x.dtype)
+    dh_next = np.zeros((B, H), x.dtype)      # what h_t sent to step t+1
     for t in reversed(range(T)):
-        if t < T - 1:
-            # The recurrent part of δ_t: what δ_{t+1} sends back through W_hh, times tanh'.
-            delta[t] += carry * (1.0 - h_tm[t] * h_tm[t])
-        carry = delta[t] @ W_hh_T
-    delta_2d = delta.reshape(T * B, H)
-    h_prev = np.concatenate([h_init[None], h_tm[:-1]], axis=0).reshape(T * B, H)
-    x_tm = x.transpose(1, 0, 2).reshape(T * B, D)
-    grads = {
-        "W_xh": x_tm.T @ delta_2d,
-        "W_hh": h_prev.T @ delta_2d,
-        "b_h": delta_2d.sum(axis=0),
-    }
-    dx = (delta_2d @ W_xh.T).reshape(T, B, D).transpose(1, 0, 2)
-    return grads, dx, carry
+        is_real = real[:, t, None]
+        dh_t = np.where(is_real, dh[:, t] + dh_next, 0.0)
+        step = (x[:, t], states[:, t], states[:, t + 1])     # the cache of rnn_step
+        dx[:, t], dh_prev, delta[:, t] = rnn_step_backward(dh_t, step, params)
+        dh_next = np.where(is_real, dh_prev, dh_next)        # a padded step passes it straight on
+    x_all, h_prev_all, delta_all = (x.reshape(B * T, D), states[:, :-1].reshape(B * T, H),
+                                    delta.reshape(B * T, H))
+    grads = {"W_xh": x_all.T @ delta_all, "W_hh": h_prev_all.T @ delta_all,
+             "b_h": delta_all.sum(axis=0)}
+    return grads, dx, dh_next
+
+
+# -- stacks of layers -----------------------------------------------------------------------------
+
+def init_stacked_rnn_params(input_size, hidden_size, num_layers, rng=None, scale=None):
+    """A list of ``num_layers`` parameter dicts: layer 0 has ``W_xh`` (D, H), the others (H, H);
+    each also ``W_hh`` (H, H) and ``b_h`` (H,), drawn as in :func:`init_rnn_params`."""
+    num_layers = check_positive_int("num_layers", num_layers)
+    rng = np.random.default_rng() if rng is None else rng
+    return [init_rnn_params(input_size if layer == 0 else hidden_size, hidden_size, rng=rng,
+                            scale=scale)
+            for layer in range(num_layers)]
+
+
+def check_stacked_rnn_params(params_list):
+    """Check a list of per-layer parameter dicts (layer 0 first): every layer valid for
+    :func:`check_rnn_params`, and each layer after the first reading the H states below it.
+    Returns the list of checked dicts."""
+    if not isinstance(params_list, (list, tuple)):
+        raise TypeError(f"params_list: expected a list of parameter dicts (one per layer), "
+                        f"got {type(params_list).__name__}")
+    if len(params_list) == 0:
+        raise ValueError("params_list: expected at least one layer, got an empty list")
+    checked = []
+    for layer, params in enumerate(params_list):
+        try:
+            checked.append(check_rnn_params(params))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"params_list[{layer}]: {err}") from None
+    H = checked[0]["W_hh"].shape[0]
+    for layer, params in enumerate(checked[1:], start=1):
+        if params["W_xh"].shape != (H, H) or params["W_hh"].shape != (H, H):
+            raise ValueError(
+                f"params_list[{layer}]: layer {layer} reads the {H} states of the layer below, so "
+                f"W_xh and W_hh must be ({H}, {H}); got {params['W_xh'].shape} and "
+                f"{params['W_hh'].shape}")
+    return checked
+
+
+def stacked_rnn_forward(x, h0, params_list, lengths=None):
+    """Run a stack of ``L = len(params_list)`` Elman layers over a batch of sequences: layer l is
+    :func:`rnn_forward` over the output sequence of layer l-1.
+
+    Parameters
+    ----------
+    x : (B, T, D) inputs
+    h0 : (L, B, H) initial states of every layer, or ``None`` for zeros
+    params_list : list of L dicts ``{"W_xh", "W_hh", "b_h"}`` (layer 0 first)
+    lengths : optional (B,) integers in 1..T, as in :func:`rnn_forward`
+
+    Returns
+    -------
+    h : (B, T, H), the states of the top layer h_1^(L) .. h_T^(L) (zero at padded steps)
+    h_last : (L, B, H), the last state of every layer (at step lengths[b] − 1 with lengths)
+    cache : what :func:`stacked_rnn_backward` needs
+    """
+    params_list = check_stacked_rnn_params(params_list)
+    L, H = len(params_list), params_list[0]["W_hh"].shape[0]
+    x = as_float_array("x", x, ndim=3)
+    B, T = x.shape[:2]
+    if h0 is not None:
+        h0 = as_float_array("h0", h0, shape=(L, B, H))
+    last = np.full(B, T - 1) if lengths is None else padding_mask(lengths, T, B).sum(axis=1) - 1
+    caches, finals = [], []
+    layer_input = x
+    for layer, params in enumerate(params_list):
+        try:
+            h, cache = rnn_forward(layer_input, None if h0 is None else h0[layer], params,
+                                   lengths)
+        except ValueError as err:
+            if layer == 0:
+                raise
+            raise ValueError(f"layer {layer}: {err}") from None
+        caches.append(cache)
+        finals.append(h[np.arange(B), last])
+        layer_input = h
+    return layer_input, np.stack(finals), {"layers": caches, "last": last}
+
+
+def stacked_rnn_backward(dh, cache, dh_last=None):
+    """Backpropagation through time through the whole stack, from the top layer down.
+
+    ``dh`` (B, T, H) is ∂L/∂h_t^(L) for the top layer's states; ``dh_last`` (L, B, H), optional,
+    is ∂L/∂h_last for the last state of each layer. Layer l's ∂L/∂x (its input's gradient) is the
+    ``dh`` of layer l-1.
+
+    Returns ``grads`` (a list of dicts like ``params_list``), ``dx`` (B, T, D) and ``dh0``
+    (L, B, H).
+    """
+    caches, last = cache["layers"], cache["last"]
+    L = len(caches)
+    B, T, _ = caches[0]["x"].shape
+    H = caches[0]["params"]["W_hh"].shape[0]
+    upstream = as_float_array("dh", dh, shape=(B, T, H))
+    if dh_last is not None:
+        dh_last = as_float_array("dh_last", dh_last, shape=(L, B, H))
+    grads, dh0 = [None] * L, [None] * L
+    for layer in reversed(range(L)):
+        if dh_last is not None:
+            upstream = upstream.copy()
+            upstream[np.arange(B), last] += dh_last[layer]
+        grads[layer], upstream, dh0[layer] = rnn_backward(upstream, caches[layer])
+    return grads, upstream, np.stack(dh0)
+
+
+__all__ = ["check_rnn_params", "check_stacked_rnn_params", "init_rnn_params",
+           "init_stacked_rnn_params", "rnn_backward", "rnn_forward", "rnn_step",
+           "rnn_step_backward", "stacked_rnn_backward", "stacked_rnn_forward"]

@@ -18,31 +18,32 @@ W_hhᵀ P_{t-1} costs O(N⁴) per step, against O(N²) per step for BPTT.
 import numpy as np
 
 from ..validate import as_float_array
-from .rnn import _check_params
+from .common import initial_state
+from .rnn import check_rnn_params
 
-PARAM_ORDER = ("W_xh", "W_hh", "b_h")
 
-
-def _sizes(D, H):
-    return {"W_xh": D * H, "W_hh": H * H, "b_h": H}
+def _shapes(D, H):
+    """The parameters' shapes, in the order in which P flattens them."""
+    return {"W_xh": (D, H), "W_hh": (H, H), "b_h": (H,)}
 
 
 def init_sensitivities(batch_size, input_size, hidden_size):
     """P_0 = ∂h_0/∂θ = 0: an array (B, H, n) with n = D·H + H·H + H, the parameters flattened in
     the order ``W_xh``, ``W_hh``, ``b_h``."""
-    n = input_size * hidden_size + hidden_size * hidden_size + hidden_size
+    n = sum(int(np.prod(shape)) for shape in _shapes(input_size, hidden_size).values())
     return np.zeros((batch_size, hidden_size, n))
 
 
 def split_sensitivities(P, input_size, hidden_size):
     """Views of P (B, H, n) per parameter: ``W_xh`` (B, H, D, H), ``W_hh`` (B, H, H, H),
-    ``b_h`` (B, H, H); entry [b, j, ...] is ∂h_{b,j}/∂(that parameter entry)."""
-    D, H = input_size, hidden_size
-    B = P.shape[0]
+    ``b_h`` (B, H, H); entry [b, j, ...] is ∂h_{b,j}/∂(that parameter entry).
+
+    Any leading shape works: a flat gradient (n,) splits into arrays shaped like the parameters.
+    """
     out, start = {}, 0
-    for name, shape in (("W_xh", (D, H)), ("W_hh", (H, H)), ("b_h", (H,))):
+    for name, shape in _shapes(input_size, hidden_size).items():
         size = int(np.prod(shape))
-        out[name] = P[:, :, start:start + size].reshape((B, H) + shape)
+        out[name] = P[..., start:start + size].reshape(P.shape[:-1] + shape)
         start += size
     return out
 
@@ -62,7 +63,7 @@ def rtrl_step(x_t, h_prev, P_prev, params):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     D, H = W_xh.shape
     h_t = np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
-    # (H, H) @ (B, H, n): every sensitivity is carried through the recurrent weights, the O(N⁴) part.
+    # (H, H) @ (B, H, n): every sensitivity goes through the recurrent weights, the O(N⁴) part.
     P = W_hh.T @ P_prev
     blocks = split_sensitivities(P, D, H)
     diagonal = np.arange(H)
@@ -75,7 +76,8 @@ def rtrl_step(x_t, h_prev, P_prev, params):
 
 
 def rtrl_gradients(x, h0, params, dh):
-    """The gradient of an RNN's loss by real-time recurrent learning.
+    """The gradient of an RNN's loss by real-time recurrent learning:
+    ∂L/∂θ = Σ_t (∂ℓ_t/∂h_t) P_t, with P_t from :func:`rtrl_step`.
 
     Parameters
     ----------
@@ -88,12 +90,11 @@ def rtrl_gradients(x, h0, params, dh):
 
     Returns ``grads`` (dict like ``params``) — equal to BPTT's — and the states ``h`` (B, T, H).
     """
-    W_xh, W_hh, b_h = _check_params(params)
-    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
-    D, H = W_xh.shape
+    params = check_rnn_params(params)
+    D, H = params["W_xh"].shape
     x = as_float_array("x", x, shape=(None, None, D))
     B, T, _ = x.shape
-    h_t = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
+    h_t = initial_state("h0", h0, B, H, np.float64)
     if callable(dh):
         dh_at = dh
     else:
@@ -107,8 +108,7 @@ def rtrl_gradients(x, h0, params, dh):
         h[:, t] = h_t
         dh_t = as_float_array(f"dh at step {t}", dh_at(t, h_t), shape=(B, H))
         flat_grad += np.einsum("bj,bjn->n", dh_t, P)
-    grads, start = {}, 0
-    for name, size in _sizes(D, H).items():
-        grads[name] = flat_grad[start:start + size].reshape(params[name].shape)
-        start += size
-    return grads, h
+    return split_sensitivities(flat_grad, D, H), h
+
+
+__all__ = ["init_sensitivities", "rtrl_gradients", "rtrl_step", "split_sensitivities"]

@@ -1,4 +1,9 @@
-"""Softmax outputs and the cross-entropy loss, with its gradient ∂L/∂o = ŷ − 1_y."""
+"""Softmax outputs and the cross-entropy loss, with its gradient.
+
+    ŷ_k = exp(o_k) / Σ_j exp(o_j)                          logits o (..., V), probabilities ŷ
+    L = −(1/N) Σ_n log ŷ_{n, y_n}                          targets y (...), N positions
+    ∂L/∂o_n = (ŷ_n − onehot(y_n)) / N
+"""
 
 import numpy as np
 
@@ -6,7 +11,8 @@ from ..validate import as_float_array
 
 
 def softmax(logits, axis=-1):
-    """ŷ_k = exp(o_k) / Σ_j exp(o_j) along ``axis``, computed after subtracting the maximum."""
+    """ŷ_k = exp(o_k) / Σ_j exp(o_j) along ``axis`` (same shape as ``logits``), computed after
+    subtracting the maximum so that exp never overflows."""
     logits = as_float_array("logits", logits)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
@@ -14,7 +20,8 @@ def softmax(logits, axis=-1):
 
 
 def log_softmax(logits, axis=-1):
-    """log ŷ, computed stably as o − max o − log Σ exp(o − max o)."""
+    """log ŷ along ``axis`` (same shape as ``logits``), computed stably as
+    o − max o − log Σ exp(o − max o)."""
     logits = as_float_array("logits", logits)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -44,10 +51,15 @@ def softmax_cross_entropy(logits, targets):
         )
     V = logits.shape[-1]
     if targets.size and (targets.min() < 0 or targets.max() >= V):
-        raise ValueError(f"targets: class indices must lie in [0, {V}), got {targets.min()}..{targets.max()}")
+        raise ValueError(
+            f"targets: class indices must lie in [0, {V}), got {targets.min()}..{targets.max()}")
     logp = log_softmax(logits)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
+    index = targets[..., None]
+    picked = np.take_along_axis(logp, index, axis=-1)[..., 0]
     n = targets.size
     dlogits = np.exp(logp)
-    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1, -1)
+    np.put_along_axis(dlogits, index, np.take_along_axis(dlogits, index, -1) - 1, -1)
     return float(-picked.sum() / n), dlogits / n
+
+
+__all__ = ["log_softmax", "softmax", "softmax_cross_entropy"]

@@ -24,7 +24,7 @@ to the inputs. There is no dropout here (the reference is deterministic).
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int
 from .attention import (init_multi_head_attention_params,
                         multi_head_attention_backward, multi_head_attention_forward)
 from .common import check_param_dict
@@ -53,7 +53,7 @@ def sinusoidal_positional_encoding(T, d_model):
 def init_feed_forward_params(d_model, d_ff, rng=None):
     """``W_1`` (D, F), ``b_1`` (F,) ~ U(±1/√D) and ``W_2`` (F, D), ``b_2`` (D,) ~ U(±1/√F)
     (the initialisation of ``nn.Linear``)."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     D = check_positive_int("d_model", d_model)
     F = check_positive_int("d_ff", d_ff)
     s1, s2 = 1 / np.sqrt(D), 1 / np.sqrt(F)
@@ -109,24 +109,17 @@ def feed_forward_backward(dy, cache):
 def init_encoder_block_params(d_model, num_heads, d_ff, rng=None):
     """``{"attention": MHA params, "norm_1": LN params, "feed_forward": FF params,
     "norm_2": LN params}`` for :func:`encoder_block_forward`."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     return {"attention": init_multi_head_attention_params(d_model, num_heads, rng),
             "norm_1": init_layer_norm_params(d_model),
             "feed_forward": init_feed_forward_params(d_model, d_ff, rng),
             "norm_2": init_layer_norm_params(d_model)}
 
 
-def _check_block(params, names):
-    check_param_dict(params, names)
-    for name in names:
-        if name.startswith("norm"):
-            check_param_dict(params[name], ("gamma", "beta"))
-
-
 def _add_and_norm(x, sublayer_out, norm, eps):
     """LN(x + Sublayer(x)): the residual connection and layer norm around every sub-layer;
     ``norm`` holds ``gamma`` and ``beta``. Returns the output and the layer norm's cache."""
-    return layer_norm_forward(x + sublayer_out, norm["gamma"], norm["beta"], eps)
+    return layer_norm_forward(x + sublayer_out, norm, eps)
 
 
 def encoder_block_forward(x, params, num_heads, mask=None, eps=1e-5):
@@ -148,7 +141,7 @@ def encoder_block_forward(x, params, num_heads, mask=None, eps=1e-5):
     Returns ``z`` (B, T, D) and the cache of :func:`encoder_block_backward`; ``cache["weights"]``
     holds the attention weights (B, num_heads, T, T).
     """
-    _check_block(params, ("attention", "norm_1", "feed_forward", "norm_2"))
+    check_param_dict(params, ("attention", "norm_1", "feed_forward", "norm_2"))
     x = as_float_array("x", x, ndim=3)
     attn, weights, c_attn = multi_head_attention_forward(x, x, x, params["attention"], num_heads,
                                                          mask=mask)
@@ -169,16 +162,15 @@ def encoder_block_backward(dz, cache):
 
     Returns ``dx`` (B, T, D) and the gradients nested like the parameters.
     """
-    ds2, dg2, db2 = layer_norm_backward(dz, cache["norm_2"])
+    ds2, g_n2 = layer_norm_backward(dz, cache["norm_2"])
     dy_ff, g_ff = feed_forward_backward(ds2, cache["feed_forward"])
     dy = ds2 + dy_ff
-    ds1, dg1, db1 = layer_norm_backward(dy, cache["norm_1"])
+    ds1, g_n1 = layer_norm_backward(dy, cache["norm_1"])
     dq, dk, dv, g_attn = multi_head_attention_backward(ds1, cache["attention"])
     dx = ds1 + dq
     dx += dk
     dx += dv
-    grads = {"attention": g_attn, "norm_1": {"gamma": dg1, "beta": db1},
-             "feed_forward": g_ff, "norm_2": {"gamma": dg2, "beta": db2}}
+    grads = {"attention": g_attn, "norm_1": g_n1, "feed_forward": g_ff, "norm_2": g_n2}
     return dx, grads
 
 
@@ -186,7 +178,7 @@ def encoder_block_backward(dz, cache):
 def init_decoder_block_params(d_model, num_heads, d_ff, rng=None):
     """``{"self_attention", "norm_1", "cross_attention", "norm_2", "feed_forward", "norm_3"}``
     for :func:`decoder_block_forward`."""
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     return {"self_attention": init_multi_head_attention_params(d_model, num_heads, rng),
             "norm_1": init_layer_norm_params(d_model),
             "cross_attention": init_multi_head_attention_params(d_model, num_heads, rng),
@@ -216,8 +208,8 @@ def decoder_block_forward(x, memory, params, num_heads, self_mask=None, memory_m
     Returns ``z`` (B, T, D) and a cache whose ``"self_weights"`` (B, H, T, T) and
     ``"cross_weights"`` (B, H, T, S) are the attention weights.
     """
-    _check_block(params, ("self_attention", "norm_1", "cross_attention", "norm_2",
-                          "feed_forward", "norm_3"))
+    check_param_dict(params, ("self_attention", "norm_1", "cross_attention", "norm_2",
+                              "feed_forward", "norm_3"))
     x = as_float_array("x", x, ndim=3)
     memory = as_float_array("memory", memory, shape=(x.shape[0], None, x.shape[2]))
     a, w_self, c_self = multi_head_attention_forward(x, x, x, params["self_attention"],

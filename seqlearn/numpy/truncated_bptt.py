@@ -16,19 +16,19 @@ gradient: what the model could learn about it is invisible to the training signa
 import numpy as np
 
 from ..validate import as_float_array, check_positive_int
-from .rnn import _check_params, rnn_backward, rnn_forward
+from .common import initial_state
+from .rnn import check_rnn_params, rnn_backward, rnn_forward
 
 
 def _prepare(x, h0, params, dh, k):
-    W_xh, W_hh, b_h = _check_params(params)
-    D, H = W_xh.shape
+    params = check_rnn_params(params)
+    D, H = params["W_xh"].shape
     x = as_float_array("x", x, shape=(None, None, D))
     B, T, _ = x.shape
-    if h0 is not None:
-        h0 = as_float_array("h0", h0, shape=(B, H))
+    h0 = initial_state("h0", h0, B, H, x.dtype)
     dh = as_float_array("dh", dh, shape=(B, T, H))
     k = check_positive_int("k", k)
-    return x, h0, dh, k
+    return x, h0, params, dh, k
 
 
 def truncated_bptt_gradients(x, h0, params, dh, k):
@@ -48,12 +48,11 @@ def truncated_bptt_gradients(x, h0, params, dh, k):
 
     Cost O(T k N²) instead of O(T N²). Returns a dict like ``params``.
     """
-    x, h0, dh, k = _prepare(x, h0, params, dh, k)
+    x, h0, params, dh, k = _prepare(x, h0, params, dh, k)
     h, _ = rnn_forward(x, h0, params)
     B, T, H = h.shape
-    W_hh = np.asarray(params["W_hh"], dtype=float)
-    h_init = np.zeros((B, H)) if h0 is None else h0
-    h_prev = np.concatenate([h_init[:, None], h[:, :-1]], axis=1)
+    W_hh = params["W_hh"]
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
     # Collect da_s for every (t, s) pair as a sum over t per s; the parameter gradients are linear
     # in da_s, so summing first and multiplying once gives the same result.
     da_total = np.zeros_like(h)
@@ -74,11 +73,12 @@ def chunked_bptt_gradients(x, h0, params, dh, k):
     """Cut the sequence into chunks of k steps; carry the state forward across chunks, but
     backpropagate only within each chunk (the gradient into a chunk's initial state is dropped).
 
-    Same arguments as :func:`truncated_bptt_gradients`; returns a dict like ``params``.
+    Same arguments as :func:`truncated_bptt_gradients`; returns a dict like ``params``: the sum
+    over the chunks of the BPTT gradient of each chunk, run from its carried initial state.
     """
-    x, h0, dh, k = _prepare(x, h0, params, dh, k)
+    x, h0, params, dh, k = _prepare(x, h0, params, dh, k)
     B, T, _ = x.shape
-    grads = {name: np.zeros_like(np.asarray(params[name], dtype=float)) for name in ("W_xh", "W_hh", "b_h")}
+    grads = {name: np.zeros_like(p) for name, p in params.items()}
     h_carry = h0
     for start in range(0, T, k):
         chunk = slice(start, min(start + k, T))
@@ -88,3 +88,6 @@ def chunked_bptt_gradients(x, h0, params, dh, k):
             grads[name] += chunk_grads[name]
         h_carry = h[:, -1]  # carried forward as a constant: no gradient flows into it
     return grads
+
+
+__all__ = ["chunked_bptt_gradients", "truncated_bptt_gradients"]

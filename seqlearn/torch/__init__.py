@@ -5,12 +5,12 @@ names and layouts as the NumPy reference; every module runs on a GPU when ``seql
 finds one. The table of deliberately one-sided modules is in the docstring of ``seqlearn``.
 """
 
-from . import (attention, captioning, char_rnn, common, ctrnn, forecast, gradient_flow, gru,
-               language_model, layernorm, lstm, mlp, mut, perceptron, rnn, seq2seq, train,
-               transformer)
+from . import (attention, captioning, char_rnn, common, ctrnn, decoding, forecast, gradient_flow,
+               gru, language_model, layernorm, lstm, mlp, mut, perceptron, recurrent, rnn, seq2seq,
+               train, transformer)
 
 __all__ = [
-    "attention", "captioning", "char_rnn", "common", "ctrnn", "forecast", "gradient_flow",
-    "gru", "language_model", "layernorm", "lstm", "mlp", "mut", "perceptron", "rnn", "seq2seq",
-    "train", "transformer"
+    "attention", "captioning", "char_rnn", "common", "ctrnn", "decoding", "forecast",
+    "gradient_flow", "gru", "language_model", "layernorm", "lstm", "mlp", "mut", "perceptron",
+    "recurrent", "rnn", "seq2seq", "train", "transformer"
 ]

@@ -1,9 +1,11 @@
 """Attention as ``torch`` code and ``nn.Module``s, mirroring ``seqlearn.numpy.attention``.
 
 Masks are boolean tensors with **True = may attend** (a real token, an allowed key), the
-convention of ``torch.nn.functional.scaled_dot_product_attention``'s boolean ``attn_mask``.
-``nn.MultiheadAttention``'s boolean masks mean the opposite (True = blocked): the conversions
-below invert them. A query row that may attend to no key at all is an error.
+convention of ``torch.nn.functional.scaled_dot_product_attention``'s boolean ``attn_mask``:
+:func:`causal_mask` for a decoder, ``seqlearn.torch.common.padding_mask(lengths, T)`` for padded
+keys, checked by ``seqlearn.torch.common.check_mask``. ``nn.MultiheadAttention``'s boolean masks
+mean the opposite (True = blocked): the conversions below invert them. A query row that may
+attend to no key at all is an error.
 
 Row-vector convention as everywhere in the package: ``Q = query W_q + b_q`` with ``W_q`` (D, D).
 
@@ -21,10 +23,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..numpy.attention import MHA_PARAM_NAMES
+from ..numpy.common import check_param_dict
 from ..validate import describe, check_positive_int, check_tensor
-from .common import padding_mask
-
-MHA_PARAM_NAMES = ("W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o")
+from .common import check_like_parameters, check_mask, copy_numpy_params
 
 
 # -- masks ----------------------------------------------------------------------------------------
@@ -32,36 +34,6 @@ def causal_mask(T, device=None):
     """(T, T) boolean mask, True on and below the diagonal: position t may attend to 0..t."""
     T = check_positive_int("T", T)
     return torch.ones((T, T), dtype=torch.bool, device=device).tril_()
-
-
-def check_mask(mask, shape, device, name="mask"):
-    """Check a boolean mask that must broadcast to ``shape``; return it on ``device``.
-
-    Raises ``TypeError`` for a non-boolean mask and ``ValueError`` when it does not broadcast or
-    when some query row may attend to no key (its softmax would be 0/0).
-    """
-    if mask is None:
-        return None
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name}: expected a boolean torch.Tensor (True = may attend), "
-                        f"got {describe(mask)}")
-    if mask.dtype != torch.bool:
-        raise TypeError(f"{name}: expected dtype torch.bool (True = may attend), got "
-                        f"{describe(mask)}; build it with a comparison such as lengths > t")
-    shape = tuple(shape)
-    try:
-        broadcast = torch.broadcast_shapes(tuple(mask.shape), shape)
-    except RuntimeError:
-        broadcast = None
-    if broadcast != shape:
-        raise ValueError(f"{name}: expected a shape that broadcasts to {shape}, got "
-                         f"{tuple(mask.shape)}")
-    mask = mask.to(device)
-    # A row of the un-broadcast mask stands for every row it is broadcast to.
-    if not bool(mask.any(-1).all()):
-        raise ValueError(f"{name}: has a row with no key to attend to (all False); every query "
-                         f"needs at least one allowed key")
-    return mask
 
 
 def _masked_softmax(scores, mask):
@@ -112,40 +84,13 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
         scale = 1.0 / math.sqrt(q.shape[-1])
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
         raise ValueError(f"scale: expected a positive number or None, got {scale!r}")
-    shape = (*q.shape[:-1], k.shape[-2])
-    mask = check_mask(mask, shape, q.device)
+    mask = check_mask(mask, (*q.shape[:-1], k.shape[-2]), device=q.device)
     scores = torch.matmul(q * scale, k.transpose(-2, -1))
     weights = _masked_softmax(scores, mask)
     return torch.matmul(weights, v), weights
 
 
 # -- attention pooling ----------------------------------------------------------------------------
-def _check_same(name, x, ref):
-    if x.dtype != ref.dtype:
-        raise TypeError(f"{name}: expected dtype {ref.dtype} (the parameters' dtype), got "
-                        f"{describe(x)}; convert it with .to({ref.dtype})")
-    if x.device != ref.device:
-        raise ValueError(f"{name}: is on {x.device} but the parameters are on {ref.device}; "
-                         f"move one of them with .to(device)")
-
-
-def _param_from(value, name, shape, dtype, device):
-    arr = np.asarray(value)
-    if arr.shape != tuple(shape):
-        raise ValueError(f"params[{name!r}]: expected shape {tuple(shape)}, got "
-                         f"{describe(arr)}")
-    return torch.as_tensor(arr, dtype=dtype, device=device)
-
-
-def _check_dict(params, names):
-    if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict with keys {', '.join(names)}, got "
-                        f"{describe(params)}")
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise ValueError(f"params: missing {', '.join(missing)} (expected {', '.join(names)})")
-
-
 class AttentionPooling(nn.Module):
     """Attention-based pooling of a bag of N instances (Ilse et al., 2018)::
 
@@ -173,8 +118,8 @@ class AttentionPooling(nn.Module):
         """``X`` (B, N, D), ``mask`` optional (B, N) bool (True = a real instance).
         Returns ``h`` (B, D) and the weights ``a`` (B, N)."""
         check_tensor("X", X, ndim=3, last_dim=self.input_size)
-        _check_same("X", X, self.V)
-        mask = check_mask(mask, X.shape[:2], X.device)
+        check_like_parameters("X", X, self.V)
+        mask = check_mask(mask, X.shape[:2], device=X.device)
         scores = torch.tanh(X @ self.V) @ self.w
         weights = _masked_softmax(scores, mask)
         return torch.bmm(weights.unsqueeze(1), X).squeeze(1), weights
@@ -183,15 +128,12 @@ class AttentionPooling(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"V": (D, A), "w": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_attention_pooling_params``."""
-        _check_dict(params, ("V", "w"))
+        check_param_dict(params, ("V", "w"))
         V = np.asarray(params["V"])
         if V.ndim != 2:
             raise ValueError(f"params['V']: expected shape (D, A), got {describe(V)}")
         model = cls(*V.shape, dtype=dtype, device=device)
-        with torch.no_grad():
-            model.V.copy_(_param_from(V, "V", V.shape, dtype, device))
-            model.w.copy_(_param_from(params["w"], "w", (V.shape[1],), dtype, device))
-        return model
+        return copy_numpy_params(model, params, {"V": V.shape, "w": (V.shape[1],)})
 
     def to_numpy(self):
         """``{"V", "w"}`` as NumPy arrays."""
@@ -226,14 +168,7 @@ class AdditiveAttention(nn.Module):
         return (f"query_size={self.query_size}, key_size={self.key_size}, "
                 f"attention_size={self.attention_size}")
 
-    def project_keys(self, keys):
-        """``keys W_k`` (B, N, A): a decoder that attends to the same keys at every step can
-        compute this once and pass it as ``projected_keys`` to :meth:`forward`."""
-        check_tensor("keys", keys, ndim=3, last_dim=self.key_size)
-        _check_same("keys", keys, self.W_k)
-        return keys @ self.W_k
-
-    def forward(self, query, keys, values, mask=None, projected_keys=None):
+    def forward(self, query, keys, values, mask=None):
         """Attend from each query to the N keys.
 
         Parameters
@@ -241,7 +176,6 @@ class AdditiveAttention(nn.Module):
         query : (B, Tq, Dq) — or (B, Dq) for a single step (then the outputs drop the Tq axis)
         keys : (B, N, Dk); values : (B, N, Dv)
         mask : optional bool (B, N) or (B, Tq, N), True = may attend
-        projected_keys : optional ``self.project_keys(keys)`` computed beforehand
 
         Returns ``context`` (B, Tq, Dv) and ``weights`` (B, Tq, N).
         """
@@ -249,15 +183,15 @@ class AdditiveAttention(nn.Module):
         if query.dim() not in (2, 3):
             raise ValueError(f"query: expected shape (B, Tq, {self.query_size}) or "
                              f"(B, {self.query_size}), got {describe(query)}")
-        _check_same("query", query, self.W_q)
+        check_like_parameters("query", query, self.W_q)
         single = query.dim() == 2
         if single:
             query = query.unsqueeze(1)
         B, Tq, _ = query.shape
         check_tensor("keys", keys, ndim=3, last_dim=self.key_size)
-        _check_same("keys", keys, self.W_k)
+        check_like_parameters("keys", keys, self.W_k)
         check_tensor("values", values, ndim=3)
-        _check_same("values", values, self.W_k)
+        check_like_parameters("values", values, self.W_k)
         N = keys.shape[1]
         if keys.shape[0] != B:
             raise ValueError(f"keys: expected batch size {B} like query, got {describe(keys)}")
@@ -269,13 +203,8 @@ class AdditiveAttention(nn.Module):
                 raise ValueError(f"mask: expected shape ({B}, {N}) or ({B}, {Tq}, {N}), got "
                                  f"{tuple(mask.shape)}")
             mask = mask.unsqueeze(1)
-        mask = check_mask(mask, (B, Tq, N), query.device)
-        if projected_keys is None:
-            projected_keys = keys @ self.W_k
-        elif tuple(projected_keys.shape) != (B, N, self.attention_size):
-            raise ValueError(f"projected_keys: expected shape ({B}, {N}, "
-                             f"{self.attention_size}), got {describe(projected_keys)}")
-        hidden = torch.tanh((query @ self.W_q).unsqueeze(2) + projected_keys.unsqueeze(1))
+        mask = check_mask(mask, (B, Tq, N), device=query.device)
+        hidden = torch.tanh((query @ self.W_q).unsqueeze(2) + (keys @ self.W_k).unsqueeze(1))
         scores = hidden @ self.v                          # (B, Tq, N)
         weights = _masked_softmax(scores, mask)
         context = torch.bmm(weights, values)
@@ -287,18 +216,15 @@ class AdditiveAttention(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_q": (Dq, A), "W_k": (Dk, A), "v": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_additive_attention_params``."""
-        _check_dict(params, ("W_q", "W_k", "v"))
+        check_param_dict(params, ("W_q", "W_k", "v"))
         W_q, W_k = np.asarray(params["W_q"]), np.asarray(params["W_k"])
         if W_q.ndim != 2 or W_k.ndim != 2:
             raise ValueError(f"params: expected W_q (Dq, A) and W_k (Dk, A), got shapes "
                              f"{W_q.shape} and {W_k.shape}")
         A = W_q.shape[1]
         model = cls(W_q.shape[0], W_k.shape[0], A, dtype=dtype, device=device)
-        with torch.no_grad():
-            model.W_q.copy_(_param_from(W_q, "W_q", W_q.shape, dtype, device))
-            model.W_k.copy_(_param_from(W_k, "W_k", (W_k.shape[0], A), dtype, device))
-            model.v.copy_(_param_from(params["v"], "v", (A,), dtype, device))
-        return model
+        return copy_numpy_params(model, params,
+                                 {"W_q": W_q.shape, "W_k": (W_k.shape[0], A), "v": (A,)})
 
     def to_numpy(self):
         """``{"W_q", "W_k", "v"}`` as NumPy arrays."""
@@ -365,9 +291,9 @@ class MultiHeadAttention(nn.Module):
         check_tensor("query", query, ndim=3, last_dim=D)
         check_tensor("key", key, ndim=3, last_dim=D)
         check_tensor("value", value, ndim=3, last_dim=D)
-        _check_same("query", query, self.W_q)
-        _check_same("key", key, self.W_q)
-        _check_same("value", value, self.W_q)
+        check_like_parameters("query", query, self.W_q)
+        check_like_parameters("key", key, self.W_q)
+        check_like_parameters("value", value, self.W_q)
         B, Tq, _ = query.shape
         Tk = key.shape[1]
         if key.shape[0] != B or value.shape[0] != B:
@@ -375,7 +301,7 @@ class MultiHeadAttention(nn.Module):
                              f"{describe(key)} and {describe(value)}")
         if value.shape[1] != Tk:
             raise ValueError(f"value: expected {Tk} steps like key, got {describe(value)}")
-        mask = check_mask(mask, (B, self.num_heads, Tq, Tk), query.device)
+        mask = check_mask(mask, (B, self.num_heads, Tq, Tk), device=query.device)
         Q = self._project(query, self.W_q, self.b_q)      # (B, h, Tq, d_k)
         K = self._project(key, self.W_k, self.b_k)
         V = self._project(value, self.W_v, self.b_v)
@@ -394,17 +320,14 @@ class MultiHeadAttention(nn.Module):
     def from_numpy(cls, params, num_heads, dtype=torch.float64, device=None, fused=True):
         """From the dict of ``seqlearn.numpy.attention.init_multi_head_attention_params``
         (``W_q``, ``W_k``, ``W_v``, ``W_o`` (D, D); ``b_q``, ``b_k``, ``b_v``, ``b_o`` (D,))."""
-        _check_dict(params, MHA_PARAM_NAMES)
+        check_param_dict(params, MHA_PARAM_NAMES)
         W_q = np.asarray(params["W_q"])
         if W_q.ndim != 2 or W_q.shape[0] != W_q.shape[1]:
             raise ValueError(f"params['W_q']: expected shape (D, D), got {describe(W_q)}")
         D = W_q.shape[0]
         model = cls(D, num_heads, dtype=dtype, device=device, fused=fused)
-        with torch.no_grad():
-            for name in MHA_PARAM_NAMES:
-                shape = (D,) if name.startswith("b") else (D, D)
-                getattr(model, name).copy_(_param_from(params[name], name, shape, dtype, device))
-        return model
+        return copy_numpy_params(model, params, {name: (D,) if name.startswith("b") else (D, D)
+                                                 for name in MHA_PARAM_NAMES})
 
     def to_numpy(self):
         """The 8 parameters as NumPy arrays (zero biases when ``bias=False``)."""
@@ -464,5 +387,5 @@ class MultiHeadAttention(nn.Module):
         return model
 
 
-__all__ = ["causal_mask", "check_mask", "scaled_dot_product_attention",
-           "AttentionPooling", "AdditiveAttention", "MultiHeadAttention", "MHA_PARAM_NAMES"]
+__all__ = ["AdditiveAttention", "AttentionPooling", "MHA_PARAM_NAMES", "MultiHeadAttention",
+           "causal_mask", "scaled_dot_product_attention"]

@@ -10,10 +10,11 @@ over the regions ("show, attend and tell", Xu et al., 2015)::
     output:   p(y_t | y_<t, image) = softmax(tanh([s_t ; c_t] W_c + b_c) W_o + b_o)
 
 As in ``seqlearn.torch.seq2seq``, attention reads the decoder state after the GRU step (Luong
-order), so teacher-forced training runs the decoder over the whole caption at once. The CNN keeps
-a grid of 4 × 4-pixel regions (two 3 × 3 convolutions, each followed by 2 × 2 max-pooling), so each digit
-covers 2 × 2 regions and ``region_boxes()`` says which pixels each region stands for: the
-attention of each word can be drawn on the image.
+order), so teacher-forced training runs the decoder over the whole caption at once, and greedy
+decoding runs the package's one decoding loop, ``seqlearn.torch.decoding.decode``. The CNN keeps
+a grid of 4 × 4-pixel regions (two 3 × 3 convolutions, each followed by 2 × 2 max-pooling), so
+each digit covers 2 × 2 regions and ``region_boxes()`` says which pixels each region stands for:
+the attention of each word can be drawn on the image.
 
 Convolutions are translation-equivariant: a region's features say *what* is there, hardly
 *where*. To find "the second digit" the decoder needs the position too, so a learned vector per
@@ -30,7 +31,10 @@ from ..validate import describe, check_positive_int, check_tensor
 from ..data.digit_captions import CAPTION_WORDS, DIGIT_SIZE
 from ..data.transduction import BOS, EOS, PAD
 from .attention import AdditiveAttention
-from .seq2seq import _compare, as_tokens, fit
+from .common import check_tokens
+from .decoding import decode
+from .seq2seq import compare_tokens
+from .train import batch_source, fit
 
 #: Pixels per side of a region: two pooling steps shrink each 8 × 8 digit to 2 × 2 regions.
 REGION_SIZE = 4
@@ -49,8 +53,9 @@ class DigitCaptioner(nn.Module):
     max_digits : the widest strip the model reads (its column embedding has 2 × max_digits rows)
 
     Submodules: ``cnn`` ((conv 3×3 → ReLU → max-pool 2×2) twice), ``column_embedding``
-    (``nn.Embedding`` 2·max_digits × C), ``embedding``, ``init_state`` (C → H), ``decoder`` (``nn.GRU``), ``attention`` (``AdditiveAttention``),
-    ``combine`` (H + C → H) and ``output`` (H → V).
+    (``nn.Embedding`` 2·max_digits × C), ``embedding``, ``init_state`` (C → H), ``decoder``
+    (``nn.GRU``), ``attention`` (``AdditiveAttention``), ``combine`` (H + C → H) and ``output``
+    (H → V).
     """
 
     def __init__(self, channels=32, embedding_size=16, hidden_size=48, attention_size=32,
@@ -135,8 +140,8 @@ class DigitCaptioner(nn.Module):
     def _start(self, regions):
         return torch.tanh(self.init_state(regions.mean(1)))[None]      # (1, B, H)
 
-    def _readout(self, states, regions, projected):
-        context, weights = self.attention(states, regions, regions, projected_keys=projected)
+    def _readout(self, states, regions):
+        context, weights = self.attention(states, regions, regions)
         combined = torch.tanh(self.combine(torch.cat([states, context], dim=-1)))
         return self.output(combined), weights
 
@@ -144,12 +149,12 @@ class DigitCaptioner(nn.Module):
         """Teacher-forced logits (B, T, V) for ``images`` (B, 8, 8k) and ``tgt_in`` (B, T)
         (BOS followed by the caption). ``last_attention`` gets the weights (B, T, R)."""
         regions = self.encode(images)
-        tgt_in = as_tokens("tgt_in", tgt_in, self.vocab_size, regions.device)
+        tgt_in = check_tokens("tgt_in", tgt_in, self.vocab_size, device=regions.device)
         if tgt_in.shape[0] != regions.shape[0]:
             raise ValueError(f"tgt_in: expected {regions.shape[0]} rows like images, got "
                              f"{describe(tgt_in)}")
         states, _ = self.decoder(self.embedding(tgt_in), self._start(regions))
-        logits, weights = self._readout(states, regions, self.attention.project_keys(regions))
+        logits, weights = self._readout(states, regions)
         self.last_attention = weights.detach()
         return logits
 
@@ -162,22 +167,14 @@ class DigitCaptioner(nn.Module):
         """
         max_len = check_positive_int("max_len", max_len)
         regions = self.encode(images)
-        projected = self.attention.project_keys(regions)
-        B, R, _ = regions.shape
-        state = self._start(regions)
-        token = torch.full((B, 1), BOS, dtype=torch.long, device=regions.device)
-        finished = torch.zeros(B, dtype=torch.bool, device=regions.device)
-        tokens = torch.full((B, max_len), PAD, dtype=torch.long, device=regions.device)
-        weights = torch.zeros((B, max_len, R), dtype=regions.dtype, device=regions.device)
-        for t in range(max_len):
-            step, state = self.decoder(self.embedding(token), state)
-            logits, step_weights = self._readout(step, regions, projected)
-            token = logits[:, -1].argmax(-1, keepdim=True)
-            tokens[:, t] = token[:, 0].masked_fill(finished, PAD)
-            weights[:, t] = step_weights[:, 0].masked_fill(finished[:, None], 0.0)
-            finished |= token[:, 0] == EOS
-            if bool(finished.all()):
-                break
+
+        def step(tokens, state):
+            states, state = self.decoder(self.embedding(tokens[:, -1:]), state)
+            logits, weights = self._readout(states, regions)
+            return logits[:, -1], state, weights[:, -1]
+
+        start = torch.full((regions.shape[0], 1), BOS, dtype=torch.long, device=regions.device)
+        tokens, weights = decode(step, start, max_len, state=self._start(regions), eos=EOS)
         self.last_attention = weights
         return (tokens, weights) if return_attention else tokens
 
@@ -189,7 +186,7 @@ def caption_loss(model, batch):
         raise ValueError(f"batch: expected a dict with 'images', 'tgt_in', 'tgt_out' (as made by "
                          f"digit_strips), got {describe(batch)}")
     device = model.output.weight.device
-    tgt_out = as_tokens("tgt_out", batch["tgt_out"], model.vocab_size, device)
+    tgt_out = check_tokens("tgt_out", batch["tgt_out"], model.vocab_size, device=device)
     logits = model(batch["images"], batch["tgt_in"])
     if logits.shape[:2] != tgt_out.shape:
         raise ValueError(f"tgt_out: expected shape {tuple(logits.shape[:2])} like tgt_in, got "
@@ -203,12 +200,9 @@ def train_captioner(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True,
     """Train a ``DigitCaptioner`` with Adam and teacher forcing: ``make_batch(step)`` (or a fixed
     dict) gives ``"images"``, ``"tgt_in"``, ``"tgt_out"`` as made by ``digit_strips``. Returns
     the list of losses (cross-entropy per word, nats); stops with ``FloatingPointError`` on a
-    NaN/inf loss."""
-    if not (callable(make_batch) or isinstance(make_batch, dict)):
-        raise TypeError(f"make_batch: expected a function step -> batch dict or a batch dict, "
-                        f"got {describe(make_batch)}")
-    return fit(model, make_batch, caption_loss, steps, lr=lr, clip=clip, progress=progress,
-               desc=desc)
+    NaN/inf loss. The loop is :func:`seqlearn.torch.train.fit`."""
+    return fit(model, caption_loss, batch_source("make_batch", make_batch, dict), steps, lr=lr,
+               clip=clip, progress=progress, desc=desc)["losses"]
 
 
 def caption_accuracy(model, data):
@@ -218,9 +212,10 @@ def caption_accuracy(model, data):
     if not isinstance(data, dict) or any(k not in data for k in ("images", "tgt_out")):
         raise ValueError(f"data: expected a dict with 'images' and 'tgt_out' (as made by "
                          f"digit_strips), got {describe(data)}")
-    tgt_out = as_tokens("tgt_out", data["tgt_out"], model.vocab_size, model.output.weight.device)
+    tgt_out = check_tokens("tgt_out", data["tgt_out"], model.vocab_size,
+                           device=model.output.weight.device)
     pred = model.greedy_decode(data["images"], tgt_out.shape[1])
-    exact, correct, total = _compare(pred, tgt_out)
+    exact, correct, total = compare_tokens(pred, tgt_out)
     return float(exact.float().mean()), int(correct) / int(total)
 
 

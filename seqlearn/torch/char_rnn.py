@@ -15,9 +15,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validate import describe, check_positive_int
+from ..validate import check_positive_int
 from ..numpy import char_rnn as np_char_rnn
 from .rnn import ElmanRNN
+from .common import check_tokens
+
+#: The parameters under the NumPy reference's names (the keys of :meth:`CharRNN.to_numpy`).
+PARAM_NAMES = np_char_rnn.PARAM_NAMES
 
 
 class CharRNN(nn.Module):
@@ -37,20 +41,6 @@ class CharRNN(nn.Module):
     def extra_repr(self):
         return f"vocab_size={self.vocab_size}, hidden_size={self.hidden_size}"
 
-    def _check_indices(self, name, indices):
-        if not isinstance(indices, torch.Tensor):
-            raise TypeError(f"{name}: expected a torch.Tensor of character indices, got {describe(indices)}")
-        if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-            raise TypeError(f"{name}: expected an integer tensor of character indices, got {describe(indices)}")
-        if indices.dim() not in (1, 2) or indices.numel() == 0:
-            raise ValueError(f"{name}: expected a non-empty tensor of shape (T,) or (B, T), got {describe(indices)}")
-        if int(indices.min()) < 0 or int(indices.max()) >= self.vocab_size:
-            raise ValueError(
-                f"{name}: indices must lie in [0, {self.vocab_size}), got "
-                f"{int(indices.min())}..{int(indices.max())}"
-            )
-        return indices
-
     def forward(self, inputs, h0=None):
         """Scores of the next character at every step.
 
@@ -61,7 +51,7 @@ class CharRNN(nn.Module):
 
         Returns ``logits`` (B, T, V) or (T, V), and ``h_T`` (B, H) or (H,).
         """
-        inputs = self._check_indices("inputs", inputs)
+        inputs = check_char_indices("inputs", inputs, self.vocab_size)
         single = inputs.dim() == 1
         if single:
             inputs = inputs.unsqueeze(0)
@@ -75,7 +65,7 @@ class CharRNN(nn.Module):
     def loss(self, inputs, targets, h0=None):
         """L = −Σ_t log ŷ_{t, y_t}, summed over time and averaged over the batch (as
         :func:`seqlearn.numpy.char_rnn.char_rnn_loss`); returns ``(loss, h_T)``."""
-        targets = self._check_indices("targets", targets)
+        targets = check_char_indices("targets", targets, self.vocab_size)
         if targets.shape != inputs.shape:
             raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got {tuple(targets.shape)}")
         logits, h_T = self(inputs, h0)
@@ -90,7 +80,7 @@ class CharRNN(nn.Module):
         V, H = np_char_rnn.check_char_rnn_params(params)
         model = cls(V, H, dtype=dtype, device=device)
         with torch.no_grad():
-            for name, param in zip(np_char_rnn.PARAM_NAMES,
+            for name, param in zip(PARAM_NAMES,
                                    (model.rnn.W_xh, model.rnn.W_hh, model.rnn.b_h, model.W_hy, model.b_y)):
                 param.copy_(torch.as_tensor(np.asarray(params[name]), dtype=dtype))
         return model
@@ -98,16 +88,26 @@ class CharRNN(nn.Module):
     def to_numpy(self):
         """The parameters as a NumPy dict with the reference's names."""
         tensors = (self.rnn.W_xh, self.rnn.W_hh, self.rnn.b_h, self.W_hy, self.b_y)
-        return {name: t.detach().cpu().numpy().copy() for name, t in zip(np_char_rnn.PARAM_NAMES, tensors)}
+        return {name: t.detach().cpu().numpy().copy() for name, t in zip(PARAM_NAMES, tensors)}
 
 
-def char_rnn_loss(model, inputs, targets, h0=None):
-    """Functional form of :meth:`CharRNN.loss`: ``(loss, h_T)`` with the state detached, ready to
-    carry into the next chunk (truncated BPTT)."""
+def check_char_indices(name, indices, vocab_size, ndim=(1, 2)):
+    """Check integer character indices in [0, vocab_size) with ``ndim`` dimensions ((T,) or
+    (B, T)), as ``seqlearn.numpy.char_rnn.check_char_indices``; return them as an int64 tensor
+    (arrays and lists are converted)."""
+    return check_tokens(name, indices, vocab_size, ndim)
+
+
+def char_rnn_loss(inputs, targets, model, h0=None):
+    """Functional form of :meth:`CharRNN.loss`, as ``seqlearn.numpy.char_rnn.char_rnn_loss``:
+    ``(loss, h_T)``, L = − Σ_t log ŷ_{t, y_t} summed over time and averaged over the batch, with
+    the state h_T detached, ready to carry into the next chunk (truncated BPTT).
+
+    ``inputs``, ``targets`` (T,) or (B, T) integer tensors; ``h0`` (H,) or (B, H), or ``None``."""
     if not isinstance(model, CharRNN):
         raise TypeError(f"model: expected a CharRNN, got {type(model).__name__}")
     loss, h_T = model.loss(inputs, targets, h0)
     return loss, h_T.detach()
 
 
-__all__ = ["CharRNN", "char_rnn_loss"]
+__all__ = ["PARAM_NAMES", "CharRNN", "check_char_indices", "char_rnn_loss"]

@@ -4,40 +4,60 @@ last state into the next value::
 
     h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),    ŷ = h_w W_hy + b_y
 
-The dense layer is an ``nn.Linear(H, 1)`` (its ``weight`` is W_hyᵀ). :func:`fit_forecaster`
-trains it full-batch on the mean squared error with Adam or L-BFGS.
+The dense layer is an ``nn.Linear(H, 1)`` (its ``weight`` is W_hyᵀ). With ``cell="lstm"`` or
+``"gru"`` the same forecaster has a gated cell inside (chapter 6). :func:`fit_forecaster` trains
+it full-batch on the mean squared error with the package's training loop
+(:func:`seqlearn.torch.train.fit`).
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..validate import describe, check_finite_loss, check_positive_int, check_tensor
+from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import forecast as np_forecast
+from ..numpy.common import check_param_dict
+from .gru import GRU
+from .lstm import LSTM
 from .rnn import ElmanRNN
+from .train import fit
+
+_CELLS = {"rnn": ElmanRNN, "lstm": LSTM, "gru": GRU}
+
+#: The parameters of the Elman forecaster under the NumPy reference's names.
+FORECASTER_PARAM_NAMES = np_forecast.FORECASTER_PARAM_NAMES
 
 
 class RNNForecaster(nn.Module):
-    """ElmanRNN(1, H) + Linear(H, 1); with H = 3 exactly 19 parameters."""
+    """A recurrent cell ``rnn`` (1 → H) + ``out`` = Linear(H, 1) on its last state.
 
-    def __init__(self, hidden_size=3, dtype=None, device=None):
+    ``cell``: ``"rnn"`` (Elman, tanh; with H = 3 exactly 19 parameters, the model of chapter 4
+    and of ``seqlearn.numpy.forecast``), ``"lstm"`` (H = 3: 64 parameters) or ``"gru"``.
+    """
+
+    def __init__(self, hidden_size=3, cell="rnn", dtype=None, device=None):
         super().__init__()
+        if cell not in _CELLS:
+            raise ValueError(f"cell: expected one of {', '.join(map(repr, _CELLS))}, got {cell!r}")
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.rnn = ElmanRNN(1, self.hidden_size, dtype=dtype, device=device)
+        self.cell = cell
+        self.rnn = _CELLS[cell](1, self.hidden_size, dtype=dtype, device=device)
         self.out = nn.Linear(self.hidden_size, 1, dtype=dtype, device=device)
 
+    def extra_repr(self):
+        return f"hidden_size={self.hidden_size}, cell={self.cell!r}"
+
     def forward(self, x):
-        """Forecasts (B,) from windows ``x`` (B, w, 1)."""
+        """Forecasts ŷ (B,) from windows ``x`` (B, w, 1): ``out`` of the cell's last output."""
         check_tensor("x", x, ndim=3, last_dim=1)
-        _, h_T = self.rnn(x)
-        return self.out(h_T[-1])[:, 0]
+        out = self.rnn(x)[0]
+        return self.out(out[:, -1])[:, 0]
 
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
-        """From a dict ``W_xh`` (1, H), ``W_hh``, ``b_h``, ``W_hy`` (H, 1), ``b_y`` (1,)."""
-        missing = [k for k in np_forecast.FORECASTER_PARAM_NAMES if k not in params]
-        if missing:
-            raise ValueError(f"params: missing {missing}")
+        """The Elman forecaster from a dict ``W_xh`` (1, H), ``W_hh``, ``b_h``, ``W_hy`` (H, 1),
+        ``b_y`` (1,), as made by ``seqlearn.numpy.forecast.init_rnn_forecaster_params``."""
+        check_param_dict(params, FORECASTER_PARAM_NAMES)
         H = np.shape(params["W_hh"])[0]
         if np.shape(params["W_hy"]) != (H, 1) or np.shape(params["b_y"]) != (1,):
             raise ValueError(
@@ -55,62 +75,50 @@ class RNNForecaster(nn.Module):
         return model
 
     def to_numpy(self):
-        """The parameters under the NumPy reference's names and layouts."""
+        """The parameters under the NumPy reference's names and layouts (Elman cell only)."""
+        if self.cell != "rnn":
+            raise ValueError(f"cell: only the Elman forecaster (cell='rnn') has a NumPy "
+                             f"reference, this one has cell={self.cell!r}")
         params = self.rnn.to_numpy()[0]
         params["W_hy"] = self.out.weight.detach().cpu().numpy().T.copy()
         params["b_y"] = self.out.bias.detach().cpu().numpy().copy()
         return params
 
 
-def fit_forecaster(model, x, t, steps=400, lr=0.05, method="adam"):
-    """Fit ``model`` to windows ``x`` (N, w, 1) and targets ``t`` (N,) by full-batch minimisation
-    of the mean squared error.
+def _mse(model, batch):
+    x, t = batch
+    return torch.mean((model(x) - t) ** 2)
 
-    ``method="adam"`` takes ``steps`` Adam steps of size ``lr``; ``method="lbfgs"`` runs L-BFGS
-    (strong Wolfe line search) for at most ``steps`` iterations. Returns the list of training
-    losses. Stops with a clear message if the loss becomes NaN or inf.
+
+def fit_forecaster(model, x, t, steps=400, lr=None, optimizer="adam", progress=False):
+    """Fit ``model`` to windows ``x`` (N, w, 1) and targets ``t`` (N,) by full-batch minimisation
+    of the mean squared error L = mean_n (model(x)_n − t_n)².
+
+    ``optimizer="adam"`` (or ``"sgd"``) takes ``steps`` steps of size ``lr`` (default 0.05);
+    ``optimizer="lbfgs"`` runs one L-BFGS minimisation (strong-Wolfe line search, step size
+    ``lr``, default 1) of at most ``steps`` iterations. Returns the list of training losses:
+    one per step, for L-BFGS one per evaluation of the loss. Stops with a clear message if the
+    loss becomes NaN or inf.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     check_tensor("x", x, ndim=3, last_dim=1)
     check_tensor("t", t, ndim=1)
     if t.shape[0] != x.shape[0]:
         raise ValueError(f"t: expected {x.shape[0]} targets (one per window of x), got {describe(t)}")
     steps = check_positive_int("steps", steps)
-    if method not in ("adam", "lbfgs"):
-        raise ValueError(f"method: expected 'adam' or 'lbfgs', got {method!r}")
-    losses = []
-
-    def mse():
-        return torch.mean((model(x) - t) ** 2)
-
-    if method == "adam":
-        optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-        for step in range(steps):
-            optimiser.zero_grad()
-            loss = mse()
-            losses.append(check_finite_loss(loss.item(), step))
-            loss.backward()
-            optimiser.step()
-    else:
-        optimiser = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=steps,
-                                      line_search_fn="strong_wolfe")
-
-        def closure():
-            optimiser.zero_grad()
-            loss = mse()
-            losses.append(check_finite_loss(loss.item(), len(losses)))
-            loss.backward()
-            return loss
-
-        optimiser.step(closure)
-    return losses
+    if optimizer == "lbfgs":
+        record = fit(model, _mse, (x, t), 1, optimizer="lbfgs", lr=1.0 if lr is None else lr,
+                     progress=progress, optimizer_options={"max_iter": steps})
+        return record["evaluations"]
+    record = fit(model, _mse, (x, t), steps, optimizer=optimizer, lr=0.05 if lr is None else lr,
+                 progress=progress)
+    return record["losses"]
 
 
 def predict(model, x):
-    """The model's forecasts for windows ``x`` as a NumPy array (no gradient)."""
+    """The model's forecasts for windows ``x`` (N, w, 1) as a NumPy array (N,), without
+    gradients."""
     with torch.no_grad():
         return model(x).cpu().numpy()
 
 
-__all__ = ["RNNForecaster", "fit_forecaster", "predict"]
+__all__ = ["FORECASTER_PARAM_NAMES", "RNNForecaster", "fit_forecaster", "predict"]

@@ -1,54 +1,106 @@
-"""Training and sampling for character-level language models of any kind.
+"""Training and sampling for character-level (or word-level) language models of any kind.
 
 A language model here is any ``nn.Module`` with a method ``loss(inputs, targets)`` where
 ``inputs`` and ``targets`` are (B, T) integer tensors and ``targets[:, t] = inputs[:, t + 1]`` of
-the same text. Two families in the course have one:
+the same text. Three families in the course have one:
 
 * :class:`seqlearn.torch.transformer.CharTransformer` — its ``loss`` is the mean cross-entropy
   per character, in nats;
+* :class:`LSTMLanguageModel` (here, chapter 6) — the same;
 * :class:`seqlearn.torch.char_rnn.CharRNN` — its ``loss`` (chapters 3 and 4) is summed over time,
   averaged over the batch, and comes with the last state: ``(loss, h_T)``. This module divides by
-  T, so both report nats per character and their curves can share one plot.
+  T, so all report nats per character and their curves can share one plot.
 
-:func:`train_language_model` trains on random windows of the text and measures a held-out loss
-on the last 10 % of it, which no training window touches; :func:`generate_text` samples from a
-trained model.
+:func:`train_language_model` trains on random windows of the text with the package's training
+loop (:func:`seqlearn.torch.train.fit`) and measures a held-out loss on the last 10 % of the
+text, which no training window touches; :func:`generate_text` samples from a trained model.
+``seqlearn.numpy.language_model`` has the same functions for the NumPy character RNN.
 """
-
-import math
-import time
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from torch.nn import functional as F
 
-from ..validate import describe, check_finite_loss, check_positive_int
-from .char_rnn import CharRNN
+from ..validate import describe, check_positive_int
+from ..numpy.language_model import (HELD_OUT_FRACTION, check_temperature, held_out_starts,
+                                   training_split)
+from .char_rnn import CharRNN, check_char_indices
+from .common import check_tokens
+from .decoding import decode
+from .lstm import LSTM
+from .train import fit
 
-#: Fraction of the text (at its end) kept for the held-out loss.
-HELD_OUT_FRACTION = 0.1
+
+class LSTMLanguageModel(nn.Module):
+    """One-hot tokens → stacked :class:`~seqlearn.torch.lstm.LSTM` → scores of the next token::
+
+        x_t = onehot(inputs_t),   h_t = LSTM_L(… LSTM_1(x_t …)),   o_t = h_t W + b   (B, T, V)
+
+    ``lstm`` has ``num_layers`` layers of ``hidden_size`` units, ``out`` is ``nn.Linear(H, V)``.
+    With ``builtin=True`` the LSTM runs as ``torch.nn.LSTM``, converted at construction with
+    ``to_torch_builtin`` (from the same seed the same initial weights and the same function as
+    ``builtin=False``, faster on the CPU).
+    """
+
+    def __init__(self, vocab_size, hidden_size=64, num_layers=2, builtin=False, dtype=None,
+                 device=None):
+        super().__init__()
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        if not isinstance(builtin, bool):
+            raise TypeError(f"builtin: expected True or False, got {builtin!r}")
+        lstm = LSTM(self.vocab_size, self.hidden_size, num_layers=num_layers, dtype=dtype,
+                    device=device)
+        self.num_layers = lstm.num_layers
+        self.out = nn.Linear(self.hidden_size, self.vocab_size, dtype=dtype, device=device)
+        # converted after the read-out is made: the built-in's constructor draws random numbers
+        self.lstm = lstm.to_torch_builtin() if builtin else lstm
+
+    def extra_repr(self):
+        return (f"vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
+                f"num_layers={self.num_layers}")
+
+    def forward(self, inputs, state=None):
+        """``inputs`` (B, T) or (T,) token ids, ``state`` ``(h, c)`` each (num_layers, B, H) (B = 1
+        for a single sequence) or ``None`` for zeros → ``logits`` (B, T, V) or (T, V) and the
+        last ``state``, to carry into the next call."""
+        weight = self.out.weight
+        inputs = check_char_indices("inputs", inputs, self.vocab_size).to(weight.device)
+        single = inputs.dim() == 1
+        x = F.one_hot(inputs[None] if single else inputs, self.vocab_size).to(weight.dtype)
+        h, state = self.lstm(x, state)
+        logits = self.out(h)
+        return (logits[0] if single else logits), state
+
+    def loss(self, inputs, targets):
+        """Mean cross-entropy (nats per token) of predicting ``targets`` (the shape of
+        ``inputs``, usually the inputs shifted by one)."""
+        targets = check_char_indices("targets", targets, self.vocab_size)
+        if targets.shape != inputs.shape:
+            raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got "
+                             f"{tuple(targets.shape)}")
+        logits, _ = self(inputs)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size),
+                               targets.reshape(-1).to(logits.device))
+
+
+# The models that generate_text runs one token at a time, carrying their state:
+# model(inputs, state) -> (logits, state).
+_RECURRENT = (CharRNN, LSTMLanguageModel)
 
 
 def _check_model(model):
     if not isinstance(model, nn.Module) or not callable(getattr(model, "loss", None)):
         raise TypeError(
             f"model: expected an nn.Module with a loss(inputs, targets) method (CharTransformer, "
-            f"CharRNN, ...), got {type(model).__name__}"
+            f"LSTMLanguageModel, CharRNN, ...), got {type(model).__name__}"
         )
     return model
 
 
-def _check_indices(indices):
-    if isinstance(indices, np.ndarray):
-        indices = torch.from_numpy(indices)
-    if not isinstance(indices, torch.Tensor):
-        raise TypeError(f"indices: expected a 1-D int64 tensor of character ids, got {describe(indices)}")
-    if indices.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise TypeError(f"indices: expected an integer tensor of character ids, got {describe(indices)}")
-    if indices.dim() != 1:
-        raise ValueError(f"indices: expected a 1-D tensor (the whole text), got {describe(indices)}")
-    return indices.long().cpu()
+def _check_text(name, indices):
+    return check_tokens(name, indices, ndim=(1,), device="cpu")
 
 
 def _as_generator(generator, device="cpu"):
@@ -99,20 +151,15 @@ def held_out_loss(model, indices, seq_len, max_windows=64, batch_size=64):
     """Mean loss per character (nats) on non-overlapping windows of the last 10 % of the text.
 
     At most ``max_windows`` windows of ``seq_len + 1`` characters are used, spread evenly over
-    the held-out part, so the score is the same every time it is computed.
+    the held-out part (``seqlearn.numpy.language_model.held_out_starts``), so the score is the
+    same every time it is computed.
     """
     _check_model(model)
-    indices = _check_indices(indices)
+    indices = _check_text("indices", indices)
     seq_len = check_positive_int("seq_len", seq_len)
-    split = len(indices) - max(int(len(indices) * HELD_OUT_FRACTION), seq_len + 1)
-    n = (len(indices) - split - 1) // seq_len
-    if split < seq_len + 2 or n < 1:
-        raise ValueError(
-            f"indices: a text of {len(indices)} characters is too short for windows of "
-            f"seq_len={seq_len} in training and in its last {HELD_OUT_FRACTION:.0%}"
-        )
-    chosen = np.unique(np.linspace(0, n - 1, min(n, max_windows)).round().astype(np.int64))
-    starts = split + torch.from_numpy(chosen) * seq_len
+    starts = torch.from_numpy(held_out_starts(len(indices), seq_len,
+                                              check_positive_int("max_windows", max_windows)))
+    batch_size = check_positive_int("batch_size", batch_size)
     device = _model_device(model)
     was_training = model.training
     model.eval()
@@ -126,8 +173,10 @@ def held_out_loss(model, indices, seq_len, max_windows=64, batch_size=64):
 
 
 def train_language_model(model, indices, seq_len, batch_size, steps=None, seconds=None, lr=3e-3,
-                         clip=1.0, eval_every=50, generator=None, progress=True):
-    """Train a character-level language model on random windows of a text with Adam.
+                         clip=1.0, eval_every=50, generator=None, progress=True,
+                         sample_every=None, sample_length=200):
+    """Train a language model on random windows of a text with Adam
+    (:func:`~seqlearn.torch.train.fit`).
 
     Parameters
     ----------
@@ -138,12 +187,16 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
         targets are the same windows shifted by one character
     steps, seconds : stop after this many steps, or once this much training time has passed
         (whichever comes first; at least one must be given)
-    lr, clip : Adam's learning rate; the gradient norm is clipped to ``clip`` (``None``: no clipping)
+    lr, clip : Adam's learning rate; the gradient norm is clipped to ``clip`` (``None``: no
+        clipping)
     eval_every : measure the held-out loss every this many steps (and before the first and after
         the last step)
     generator : an int seed or a ``torch.Generator`` for the window positions (a generator on
-        another device seeds one on the CPU)
+        another device seeds one on the CPU) and the samples
     progress : show a tqdm progress bar
+    sample_every, sample_length : every ``sample_every`` steps (and after the last one) draw
+        ``sample_length`` characters with :func:`generate_text`, from the first character of the
+        text; ``None``: no samples
 
     Returns
     -------
@@ -151,81 +204,55 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
         evaluations excluded, so that models are compared at equal training time),
         ``train_loss`` (mean training loss per character since the previous evaluation, nats) and
         ``held_out_loss`` (nats per character) at each evaluation; ``losses`` (every step's
-        training loss); ``steps`` and ``elapsed`` (the totals).
+        training loss); ``samples`` (``(step, ids)`` pairs, the ids without the first
+        character); ``steps`` and ``elapsed`` (the totals).
 
     Raises ``FloatingPointError`` naming the step when a loss is NaN or inf.
     """
     _check_model(model)
-    indices = _check_indices(indices)
+    indices = _check_text("indices", indices)
     seq_len = check_positive_int("seq_len", seq_len)
     batch_size = check_positive_int("batch_size", batch_size)
     eval_every = check_positive_int("eval_every", eval_every)
-    if steps is None and seconds is None:
-        raise ValueError("steps, seconds: give at least one stop condition (a number of steps or of seconds)")
-    if steps is not None:
-        steps = check_positive_int("steps", steps)
-    if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0 and math.isfinite(seconds)):
-        raise ValueError(f"seconds: expected a positive number of seconds, got {seconds!r}")
-    if not (isinstance(lr, (int, float)) and lr > 0):
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
-    if clip is not None and not (isinstance(clip, (int, float)) and clip > 0):
-        raise ValueError(f"clip: expected a positive gradient-norm bound or None, got {clip!r}")
-    split = len(indices) - max(int(len(indices) * HELD_OUT_FRACTION), seq_len + 1)
-    if split < seq_len + 2:
-        raise ValueError(
-            f"indices: a text of {len(indices)} characters is too short for windows of "
-            f"seq_len={seq_len} (it needs at least {2 * (seq_len + 2)} characters)"
-        )
+    if sample_every is not None:
+        sample_every = check_positive_int("sample_every", sample_every)
+    sample_length = check_positive_int("sample_length", sample_length)
+    split = training_split(len(indices), seq_len)
     gen = _as_generator(generator)
     device = _model_device(model)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    history = {"step": [], "seconds": [], "train_loss": [], "held_out_loss": [], "losses": []}
+    history = {"step": [], "seconds": [], "train_loss": [], "held_out_loss": [], "samples": []}
 
-    def evaluate(step, elapsed, recent):
-        history["step"].append(step)
-        history["seconds"].append(elapsed)
+    def evaluate(record):
+        recent = record["losses"][history["step"][-1] if history["step"] else 0:]
+        history["step"].append(record["steps"])
+        history["seconds"].append(record["seconds"])
         history["train_loss"].append(float(np.mean(recent)) if recent else float("nan"))
         history["held_out_loss"].append(held_out_loss(model, indices, seq_len))
 
-    def synchronize():
-        # CUDA runs asynchronously: wait for the step's kernels before reading the clock.
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+    def sample(step):
+        drawn = generate_text(model, indices[:1], sample_length, generator=gen)
+        history["samples"].append((step, drawn[1:]))
 
-    elapsed, step, recent = 0.0, 0, []
-    evaluate(0, 0.0, recent)
-    bar = tqdm(total=steps, desc="language model", disable=not progress, mininterval=1.0,
-               leave=False)
-    model.train()
-    while (steps is None or step < steps) and (seconds is None or elapsed < seconds):
-        synchronize()
-        start = time.perf_counter()
+    def next_windows(step):
         starts = torch.randint(0, split - seq_len, (batch_size,), generator=gen)
-        inputs, targets = _windows(indices, starts, seq_len, device)
-        loss = language_model_loss(model, inputs, targets)
-        value = check_finite_loss(
-            loss.item(), step,
-            hint="the gradients exploded or the learning rate is too high: lower lr or clip")
-        optimiser.zero_grad()
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimiser.step()
-        synchronize()
-        elapsed += time.perf_counter() - start
-        step += 1
-        history["losses"].append(value)
-        recent.append(value)
-        bar.update(1)
+        return _windows(indices, starts, seq_len, device)
+
+    def after_step(record):
+        step = record["steps"]
         if step % eval_every == 0:
-            bar.set_postfix(loss=f"{value:.3f}", refresh=False)
-            evaluate(step, elapsed, recent)
-            recent = []
-            model.train()
-    bar.close()
-    if history["step"][-1] != step:
-        evaluate(step, elapsed, recent)
-    history["steps"], history["elapsed"] = step, elapsed
+            evaluate(record)
+        if sample_every is not None and step > 0 and step % sample_every == 0:
+            sample(step)
+
+    record = fit(model, lambda m, batch: language_model_loss(m, *batch), next_windows, steps,
+                 lr=lr, clip=clip, seconds=seconds, progress=progress, desc="language model",
+                 callback=after_step)
+    if history["step"][-1] != record["steps"]:
+        evaluate(record)
+    if sample_every is not None and (not history["samples"]
+                                     or history["samples"][-1][0] != record["steps"]):
+        sample(record["steps"])
+    history.update(losses=record["losses"], steps=record["steps"], elapsed=record["seconds"])
     return history
 
 
@@ -234,42 +261,35 @@ def generate_text(model, prompt, n, temperature=1.0, generator=None):
 
     Each character is drawn from softmax(logits / temperature); ``temperature=0`` takes the most
     likely one. Uses the model's own ``generate`` when it has one (:class:`CharTransformer`); a
-    :class:`CharRNN` is run over the prompt and then one character at a time, carrying its state.
-    ``generator``: None, an int seed or a ``torch.Generator`` (on any device).
-    Returns the (T0 + n,) int64 tensor of the prompt followed by the sample.
+    recurrent model (:class:`CharRNN`, :class:`LSTMLanguageModel`) reads the prompt and then one
+    character at a time, carrying its state (``seqlearn.torch.decoding.decode``).
+    ``generator``: None (torch's global generator), an int seed or a ``torch.Generator`` (on any
+    device). Returns the (T0 + n,) int64 tensor of the prompt followed by the sample.
     """
     _check_model(model)
-    prompt = _check_indices(prompt)
-    if len(prompt) == 0:
-        raise ValueError("prompt: expected at least one character id, got an empty tensor")
+    prompt = _check_text("prompt", prompt)
     n = check_positive_int("n", n)
-    if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-            or not temperature >= 0):
-        raise ValueError(f"temperature: expected a number >= 0 (0: the most likely character), "
-                         f"got {temperature!r}")
+    temperature = check_temperature(temperature)
     device = _model_device(model)
+    # the model samples on its own device, so an int seed becomes a generator there
+    gen = None if generator is None else _as_generator(generator, device)
     if callable(getattr(model, "generate", None)):
-        # the model samples on its own device, so an int seed becomes a generator there
-        gen = None if generator is None else _as_generator(generator, device)
         return model.generate(prompt, n, temperature=temperature, generator=gen)
-    if not isinstance(model, CharRNN):
-        raise TypeError(f"model: {type(model).__name__} has no generate method and is not a CharRNN")
-    gen = _as_generator(generator)
+    if not isinstance(model, _RECURRENT):
+        raise TypeError(f"model: {type(model).__name__} has no generate method and is not one of "
+                        f"{', '.join(m.__name__ for m in _RECURRENT)}")
+
+    def step(tokens, state):
+        logits, state = model(tokens if state is None else tokens[:, -1:], state)
+        return logits[:, -1], state, None
+
     was_training = model.training
     model.eval()
-    tokens = prompt.tolist()
-    with torch.no_grad():
-        logits, h = model(prompt.to(device))
-        for _ in range(n):
-            if temperature == 0:
-                tokens.append(int(logits[-1].argmax()))
-            else:
-                probs = torch.softmax(logits[-1].double().cpu() / temperature, dim=-1)
-                tokens.append(int(torch.multinomial(probs, 1, generator=gen)))
-            logits, h = model(torch.tensor(tokens[-1:], device=device), h)
+    drawn, _ = decode(step, prompt[None].to(device), n, temperature=temperature, generator=gen)
     model.train(was_training)
-    return torch.tensor(tokens, dtype=torch.int64)
+    return torch.cat([prompt, drawn[0].cpu()])
 
 
-__all__ = ["train_language_model", "held_out_loss", "language_model_loss", "generate_text",
-           "HELD_OUT_FRACTION"]
+__all__ = ["HELD_OUT_FRACTION", "LSTMLanguageModel", "check_temperature", "generate_text",
+           "held_out_loss", "held_out_starts", "language_model_loss", "train_language_model",
+           "training_split"]

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..numpy.common import check_param_dict
 from ..validate import describe, check_positive_int, check_tensor
+from .common import check_like_parameters, copy_numpy_params
 
 
 class LayerNorm(nn.Module):
@@ -33,24 +35,19 @@ class LayerNorm(nn.Module):
     def forward(self, x):
         """``x`` (..., d) -> ``y`` (..., d)."""
         check_tensor("x", x, last_dim=self.d)
+        check_like_parameters("x", x, self.gamma)
         var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)
         return (x - mean) * torch.rsqrt(var + self.eps) * self.gamma + self.beta
 
     @classmethod
     def from_numpy(cls, params, eps=1e-5, dtype=torch.float64, device=None):
         """From ``{"gamma": (d,), "beta": (d,)}`` (``seqlearn.numpy.layernorm``)."""
-        if not isinstance(params, dict) or not {"gamma", "beta"} <= set(params):
-            raise TypeError(f"params: expected a dict with keys gamma, beta, got "
-                            f"{describe(params)}")
-        gamma, beta = np.asarray(params["gamma"]), np.asarray(params["beta"])
-        if gamma.ndim != 1 or beta.shape != gamma.shape:
-            raise ValueError(f"params: expected gamma and beta of the same shape (d,), got "
-                             f"{gamma.shape} and {beta.shape}")
+        check_param_dict(params, ("gamma", "beta"))
+        gamma = np.asarray(params["gamma"])
+        if gamma.ndim != 1:
+            raise ValueError(f"params['gamma']: expected shape (d,), got {describe(gamma)}")
         model = cls(gamma.shape[0], eps=eps, dtype=dtype, device=device)
-        with torch.no_grad():
-            model.gamma.copy_(torch.as_tensor(gamma, dtype=dtype))
-            model.beta.copy_(torch.as_tensor(beta, dtype=dtype))
-        return model
+        return copy_numpy_params(model, params, {"gamma": gamma.shape, "beta": gamma.shape})
 
     def to_numpy(self):
         """``{"gamma", "beta"}`` as NumPy arrays."""

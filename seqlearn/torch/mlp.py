@@ -16,22 +16,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validate import check_finite_loss, check_tensor
+from ..numpy.mlp import check_mlp_params
+from ..validate import check_layer_sizes, check_tensor
 from .perceptron import get_activation
+from .train import fit
 
 #: activation name -> the built-in module (``identity`` has none: it adds no module).
 _BUILTIN_ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU}
-
-
-def _check_sizes(sizes):
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
-        raise ValueError(
-            f"sizes: expected a list of at least two layer sizes [D, ..., K], got {sizes!r}"
-        )
-    for i, s in enumerate(sizes):
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise ValueError(f"sizes[{i}]: expected a positive integer, got {s!r}")
-    return [int(s) for s in sizes]
 
 
 class MLP(nn.Module):
@@ -48,7 +39,7 @@ class MLP(nn.Module):
 
     def __init__(self, sizes, activation="tanh", dtype=None, device=None):
         super().__init__()
-        self.sizes = _check_sizes(sizes)
+        self.sizes = check_layer_sizes("sizes", sizes)
         if activation == "step":
             raise ValueError("activation: 'step' has no useful gradient; use tanh, sigmoid or relu")
         self.f = get_activation(activation)
@@ -68,7 +59,8 @@ class MLP(nn.Module):
         return len(self.sizes) - 1
 
     def forward(self, x):
-        """x (..., D) -> outputs y (..., K)."""
+        """x (..., D) -> outputs y (..., K): h_l = f(h_{l-1} W_l + b_l) for l < L,
+        y = h_{L-1} W_L + b_L, h_0 = x (as ``seqlearn.numpy.mlp.mlp_forward``)."""
         h = check_tensor("x", x, last_dim=self.sizes[0])
         L = self.num_layers
         for l in range(1, L + 1):
@@ -79,9 +71,7 @@ class MLP(nn.Module):
     @classmethod
     def from_numpy(cls, params, activation="tanh", dtype=torch.float64, device=None):
         """An MLP holding the NumPy parameters ``W1, b1, ..., WL, bL`` (copied)."""
-        from ..numpy.mlp import _check_params
-
-        params, L = _check_params(params)
+        params, L = check_mlp_params(params)
         sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, L + 1)]
         model = cls(sizes, activation, dtype=dtype, device=device)
         with torch.no_grad():
@@ -151,8 +141,11 @@ LOSSES = ("mse", "cross_entropy")
 
 
 def mlp_loss(y, t, loss="mse"):
-    """``"mse"``: mean of (y − t)² over all entries; ``"cross_entropy"``: mean softmax
-    cross-entropy of logits y (..., K) against class indices t (...). As ``seqlearn.numpy.mlp``."""
+    """The loss L (a 0-d tensor) of the outputs ``y`` (..., K) against the targets ``t``.
+
+    ``"mse"``: t (..., K), L = (1/M) Σ_i (y_i − t_i)² over all M entries; ``"cross_entropy"``:
+    logits y against class indices t (...), L = −(1/N) Σ_n log softmax(y_n)_{t_n}. As
+    ``seqlearn.numpy.mlp.mlp_loss``, which also returns ∂L/∂y (here autograd computes it)."""
     if loss == "mse":
         if t.shape != y.shape:
             raise ValueError(f"t: expected the shape of y {tuple(y.shape)}, got {tuple(t.shape)}")
@@ -167,41 +160,24 @@ def mlp_loss(y, t, loss="mse"):
     raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
 
 
-def fit_full_batch(model, x, t, loss="mse", optimizer="adam", lr=1e-2, steps=500, progress=False):
-    """Train ``model`` on all of ``(x, t)`` at once for ``steps`` optimiser steps.
+def fit_full_batch(model, x, t, loss="mse", optimizer="sgd", lr=0.1, steps=1000, progress=False):
+    """Train ``model`` on all of ``(x, t)`` at once for ``steps`` optimiser steps of
+    :func:`seqlearn.torch.train.fit` on L = :func:`mlp_loss` ``(model(x), t, loss)``.
 
-    ``optimizer``: ``"adam"``, ``"sgd"`` or ``"lbfgs"`` (one L-BFGS step runs up to 20 inner
-    iterations, with a strong-Wolfe line search). Returns the loss before each step as a NumPy
-    array; stops with ``FloatingPointError`` when the loss becomes NaN or inf.
+    ``optimizer``: ``"sgd"`` (plain gradient descent θ ← θ − lr ∂L/∂θ, as
+    ``seqlearn.numpy.mlp.fit_full_batch``), ``"adam"`` or ``"lbfgs"`` (one L-BFGS step runs up
+    to 20 inner iterations with a strong-Wolfe line search, to tolerances of 1e-12 on the
+    gradient and 1e-15 on the change). ``progress`` shows a tqdm bar.
+
+    Returns ``(model, losses)``: the model, trained in place, and the loss before each step as a
+    NumPy array (steps,). Stops with ``FloatingPointError`` when the loss becomes NaN or inf.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive integer, got {steps!r}")
-    parameters = list(model.parameters())
-    if optimizer == "adam":
-        opt = torch.optim.Adam(parameters, lr=lr)
-    elif optimizer == "sgd":
-        opt = torch.optim.SGD(parameters, lr=lr)
-    elif optimizer == "lbfgs":
-        opt = torch.optim.LBFGS(
-            parameters, lr=lr, max_iter=20, line_search_fn="strong_wolfe",
-            tolerance_grad=1e-12, tolerance_change=1e-15,
-        )
-    else:
-        raise ValueError(f"optimizer: expected 'adam', 'sgd' or 'lbfgs', got {optimizer!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    options = {"tolerance_grad": 1e-12, "tolerance_change": 1e-15} if optimizer == "lbfgs" else None
+    record = fit(model, lambda net, batch: mlp_loss(net(batch[0]), batch[1], loss), (x, t), steps,
+                 optimizer=optimizer, lr=lr, progress=progress, optimizer_options=options)
+    return model, np.array(record["losses"])
 
-    def closure():
-        opt.zero_grad()
-        value = mlp_loss(model(x), t, loss)
-        value.backward()
-        return value
 
-    losses = []
-    iterator = range(steps)
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc="training", leave=False)
-    for step in iterator:
-        value = opt.step(closure)
-        losses.append(check_finite_loss(value.item(), step, hint="lower the learning rate lr"))
-    return np.array(losses)
+__all__ = ["LOSSES", "MLP", "fit_full_batch", "mlp_loss"]

@@ -1,4 +1,4 @@
-"""The MUT1, MUT2, MUT3 cells of Jozefowicz, Zaremba & Sutskever (2015) as ``nn.Module``\\ s,
+"""The MUT1, MUT2, MUT3 cells of Jozefowicz, Zaremba & Sutskever (2015) as an ``nn.Module``,
 mirroring ``seqlearn.numpy.mut`` (same parameter names and shapes; gradients by autograd).
 
 Row-vector notation (x_t (B, D), h_t (B, H))::
@@ -13,101 +13,68 @@ Row-vector notation (x_t (B, D), h_t (B, H))::
            r = σ(x_t W_xr + h_t W_hr + b_r)
            h_{t+1} = tanh((r ⊙ h_t) W_hh + x_t W_xh + b_h) ⊙ z + h_t ⊙ (1 − z)
 
-MUT1 and MUT2 need D = H.
+MUT1 and MUT2 need D = H (for the first layer; every later layer reads H states).
 """
 
-import math
-
-import numpy as np
 import torch
-from torch import nn
 
-from ..validate import describe, check_positive_int, check_tensor
 from ..numpy import mut as np_mut
-from .lstm import check_input, check_state
+from .recurrent import RecurrentModule
 
 
-class MUTCell(nn.Module):
-    """One MUT cell: ``cell(x_t (B, D), h (B, H)) -> h_next (B, H)``.
+class MUT(RecurrentModule):
+    """A MUT cell (``kind`` MUT1, MUT2 or MUT3) run over batch-first sequences; stacked when
+    ``num_layers > 1``. ``forward(x, h0=None, lengths=None)`` returns the top layer's outputs
+    (B, T, H) and the final states (num_layers, B, H).
 
-    Parameters are named as in ``seqlearn.numpy.mut.PARAM_SHAPES[kind]`` and drawn from
-    U(-1/√H, 1/√H).
+    Parameters of layer ``l`` are named as in ``seqlearn.numpy.mut.PARAM_SHAPES[kind]`` with
+    ``_l{l}`` appended (``.W_xz`` etc. name layer 0's) and drawn from U(-1/√H, 1/√H). There is
+    no ``torch.nn`` built-in to convert to.
     """
 
-    def __init__(self, kind, input_size, hidden_size, dtype=None, device=None):
-        super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.kind = np_mut.check_kind(kind, self.input_size, self.hidden_size)
-        sizes = {"D": self.input_size, "H": self.hidden_size}
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for name, dims in np_mut.PARAM_SHAPES[kind].items():
-            weight = torch.empty(tuple(sizes[d] for d in dims), dtype=dtype, device=device)
-            self.register_parameter(name, nn.Parameter(weight.uniform_(-bound, bound)))
+    numpy_check = staticmethod(np_mut.check_mut_params)
+    size_names = ("W_xz", "W_hh")
 
-    def extra_repr(self):
-        return f"{self.kind!r}, input_size={self.input_size}, hidden_size={self.hidden_size}"
+    def __init__(self, kind, input_size, hidden_size, num_layers=1, dtype=None, device=None):
+        np_mut.check_kind(kind, input_size, hidden_size)
+        super().__init__(input_size, hidden_size, num_layers, dtype=dtype, device=device,
+                         kind=kind)
 
-    def forward(self, x_t, h):
-        """h_{t+1} (B, H) from ``x_t`` (B, D) and ``h`` = h_t (B, H)."""
-        check_tensor("x_t", x_t, ndim=2, last_dim=self.input_size)
-        check_tensor("h", h, ndim=2, last_dim=self.hidden_size)
-        return self._step(x_t, h)
+    def parameter_shapes(self, input_size):
+        sizes = {"D": input_size, "H": self.hidden_size}
+        return [(name, tuple(sizes[d] for d in dims))
+                for name, dims in np_mut.PARAM_SHAPES[self.kind].items()]
 
-    def _step(self, x_t, h):
+    @staticmethod
+    def numpy_options(arrays):
+        return {"kind": np_mut.mut_kind(arrays)}
+
+    def step(self, x_t, h_prev, params):
+        """One step, h_{t+1} (B, H) from ``x_t`` (B, D_l) and ``h_prev`` = h_t (B, H), with the
+        parameters ``params`` of a layer (``self.layer_parameters(l)``): the NumPy ``mut_step``."""
+        p, h = params, h_prev
         if self.kind == "MUT1":
-            z = torch.sigmoid(torch.addmm(self.b_z, x_t, self.W_xz))
-            r = torch.sigmoid(torch.addmm(self.b_r, x_t, self.W_xr) + h @ self.W_hr)
-            cand = torch.tanh(torch.addmm(self.b_h, r * h, self.W_hh) + torch.tanh(x_t))
+            z = torch.sigmoid(torch.addmm(p["b_z"], x_t, p["W_xz"]))
+            r = torch.sigmoid(torch.addmm(p["b_r"], x_t, p["W_xr"]) + h @ p["W_hr"])
+            cand = torch.tanh(torch.addmm(p["b_h"], r * h, p["W_hh"]) + torch.tanh(x_t))
         elif self.kind == "MUT2":
-            z = torch.sigmoid(torch.addmm(self.b_z, x_t, self.W_xz) + h @ self.W_hz)
-            r = torch.sigmoid(torch.addmm(self.b_r + x_t, h, self.W_hr))
-            cand = torch.tanh(torch.addmm(self.b_h, r * h, self.W_hh) + x_t @ self.W_xh)
+            z = torch.sigmoid(torch.addmm(p["b_z"], x_t, p["W_xz"]) + h @ p["W_hz"])
+            r = torch.sigmoid(torch.addmm(p["b_r"] + x_t, h, p["W_hr"]))
+            cand = torch.tanh(torch.addmm(p["b_h"], r * h, p["W_hh"]) + x_t @ p["W_xh"])
         else:
-            z = torch.sigmoid(torch.addmm(self.b_z, x_t, self.W_xz) + torch.tanh(h) @ self.W_hz)
-            r = torch.sigmoid(torch.addmm(self.b_r, x_t, self.W_xr) + h @ self.W_hr)
-            cand = torch.tanh(torch.addmm(self.b_h, r * h, self.W_hh) + x_t @ self.W_xh)
+            z = torch.sigmoid(torch.addmm(p["b_z"], x_t, p["W_xz"]) + torch.tanh(h) @ p["W_hz"])
+            r = torch.sigmoid(torch.addmm(p["b_r"], x_t, p["W_xr"]) + h @ p["W_hr"])
+            cand = torch.tanh(torch.addmm(p["b_h"], r * h, p["W_hh"]) + x_t @ p["W_xh"])
         return torch.lerp(h, cand, z)    # cand ⊙ z + h ⊙ (1 − z)
 
-
-class MUT(nn.Module):
-    """A MUT cell run over batch-first sequences: ``forward(x (B, T, D), h0=None)`` returns
-    ``(out (B, T, H), h_T (B, H))``. The parameters are those of ``self.cell``."""
-
-    def __init__(self, kind, input_size, hidden_size, dtype=None, device=None):
-        super().__init__()
-        self.cell = MUTCell(kind, input_size, hidden_size, dtype=dtype, device=device)
-
-    @property
-    def kind(self):
-        return self.cell.kind
-
-    def forward(self, x, h0=None):
-        cell = self.cell
-        check_input(x, cell.W_xz, cell.input_size)
-        h = check_state("h0", h0, x, 1, cell.hidden_size)[0]
-        states = []
-        for x_t in x.unbind(1):
-            h = cell._step(x_t, h)
-            states.append(h)
-        return torch.stack(states, dim=1), h
-
-    @classmethod
-    def from_numpy(cls, kind, params, dtype=torch.float64, device=None):
-        """Build the module from a dict made by ``seqlearn.numpy.mut.init_mut_params(kind, ...)``."""
-        np_mut.check_kind(kind)
-        if not isinstance(params, dict):
-            raise TypeError(f"params: expected a dict, got {describe(params)}")
-        checked, D, H = np_mut._check_params(kind, params)
-        model = cls(kind, D, H, dtype=dtype, device=device)
-        with torch.no_grad():
-            for name, value in checked.items():
-                getattr(model.cell, name).copy_(torch.as_tensor(np.asarray(value), dtype=dtype))
-        return model
-
-    def to_numpy(self):
-        """The parameters as a dict of NumPy arrays (the layout of ``seqlearn.numpy.mut``)."""
-        return {name: p.detach().cpu().numpy().copy() for name, p in self.cell.named_parameters()}
+    def layer_forward(self, xs, state, params, valid):
+        """One :meth:`step` per time step (see ``RecurrentModule.layer_forward``)."""
+        (h,) = state
+        outputs = []
+        for t, x_t in enumerate(xs.unbind(0)):
+            h, out = self.padded_step(self.step(x_t, h, params), h, valid, t)
+            outputs.append(out)
+        return torch.stack(outputs), (h,)
 
 
-__all__ = ["MUT", "MUTCell"]
+__all__ = ["MUT"]

@@ -1,4 +1,4 @@
-"""Single neurons and the perceptron learning rule in PyTorch (mirrors ``seqlearn.numpy.perceptron``).
+"""Single neurons and the perceptron rule in PyTorch (mirrors ``seqlearn.numpy.perceptron``).
 
     a = x w + b,  y = f(a)                        one neuron: w (D,), b scalar
     a = x W + b,  y = f(a)                        a layer of H neurons: W (D, H), b (H,)
@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validate import check_tensor
+from ..validate import check_positive_int, check_positive_number, check_tensor, describe
 
 
 def _step(a):
     return (a >= 0).to(a.dtype)
 
 
-#: name -> elementwise torch function (the names of ``seqlearn.numpy.activations.ACTIVATIONS``).
+#: name -> elementwise torch function f (the names of ``seqlearn.numpy.activations.ACTIVATIONS``).
 ACTIVATIONS = {
     "step": _step,
     "sigmoid": torch.sigmoid,
@@ -30,14 +30,15 @@ ACTIVATIONS = {
 
 
 def get_activation(name):
-    """Look an activation function up by name (``step``, ``sigmoid``, ``tanh``, ``relu``, ``identity``)."""
+    """The activation function f called ``name`` (a key of :data:`ACTIVATIONS`)."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {name!r}")
     return ACTIVATIONS[name]
 
 
 def layer_activity(x, W, b, activation="step"):
-    """Activations a = x W + b (..., H) and outputs y = f(a) of a layer of neurons, W (D, H), b (H,)."""
+    """Activations a = x W + b (..., H) and outputs y = f(a) (..., H) of a layer of neurons:
+    x (..., D), W (D, H), b (H,). Returns ``(a, y)``."""
     f = get_activation(activation)
     W = check_tensor("W", W, ndim=2)
     b = check_tensor("b", b, ndim=1, last_dim=W.shape[1])
@@ -50,27 +51,37 @@ def _check_labels(t, n, like):
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"t: expected a torch.Tensor of labels ±1, got {type(t).__name__}")
     if t.dim() != 1 or len(t) != n:
-        raise ValueError(f"t: expected shape ({n},) (one label per row of x), got {tuple(t.shape)}")
+        raise ValueError(
+            f"t: expected shape ({n},) (one label per row of x), got {tuple(t.shape)}")
     if not bool(torch.all((t == 1) | (t == -1))):
-        raise ValueError(f"t: labels must be -1 or +1, got the values {torch.unique(t)[:6].tolist()}")
+        raise ValueError(
+            f"t: labels must be -1 or +1, got the values {torch.unique(t)[:6].tolist()}")
     return t.to(dtype=like.dtype, device=like.device)
+
+
+def perceptron_predict(x, w, b):
+    """Labels ±1 of the perceptron: +1 where a = x w + b ≥ 0, else −1. x (..., D), w (D,),
+    b a scalar -> (...)."""
+    w = check_tensor("w", w, ndim=1)
+    a = check_tensor("x", x, last_dim=len(w)) @ w + b
+    return torch.where(a >= 0, torch.ones_like(a), -torch.ones_like(a))
 
 
 @torch.no_grad()
 def perceptron_epoch(x, t, w, b, lr=1.0):
-    """One pass of the perceptron rule over the rows of ``x`` in order.
+    """One pass of the perceptron rule over the rows of ``x`` in order: where t_n (x_n w + b) ≤ 0,
+    w ← w + η t_n x_n and b ← b + η t_n.
 
-    x (N, D), t (N,) labels ±1, w (D,), b a 0-d tensor. Returns new ``(w, b, mistakes)``; the
-    arguments are not modified.
+    x (N, D), t (N,) labels ±1, w (D,), b a 0-d tensor or a number, lr = η > 0. Returns new
+    ``(w (D,), b (0-d), mistakes)``; the arguments are not modified.
     """
     w = check_tensor("w", w, ndim=1).clone()
     b = torch.as_tensor(b, dtype=w.dtype, device=w.device).clone()
     if b.dim() != 0:
-        raise ValueError(f"b: expected a scalar (0-d tensor), got shape {tuple(b.shape)}")
+        raise ValueError(f"b: expected a scalar (0-d tensor), got {describe(b)}")
     x = check_tensor("x", x, ndim=2, last_dim=len(w))
     t = _check_labels(t, len(x), x)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
+    lr = check_positive_number("lr", lr)
     mistakes = 0
     for x_n, t_n in zip(x, t):
         if t_n * (x_n @ w + b) <= 0:
@@ -81,12 +92,12 @@ def perceptron_epoch(x, t, w, b, lr=1.0):
 
 
 class Perceptron(nn.Module):
-    """Rosenblatt's perceptron: parameters ``w`` (D,) and ``b`` (); ``forward`` returns a = x w + b."""
+    """Rosenblatt's perceptron: parameters ``w`` (D,) and ``b`` (); ``forward`` returns the
+    activations a = x w + b (as ``seqlearn.numpy.perceptron.perceptron_forward``)."""
 
     def __init__(self, input_size, dtype=None, device=None):
         super().__init__()
-        if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
-            raise ValueError(f"input_size: expected a positive integer, got {input_size!r}")
+        input_size = check_positive_int("input_size", input_size)
         self.w = nn.Parameter(torch.zeros(input_size, dtype=dtype, device=device))
         self.b = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
 
@@ -94,14 +105,13 @@ class Perceptron(nn.Module):
         return f"input_size={len(self.w)}"
 
     def forward(self, x):
-        """x (..., D) -> activations a (...)."""
+        """x (..., D) -> activations a = x w + b (...)."""
         x = check_tensor("x", x, last_dim=len(self.w))
         return x @ self.w + self.b
 
     def predict(self, x):
-        """Labels ±1: +1 where a ≥ 0."""
-        a = self(x)
-        return torch.where(a >= 0, torch.ones_like(a), -torch.ones_like(a))
+        """Labels ±1 (...) of x (..., D): +1 where a ≥ 0 (:func:`perceptron_predict`)."""
+        return perceptron_predict(x, self.w, self.b)
 
     @torch.no_grad()
     def train_epoch(self, x, t, lr=1.0):
@@ -113,10 +123,10 @@ class Perceptron(nn.Module):
 
     @classmethod
     def from_numpy(cls, w, b, dtype=torch.float64, device=None):
-        """A perceptron holding NumPy weights ``w`` (D,) and bias ``b``."""
+        """A perceptron holding NumPy weights ``w`` (D,) and bias ``b`` (a number)."""
         w = np.asarray(w)
         if w.ndim != 1:
-            raise ValueError(f"w: expected shape (D,), got {w.shape}")
+            raise ValueError(f"w: expected shape (D,), got {describe(w)}")
         model = cls(len(w), dtype=dtype, device=device)
         with torch.no_grad():
             model.w.copy_(torch.as_tensor(w, dtype=torch.float64))
@@ -124,7 +134,7 @@ class Perceptron(nn.Module):
         return model
 
     def to_numpy(self):
-        """``(w, b)`` as a float64 array (D,) and a float."""
+        """``(w, b)``: a float64 array (D,) and a float, the arguments of the NumPy functions."""
         return self.w.detach().cpu().double().numpy(), float(self.b.detach())
 
     def to_torch_builtin(self):
@@ -145,3 +155,7 @@ class Perceptron(nn.Module):
             model.w.copy_(linear.weight[0])
             model.b.copy_(linear.bias[0])
         return model
+
+
+__all__ = ["ACTIVATIONS", "Perceptron", "get_activation", "layer_activity", "perceptron_epoch",
+           "perceptron_predict"]

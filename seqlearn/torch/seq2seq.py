@@ -27,7 +27,8 @@ operation, so training is as fast as for the model without attention.
 
 Token ids follow ``seqlearn.data.transduction``: PAD = 0, BOS = 1, EOS = 2. Every model here and
 ``seqlearn.torch.transformer.Transformer`` share one interface: ``model(src, tgt_in)`` → logits
-(B, T, V), ``model.greedy_decode(src, max_len)`` → tokens (B, max_len); so ``train_seq2seq`` and
+(B, T, V), ``model.greedy_decode(src, max_len)`` → tokens (B, max_len), which runs the package's
+one decoding loop, ``seqlearn.torch.decoding.decode``; so ``train_seq2seq`` and
 ``sequence_accuracy`` work with both.
 """
 
@@ -37,42 +38,17 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..validate import describe, check_finite_loss, check_positive_int
+from ..validate import describe, check_positive_int
 from ..data.transduction import BOS, EOS, PAD
 from .attention import AdditiveAttention, scaled_dot_product_attention
+from .common import check_tokens, padding_mask
+from .decoding import decode
+from .train import batch_source, fit
 
 ATTENTION_KINDS = (None, "additive", "dot")
 
 
-# -- token checks ---------------------------------------------------------------------------------
-def as_tokens(name, x, vocab_size=None, device=None):
-    """``x`` as a (B, T) int64 tensor on ``device`` after checking it (arrays and lists are
-    converted). Raises ``TypeError`` for non-integer input and ``ValueError`` for a wrong rank,
-    an empty batch or ids outside ``[0, vocab_size)``."""
-    if isinstance(x, torch.Tensor):
-        tokens = x
-    else:
-        if isinstance(x, (str, bytes)) or x is None:
-            raise TypeError(f"{name}: expected integer token ids, got {describe(x)}")
-        array = np.asarray(x)
-        if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"{name}: expected integer token ids, got {describe(array)}")
-        tokens = torch.as_tensor(array)
-    if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
-        raise TypeError(f"{name}: expected integer token ids, got {describe(tokens)}")
-    if tokens.dim() != 2:
-        raise ValueError(f"{name}: expected shape (B, T) of token ids, got {describe(tokens)}")
-    if tokens.numel() == 0:
-        raise ValueError(f"{name}: expected a non-empty batch of tokens, got {describe(tokens)}")
-    tokens = tokens.to(device=device, dtype=torch.long)
-    if vocab_size is not None:
-        low, high = int(tokens.min()), int(tokens.max())
-        if low < 0 or high >= vocab_size:
-            raise ValueError(f"{name}: expected token ids in [0, {vocab_size - 1}] (the "
-                             f"vocabulary has {vocab_size} ids), got values from {low} to {high}")
-    return tokens
-
-
+# -- source lengths -------------------------------------------------------------------------------
 def source_lengths(src):
     """The number of real (non-PAD) tokens of each row of ``src`` (B, S), checking that every
     row has at least one and that padding only comes after the real tokens."""
@@ -80,8 +56,7 @@ def source_lengths(src):
     lengths = real.sum(1)
     if int(lengths.min()) < 1:
         raise ValueError("src: every sequence needs at least one real token (a row is all PAD)")
-    positions = torch.arange(src.shape[1], device=src.device)
-    if not torch.equal(real, positions[None, :] < lengths[:, None]):
+    if not torch.equal(real, padding_mask(lengths, src.shape[1])):
         raise ValueError("src: PAD may only come after a sequence's tokens (found PAD followed "
                          "by a real token)")
     return lengths
@@ -158,7 +133,7 @@ class Seq2SeqRNN(nn.Module):
         initial state ``s_0`` (1, B, H) (the state after each sequence's last real token) and the
         padding mask (B, S) (True = real token).
         """
-        src = as_tokens("src", src, self.src_vocab_size, _device_of(self))
+        src = check_tokens("src", src, self.src_vocab_size, device=_device_of(self))
         lengths = source_lengths(src)
         packed = pack_padded_sequence(self.src_embedding(src), lengths.cpu(), batch_first=True,
                                       enforce_sorted=False)
@@ -167,7 +142,7 @@ class Seq2SeqRNN(nn.Module):
         if self.bidirectional:
             memory = self.bridge(memory)
             final = torch.tanh(self.bridge(torch.cat([final[0], final[1]], dim=-1)))[None]
-        return memory, final, src != PAD
+        return memory, final, padding_mask(lengths, src.shape[1])
 
     def attend(self, states, memory, mask):
         """Attention from decoder states (B, T, H) to ``memory`` (B, S, H):
@@ -192,7 +167,7 @@ class Seq2SeqRNN(nn.Module):
         target. Returns logits (B, T, V_tgt): position t scores the token after ``tgt_in[:, t]``.
         """
         memory, s0, mask = self.encode(src)
-        tgt_in = as_tokens("tgt_in", tgt_in, self.tgt_vocab_size, memory.device)
+        tgt_in = check_tokens("tgt_in", tgt_in, self.tgt_vocab_size, device=memory.device)
         if tgt_in.shape[0] != memory.shape[0]:
             raise ValueError(f"tgt_in: expected {memory.shape[0]} rows like src, got "
                              f"{describe(tgt_in)}")
@@ -210,23 +185,15 @@ class Seq2SeqRNN(nn.Module):
         attention weights (B, max_len, S) (zeros after EOS; ``None`` without attention).
         """
         max_len = check_positive_int("max_len", max_len)
-        memory, state, mask = self.encode(src)
-        B, S = mask.shape
-        token = torch.full((B, 1), BOS, dtype=torch.long, device=memory.device)
-        finished = torch.zeros(B, dtype=torch.bool, device=memory.device)
-        tokens = torch.full((B, max_len), PAD, dtype=torch.long, device=memory.device)
-        weights = (torch.zeros((B, max_len, S), dtype=memory.dtype, device=memory.device)
-                   if self.attention_kind is not None else None)
-        for t in range(max_len):
-            step, state = self.decoder(self.tgt_embedding(token), state)
-            logits, step_weights = self.readout(step, memory, mask)
-            token = logits[:, -1].argmax(-1, keepdim=True)
-            tokens[:, t] = token[:, 0].masked_fill(finished, PAD)
-            if weights is not None:
-                weights[:, t] = step_weights[:, 0].masked_fill(finished[:, None], 0.0)
-            finished |= token[:, 0] == EOS
-            if bool(finished.all()):
-                break
+        memory, s0, mask = self.encode(src)
+
+        def step(tokens, state):
+            states, state = self.decoder(self.tgt_embedding(tokens[:, -1:]), state)
+            logits, weights = self.readout(states, memory, mask)
+            return logits[:, -1], state, None if weights is None else weights[:, -1]
+
+        start = torch.full((mask.shape[0], 1), BOS, dtype=torch.long, device=memory.device)
+        tokens, weights = decode(step, start, max_len, state=s0, eos=EOS)
         self.last_attention = weights
         return (tokens, weights) if return_attention else tokens
 
@@ -236,7 +203,7 @@ def _batch_tensors(batch, device, keys=("src", "tgt_in", "tgt_out")):
     if not isinstance(batch, dict) or any(k not in batch for k in keys):
         raise ValueError(f"batch: expected a dict with keys {keys} (as made by "
                          f"seqlearn.data.transduction.transduction_task), got {describe(batch)}")
-    out = [as_tokens(k, batch[k], device=device) for k in keys]
+    out = [check_tokens(k, batch[k], device=device) for k in keys]
     shapes = [tuple(t.shape) for t in out]
     if len({s[0] for s in shapes}) != 1 or len({s for s in shapes[1:]}) != 1:
         raise ValueError(f"batch: expected src (B, S) and {', '.join(keys[1:])} of one shape "
@@ -250,7 +217,7 @@ def seq2seq_loss(model, batch):
     src, tgt_in, tgt_out = _batch_tensors(batch, _device_of(model))
     logits = model(src, tgt_in)
     # An id outside the vocabulary would be a cryptic device-side assert on a GPU.
-    as_tokens("tgt_out", tgt_out, vocab_size=logits.shape[-1])
+    check_tokens("tgt_out", tgt_out, vocab_size=logits.shape[-1])
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
                            ignore_index=PAD)
 
@@ -273,45 +240,15 @@ def train_seq2seq(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True, de
     Returns the list of the ``steps`` training losses (cross-entropy per target token, nats).
     Raises ``FloatingPointError`` as soon as a loss is NaN or inf.
     """
-    if not (callable(make_batch) or isinstance(make_batch, dict)):
-        raise TypeError(f"make_batch: expected a function step -> batch dict or a batch dict, "
-                        f"got {describe(make_batch)}")
-    return fit(model, make_batch, seq2seq_loss, steps, lr=lr, clip=clip, progress=progress,
-               desc=desc)
+    return fit(model, seq2seq_loss, batch_source("make_batch", make_batch, dict), steps, lr=lr,
+               clip=clip, progress=progress, desc=desc)["losses"]
 
 
-def fit(model, make_batch, loss_fn, steps, lr=3e-3, clip=1.0, progress=True, desc="training"):
-    """The loop shared by the training functions: Adam on ``loss_fn(model, batch)`` with
-    ``batch = make_batch(step)`` (or a fixed ``make_batch``), gradient clipping by norm, a tqdm
-    bar and a NaN/inf check on every loss. Returns the list of losses."""
-    from tqdm.auto import tqdm
-
-    steps = check_positive_int("steps", steps)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
-                             or not clip > 0):
-        raise ValueError(f"clip: expected a positive number or None, got {clip!r}")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for step in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
-        batch = make_batch(step) if callable(make_batch) else make_batch
-        loss = loss_fn(model, batch)
-        losses.append(check_finite_loss(
-            loss.detach(), step,
-            hint="gradients exploded or the learning rate is too high: lower lr or clip"))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-    model.eval()
-    return losses
-
-
-def _compare(pred, tgt_out):
-    """Per-sequence exact match and per-token correctness of predictions against targets."""
+def compare_tokens(pred, tgt_out):
+    """Predicted tokens ``pred`` (B, T') against the targets ``tgt_out`` (B, T), position by
+    position (``pred`` cut or padded with PAD to T). Returns ``exact`` (B,) bool — the sequence
+    is right up to and including its EOS — and the number of right target tokens and of all
+    target tokens (EOS included, PAD excluded)."""
     T = tgt_out.shape[1]
     if pred.shape[1] < T:
         pred = F.pad(pred, (0, T - pred.shape[1]), value=PAD)
@@ -342,7 +279,7 @@ def _evaluate(model, data, max_len, batch_size):
             sub_src = src[rows]
             sub_src = sub_src[:, :int((sub_src != PAD).sum(1).max())]   # drop all-PAD columns
             pred = model.greedy_decode(sub_src, max_len)
-            e, c, n = _compare(pred, tgt_out[rows])
+            e, c, n = compare_tokens(pred, tgt_out[rows])
             exact.append(e)
             correct += int(c)
             total += int(n)
@@ -377,5 +314,6 @@ def accuracy_by_length(model, data, max_len=None):
     return values, np.array([exact[lengths == v].mean() for v in values])
 
 
-__all__ = ["Seq2SeqRNN", "ATTENTION_KINDS", "as_tokens", "source_lengths", "seq2seq_loss", "fit",
-           "train_seq2seq", "sequence_accuracy", "exact_matches", "accuracy_by_length"]
+__all__ = ["ATTENTION_KINDS", "Seq2SeqRNN", "accuracy_by_length", "compare_tokens",
+           "exact_matches", "seq2seq_loss", "sequence_accuracy", "source_lengths",
+           "train_seq2seq"]

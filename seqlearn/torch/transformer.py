@@ -17,6 +17,9 @@
   (``model(src, tgt_in)``, ``model.greedy_decode(src, max_len)``);
 * :class:`CharTransformer` — a decoder-only (causal) character language model.
 
+Both models write their output with the package's one decoding loop,
+``seqlearn.torch.decoding.decode``.
+
 Blocks convert to and from ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer``
 (``batch_first=True``, ``activation="relu"``, ``dropout=0``).
 """
@@ -28,11 +31,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data.transduction import BOS, EOS
+from ..numpy.common import check_param_dict
 from ..validate import describe, check_positive_int, check_tensor
-from .attention import MultiHeadAttention, _check_dict, _check_same, causal_mask
+from . import decoding
+from .attention import MultiHeadAttention, causal_mask
+from .common import check_like_parameters, check_tokens, copy_numpy_params, padding_mask
 from .layernorm import LayerNorm
-
-from ..data.transduction import BOS, EOS, PAD
+from .seq2seq import source_lengths
 
 
 # -- positional encoding --------------------------------------------------------------------------
@@ -116,7 +122,7 @@ class FeedForward(nn.Module):
     def forward(self, x):
         """``x`` (..., D) -> (..., D)."""
         check_tensor("x", x, last_dim=self.d_model)
-        _check_same("x", x, self.W_1)
+        check_like_parameters("x", x, self.W_1)
         flat = x.reshape(-1, self.d_model)
         hidden = torch.relu(torch.addmm(self.b_1, flat, self.W_1))
         return torch.addmm(self.b_2, hidden, self.W_2).view(x.shape)
@@ -124,14 +130,14 @@ class FeedForward(nn.Module):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_1", "b_1", "W_2", "b_2"}`` (``init_feed_forward_params``)."""
-        _check_dict(params, ("W_1", "b_1", "W_2", "b_2"))
+        check_param_dict(params, ("W_1", "b_1", "W_2", "b_2"))
         W_1 = np.asarray(params["W_1"])
         if W_1.ndim != 2:
             raise ValueError(f"params['W_1']: expected shape (D, F), got {describe(W_1)}")
         D, Fh = W_1.shape
         model = cls(D, Fh, dtype=dtype, device=device)
-        _copy(model, params, {"W_1": (D, Fh), "b_1": (Fh,), "W_2": (Fh, D), "b_2": (D,)})
-        return model
+        return copy_numpy_params(model, params,
+                                 {"W_1": (D, Fh), "b_1": (Fh,), "W_2": (Fh, D), "b_2": (D,)})
 
     def to_numpy(self):
         """``{"W_1", "b_1", "W_2", "b_2"}`` as NumPy arrays."""
@@ -156,24 +162,6 @@ class FeedForward(nn.Module):
             linear2.bias.copy_(self.b_2)
 
 
-def _copy(model, params, shapes):
-    ref = next(model.parameters())
-    with torch.no_grad():
-        for name, shape in shapes.items():
-            value = np.asarray(params[name])
-            if value.shape != shape:
-                raise ValueError(f"params[{name!r}]: expected shape {shape}, got "
-                                 f"{describe(value)}")
-            getattr(model, name).copy_(torch.as_tensor(value, dtype=ref.dtype))
-
-
-def _nested_from_numpy(params, part, build):
-    try:
-        return build(params[part])
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"params[{part!r}]: {err}") from None
-
-
 def _check_builtin_layer(module, kind):
     if not isinstance(module, kind):
         raise TypeError(f"module: expected a torch.nn.{kind.__name__}, got "
@@ -191,113 +179,132 @@ def _check_builtin_layer(module, kind):
 
 
 # -- blocks ---------------------------------------------------------------------------------------
-class EncoderBlock(nn.Module):
-    """One Transformer encoder block: self-attention and feed-forward, each with a residual
-    connection and layer normalisation (post-LN by default, pre-LN with ``norm_first``).
+class _Block(nn.Module):
+    """What the encoder and the decoder block share: their parts, named in ``PARTS`` (attention,
+    ``feed_forward`` and layer norms), the residual connection with layer normalisation around
+    each sub-layer, and the conversions. ``BUILTIN_PARTS`` names the attribute of the ``torch.nn``
+    layer ``BUILTIN`` that holds each part (the feed-forward is its ``linear1``/``linear2``)."""
 
-    Submodules ``attention`` (:class:`MultiHeadAttention`), ``norm_1``, ``feed_forward``,
-    ``norm_2``.
-    """
+    PARTS = ()
+    BUILTIN = None
+    BUILTIN_PARTS = {}
 
     def __init__(self, d_model, num_heads, d_ff, norm_first=False, eps=1e-5, dtype=None,
                  device=None):
         super().__init__()
         factory = {"dtype": dtype, "device": device}
         self.norm_first = bool(norm_first)
-        self.attention = MultiHeadAttention(d_model, num_heads, **factory)
-        self.norm_1 = LayerNorm(d_model, eps=eps, **factory)
-        self.feed_forward = FeedForward(d_model, d_ff, **factory)
-        self.norm_2 = LayerNorm(d_model, eps=eps, **factory)
+        for name in self.PARTS:
+            if name.endswith("attention"):
+                part = MultiHeadAttention(d_model, num_heads, **factory)
+            elif name == "feed_forward":
+                part = FeedForward(d_model, d_ff, **factory)
+            else:
+                part = LayerNorm(d_model, eps=eps, **factory)
+            setattr(self, name, part)
 
     def extra_repr(self):
         return f"norm_first={self.norm_first}"
 
-    def forward(self, x, mask=None):
-        """``x`` (B, T, D), ``mask`` optional bool broadcastable to (B, heads, T, T)
-        (True = may attend): (T, T) causal, (B, 1, 1, T) padding. Returns (B, T, D)."""
+    def _add_and_norm(self, x, norm, sublayer):
+        """LN(x + Sublayer(x)) (post-LN), or x + Sublayer(LN(x)) with ``norm_first`` (pre-LN)."""
         if self.norm_first:
-            h = self.norm_1(x)
-            y = x + self.attention(h, h, h, mask)
-            return y + self.feed_forward(self.norm_2(y))
-        y = self.norm_1(x + self.attention(x, x, x, mask))
-        return self.norm_2(y + self.feed_forward(y))
+            return x + sublayer(norm(x))
+        return norm(x + sublayer(x))
 
     @classmethod
     def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
-        """From ``{"attention", "norm_1", "feed_forward", "norm_2"}`` as made by
-        ``seqlearn.numpy.transformer.init_encoder_block_params``."""
-        _check_dict(params, ("attention", "norm_1", "feed_forward", "norm_2"))
+        """From the nested dict of ``seqlearn.numpy.transformer.init_encoder_block_params``
+        (:class:`EncoderBlock`) or ``init_decoder_block_params`` (:class:`DecoderBlock`)."""
+        check_param_dict(params, cls.PARTS)
         kw = {"dtype": dtype, "device": device}
-        attention = _nested_from_numpy(params, "attention",
-                                       lambda p: MultiHeadAttention.from_numpy(p, num_heads, **kw))
-        ff = _nested_from_numpy(params, "feed_forward", lambda p: FeedForward.from_numpy(p, **kw))
-        block = cls(attention.d_model, num_heads, ff.d_ff, norm_first=norm_first, **kw)
-        block.attention, block.feed_forward = attention, ff
-        for name in ("norm_1", "norm_2"):
-            setattr(block, name, _nested_from_numpy(params, name,
-                                                    lambda p: LayerNorm.from_numpy(p, **kw)))
+        parts = {}
+        for name in cls.PARTS:
+            try:
+                if name.endswith("attention"):
+                    parts[name] = MultiHeadAttention.from_numpy(params[name], num_heads, **kw)
+                elif name == "feed_forward":
+                    parts[name] = FeedForward.from_numpy(params[name], **kw)
+                else:
+                    parts[name] = LayerNorm.from_numpy(params[name], **kw)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"params[{name!r}]: {err}") from None
+        block = cls(parts["feed_forward"].d_model, num_heads, parts["feed_forward"].d_ff,
+                    norm_first=norm_first, **kw)
+        for name, module in parts.items():
+            setattr(block, name, module)
         return block
 
     def to_numpy(self):
-        """Nested dict ``{"attention", "norm_1", "feed_forward", "norm_2"}``."""
-        return {name: getattr(self, name).to_numpy()
-                for name in ("attention", "norm_1", "feed_forward", "norm_2")}
+        """The nested dict of the NumPy reference, one entry per part."""
+        return {name: getattr(self, name).to_numpy() for name in self.PARTS}
 
     @classmethod
     def from_torch_builtin(cls, module):
-        """Copy an ``nn.TransformerEncoderLayer(batch_first=True, activation="relu",
-        dropout=0.0)``; ``norm_first`` is taken from it."""
-        _check_builtin_layer(module, nn.TransformerEncoderLayer)
-        attention = MultiHeadAttention.from_torch_builtin(module.self_attn)
+        """Copy a ``torch.nn`` layer (:attr:`BUILTIN`) made with ``batch_first=True``,
+        ``activation="relu"`` and ``dropout=0.0``; ``norm_first`` is taken from it."""
+        _check_builtin_layer(module, cls.BUILTIN)
         W = module.linear1.weight
-        block = cls(attention.d_model, attention.num_heads, module.linear1.out_features,
-                    norm_first=module.norm_first, dtype=W.dtype, device=W.device)
-        block.attention = attention
+        block = cls(module.self_attn.embed_dim, module.self_attn.num_heads,
+                    module.linear1.out_features, norm_first=module.norm_first, dtype=W.dtype,
+                    device=W.device)
+        for ours, theirs in cls.BUILTIN_PARTS.items():
+            part = getattr(module, theirs)
+            kind = MultiHeadAttention if isinstance(part, nn.MultiheadAttention) else LayerNorm
+            setattr(block, ours, kind.from_torch_builtin(part))
         block.feed_forward._from_linears(module.linear1, module.linear2)
-        block.norm_1 = LayerNorm.from_torch_builtin(module.norm1)
-        block.norm_2 = LayerNorm.from_torch_builtin(module.norm2)
         return block
 
     def to_torch_builtin(self):
-        """An equivalent ``nn.TransformerEncoderLayer`` (its masks: True = blocked)."""
-        W = self.attention.W_q
-        layer = nn.TransformerEncoderLayer(
-            self.attention.d_model, self.attention.num_heads, self.feed_forward.d_ff,
-            dropout=0.0, activation="relu", layer_norm_eps=self.norm_1.eps, batch_first=True,
-            norm_first=self.norm_first, dtype=W.dtype, device=W.device)
-        layer.self_attn = self.attention.to_torch_builtin()
-        self.feed_forward._to_linears(layer.linear1, layer.linear2)
-        layer.norm1, layer.norm2 = self.norm_1.to_torch_builtin(), self.norm_2.to_torch_builtin()
+        """The equivalent ``torch.nn`` layer (:attr:`BUILTIN`; its masks: True = blocked)."""
+        ff = self.feed_forward
+        attention = getattr(self, self.PARTS[0])
+        layer = self.BUILTIN(attention.d_model, attention.num_heads, ff.d_ff, dropout=0.0,
+                             activation="relu", layer_norm_eps=self.norm_1.eps, batch_first=True,
+                             norm_first=self.norm_first, dtype=ff.W_1.dtype, device=ff.W_1.device)
+        for ours, theirs in self.BUILTIN_PARTS.items():
+            setattr(layer, theirs, getattr(self, ours).to_torch_builtin())
+        ff._to_linears(layer.linear1, layer.linear2)
         return layer
 
 
-class DecoderBlock(nn.Module):
-    """One Transformer decoder block (post-LN by default)::
+class EncoderBlock(_Block):
+    """One Transformer encoder block: self-attention and feed-forward, each with a residual
+    connection and layer normalisation (post-LN by default, pre-LN with ``norm_first``)::
+
+        y = LN_1(x + MHA(x, x, x, mask)),   z = LN_2(y + FF(y))            (post-LN)
+        y = x + MHA(LN_1(x), ..., mask),    z = y + FF(LN_2(y))            (pre-LN)
+
+    Submodules ``attention`` (:class:`MultiHeadAttention`), ``norm_1``, ``feed_forward``,
+    ``norm_2``; converts to and from ``nn.TransformerEncoderLayer``.
+    """
+
+    PARTS = ("attention", "norm_1", "feed_forward", "norm_2")
+    BUILTIN = nn.TransformerEncoderLayer
+    BUILTIN_PARTS = {"attention": "self_attn", "norm_1": "norm1", "norm_2": "norm2"}
+
+    def forward(self, x, mask=None):
+        """``x`` (B, T, D), ``mask`` optional bool broadcastable to (B, heads, T, T)
+        (True = may attend): (T, T) causal, (B, 1, 1, T) padding. Returns (B, T, D)."""
+        y = self._add_and_norm(x, self.norm_1, lambda h: self.attention(h, h, h, mask))
+        return self._add_and_norm(y, self.norm_2, self.feed_forward)
+
+
+class DecoderBlock(_Block):
+    """One Transformer decoder block (post-LN by default, pre-LN with ``norm_first``)::
 
         y = LN_1(x + MHA(x, x, x, self_mask))
         u = LN_2(y + MHA(y, memory, memory, memory_mask))
         z = LN_3(u + FF(u))
 
     Submodules ``self_attention``, ``norm_1``, ``cross_attention``, ``norm_2``,
-    ``feed_forward``, ``norm_3``.
+    ``feed_forward``, ``norm_3``; converts to and from ``nn.TransformerDecoderLayer``.
     """
 
     PARTS = ("self_attention", "norm_1", "cross_attention", "norm_2", "feed_forward", "norm_3")
-
-    def __init__(self, d_model, num_heads, d_ff, norm_first=False, eps=1e-5, dtype=None,
-                 device=None):
-        super().__init__()
-        factory = {"dtype": dtype, "device": device}
-        self.norm_first = bool(norm_first)
-        self.self_attention = MultiHeadAttention(d_model, num_heads, **factory)
-        self.norm_1 = LayerNorm(d_model, eps=eps, **factory)
-        self.cross_attention = MultiHeadAttention(d_model, num_heads, **factory)
-        self.norm_2 = LayerNorm(d_model, eps=eps, **factory)
-        self.feed_forward = FeedForward(d_model, d_ff, **factory)
-        self.norm_3 = LayerNorm(d_model, eps=eps, **factory)
-
-    def extra_repr(self):
-        return f"norm_first={self.norm_first}"
+    BUILTIN = nn.TransformerDecoderLayer
+    BUILTIN_PARTS = {"self_attention": "self_attn", "norm_1": "norm1",
+                     "cross_attention": "multihead_attn", "norm_2": "norm2", "norm_3": "norm3"}
 
     def forward(self, x, memory, self_mask=None, memory_mask=None, need_weights=False):
         """``x`` (B, T, D) the decoder's inputs, ``memory`` (B, S, D) the encoder's outputs;
@@ -305,100 +312,22 @@ class DecoderBlock(nn.Module):
         (B, heads, T, S) (usually the source padding, (B, 1, 1, S)). Returns ``z`` (B, T, D), or
         ``(z, cross_weights (B, heads, T, S))`` when ``need_weights``."""
         check_tensor("memory", memory, ndim=3, last_dim=self.cross_attention.d_model)
-        if self.norm_first:
-            h = self.norm_1(x)
-            y = x + self.self_attention(h, h, h, self_mask)
-            attended = self.cross_attention(self.norm_2(y), memory, memory, memory_mask,
-                                            need_weights=need_weights)
-            a, weights = attended if need_weights else (attended, None)
-            u = y + a
-            z = u + self.feed_forward(self.norm_3(u))
-        else:
-            y = self.norm_1(x + self.self_attention(x, x, x, self_mask))
-            attended = self.cross_attention(y, memory, memory, memory_mask,
-                                            need_weights=need_weights)
-            a, weights = attended if need_weights else (attended, None)
-            u = self.norm_2(y + a)
-            z = self.norm_3(u + self.feed_forward(u))
-        return (z, weights) if need_weights else z
+        cross = {"weights": None}
 
-    @classmethod
-    def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
-        """From the nested dict of ``seqlearn.numpy.transformer.init_decoder_block_params``."""
-        _check_dict(params, cls.PARTS)
-        kw = {"dtype": dtype, "device": device}
-        parts = {}
-        for name in cls.PARTS:
-            if name.endswith("attention"):
-                build = lambda p: MultiHeadAttention.from_numpy(p, num_heads, **kw)  # noqa: E731
-            elif name == "feed_forward":
-                build = lambda p: FeedForward.from_numpy(p, **kw)  # noqa: E731
-            else:
-                build = lambda p: LayerNorm.from_numpy(p, **kw)  # noqa: E731
-            parts[name] = _nested_from_numpy(params, name, build)
-        block = cls(parts["self_attention"].d_model, num_heads, parts["feed_forward"].d_ff,
-                    norm_first=norm_first, **kw)
-        for name, module in parts.items():
-            setattr(block, name, module)
-        return block
+        def attend_to_memory(h):
+            if not need_weights:
+                return self.cross_attention(h, memory, memory, memory_mask)
+            out, cross["weights"] = self.cross_attention(h, memory, memory, memory_mask,
+                                                         need_weights=True)
+            return out
 
-    def to_numpy(self):
-        """Nested dict with the six parts, each as in the NumPy reference."""
-        return {name: getattr(self, name).to_numpy() for name in self.PARTS}
-
-    @classmethod
-    def from_torch_builtin(cls, module):
-        """Copy an ``nn.TransformerDecoderLayer(batch_first=True, activation="relu",
-        dropout=0.0)``: ``self_attn``, ``multihead_attn``, ``linear1/2``, ``norm1/2/3``."""
-        _check_builtin_layer(module, nn.TransformerDecoderLayer)
-        W = module.linear1.weight
-        self_attention = MultiHeadAttention.from_torch_builtin(module.self_attn)
-        block = cls(self_attention.d_model, self_attention.num_heads,
-                    module.linear1.out_features, norm_first=module.norm_first, dtype=W.dtype,
-                    device=W.device)
-        block.self_attention = self_attention
-        block.cross_attention = MultiHeadAttention.from_torch_builtin(module.multihead_attn)
-        block.feed_forward._from_linears(module.linear1, module.linear2)
-        block.norm_1 = LayerNorm.from_torch_builtin(module.norm1)
-        block.norm_2 = LayerNorm.from_torch_builtin(module.norm2)
-        block.norm_3 = LayerNorm.from_torch_builtin(module.norm3)
-        return block
-
-    def to_torch_builtin(self):
-        """An equivalent ``nn.TransformerDecoderLayer`` (its masks: True = blocked)."""
-        W = self.self_attention.W_q
-        layer = nn.TransformerDecoderLayer(
-            self.self_attention.d_model, self.self_attention.num_heads, self.feed_forward.d_ff,
-            dropout=0.0, activation="relu", layer_norm_eps=self.norm_1.eps, batch_first=True,
-            norm_first=self.norm_first, dtype=W.dtype, device=W.device)
-        layer.self_attn = self.self_attention.to_torch_builtin()
-        layer.multihead_attn = self.cross_attention.to_torch_builtin()
-        self.feed_forward._to_linears(layer.linear1, layer.linear2)
-        layer.norm1 = self.norm_1.to_torch_builtin()
-        layer.norm2 = self.norm_2.to_torch_builtin()
-        layer.norm3 = self.norm_3.to_torch_builtin()
-        return layer
+        y = self._add_and_norm(x, self.norm_1, lambda h: self.self_attention(h, h, h, self_mask))
+        u = self._add_and_norm(y, self.norm_2, attend_to_memory)
+        z = self._add_and_norm(u, self.norm_3, self.feed_forward)
+        return (z, cross["weights"]) if need_weights else z
 
 
 # -- models ---------------------------------------------------------------------------------------
-def check_tokens(name, tokens, vocab_size, ndim=(2,)):
-    """Check an integer tensor of token ids in [0, vocab_size) with ``ndim`` dimensions."""
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor of token ids, got {describe(tokens)}")
-    if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
-        raise TypeError(f"{name}: expected an integer tensor of token ids, got "
-                        f"{describe(tokens)}")
-    if tokens.dim() not in ndim or tokens.numel() == 0:
-        want = " or ".join({1: "(T,)", 2: "(B, T)"}[n] for n in ndim)
-        raise ValueError(f"{name}: expected a non-empty tensor of shape {want}, got "
-                         f"{describe(tokens)}")
-    low, high = int(tokens.min()), int(tokens.max())
-    if low < 0 or high >= vocab_size:
-        raise ValueError(f"{name}: token ids must lie in [0, {vocab_size}), got values from "
-                         f"{low} to {high}")
-    return tokens
-
-
 def _embedding(vocab_size, d_model, factory):
     # N(0, 1/D) entries: after the √D scaling of the paper they have unit variance, the size of
     # the positional encodings, so neither drowns the other.
@@ -431,9 +360,6 @@ class Transformer(nn.Module):
         self.num_heads = check_positive_int("num_heads", num_heads)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.max_len = check_positive_int("max_len", max_len)
-        if self.d_model % self.num_heads:
-            raise ValueError(f"num_heads: d_model={self.d_model} must be divisible by "
-                             f"num_heads={self.num_heads}")
         factory = {"dtype": dtype, "device": device}
         D = self.d_model
         self.src_embedding = _embedding(self.src_vocab_size, D, factory)
@@ -458,18 +384,14 @@ class Transformer(nn.Module):
         if tokens.shape[1] > self.max_len:
             raise ValueError(f"{name}: has {tokens.shape[1]} positions, more than "
                              f"max_len={self.max_len}")
-        tokens = tokens.to(self.W_out.device)
         x = table(tokens) * math.sqrt(self.d_model)
         return x if self.positional_encoding is None else self.positional_encoding(x)
 
     def encode(self, src):
-        """``src`` (B, S) token ids padded with PAD -> ``memory`` (B, S, D) and the source mask
-        (B, 1, 1, S) (True at real tokens)."""
-        check_tokens("src", src, self.src_vocab_size)
-        src_mask = (src != PAD).to(self.W_out.device)[:, None, None, :]
-        if not bool(src_mask.any(-1).all()):
-            raise ValueError("src: a sequence consists only of PAD tokens (id 0); every source "
-                             "needs at least one real token")
+        """``src`` (B, S) token ids padded with PAD at the end -> ``memory`` (B, S, D) and the
+        source mask (B, 1, 1, S) (True at real tokens)."""
+        src = check_tokens("src", src, self.src_vocab_size, device=self.W_out.device)
+        src_mask = padding_mask(source_lengths(src), src.shape[1])[:, None, None, :]
         x = self._embed("src", src, self.src_embedding)
         for block in self.encoder:
             x = block(x, src_mask)
@@ -478,7 +400,7 @@ class Transformer(nn.Module):
     def decode(self, tgt_in, memory, src_mask, need_weights=False):
         """Logits (B, T, V_tgt) for ``tgt_in`` (B, T) given the encoder's ``memory``; with
         ``need_weights`` also the last layer's cross-attention (B, heads, T, S)."""
-        check_tokens("tgt_in", tgt_in, self.tgt_vocab_size)
+        tgt_in = check_tokens("tgt_in", tgt_in, self.tgt_vocab_size, device=self.W_out.device)
         check_tensor("memory", memory, ndim=3, last_dim=self.d_model)
         if tgt_in.shape[0] != memory.shape[0]:
             raise ValueError(f"tgt_in: expected batch size {memory.shape[0]} like src, got "
@@ -508,32 +430,22 @@ class Transformer(nn.Module):
         Returns ``tokens`` (B, max_len) int64 (no BOS; PAD after a sequence's first EOS) and,
         with ``return_attention``, the last decoder layer's cross-attention averaged over the
         heads, (B, max_len, S): row t is where the decoder looked while producing token t (zeros
-        after EOS; also kept in ``self.last_attention``).
+        after EOS; also kept in ``self.last_attention``, which is ``None`` otherwise).
         """
         max_len = check_positive_int("max_len", max_len)
         if max_len > self.max_len:
             raise ValueError(f"max_len: expected at most the model's max_len={self.max_len}, "
                              f"got {max_len}")
         memory, src_mask = self.encode(src)
-        B = src.shape[0]
-        device = memory.device
-        prefix = torch.full((B, 1), BOS, dtype=torch.long, device=device)
-        finished = torch.zeros(B, dtype=torch.bool, device=device)
-        after_eos = torch.zeros((B, max_len), dtype=torch.bool, device=device)
-        weights = None
-        for step in range(max_len):
-            last = step == max_len - 1
-            out = self.decode(prefix, memory, src_mask, need_weights=last)
-            logits, weights = out if last else (out, None)
-            token = logits[:, -1].argmax(-1)
-            after_eos[:, step] = finished
-            token = token.masked_fill(finished, PAD)
-            finished |= token == EOS
-            prefix = torch.cat([prefix, token[:, None]], dim=1)
-        tokens = prefix[:, 1:]
-        # Causal self-attention: row t of the last pass equals that of the pass that produced
-        # token t, so one pass gives every row. Rows after EOS are zero (nothing was produced).
-        attention = weights.mean(1).masked_fill(after_eos[:, :, None], 0.0)
+
+        def step(tokens, state):
+            if not return_attention:   # the fused attention kernels, as in training
+                return self.decode(tokens, memory, src_mask)[:, -1], None, None
+            logits, weights = self.decode(tokens, memory, src_mask, need_weights=True)
+            return logits[:, -1], None, weights[:, :, -1].mean(1)
+
+        start = torch.full((memory.shape[0], 1), BOS, dtype=torch.long, device=memory.device)
+        tokens, attention = decoding.decode(step, start, max_len, eos=EOS)
         self.last_attention = attention
         return (tokens, attention) if return_attention else tokens
 
@@ -560,9 +472,6 @@ class CharTransformer(nn.Module):
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.context = check_positive_int("context", context)
         self.norm_first = bool(norm_first)
-        if self.d_model % self.num_heads:
-            raise ValueError(f"num_heads: d_model={self.d_model} must be divisible by "
-                             f"num_heads={self.num_heads}")
         factory = {"dtype": dtype, "device": device}
         D = self.d_model
         self.embedding = _embedding(self.vocab_size, D, factory)
@@ -582,7 +491,8 @@ class CharTransformer(nn.Module):
     def forward(self, indices):
         """``indices`` (B, T) or (T,) with T ≤ context -> logits (B, T, V) or (T, V): at
         position t the scores of the character at t + 1, computed from positions 0..t."""
-        check_tokens("indices", indices, self.vocab_size, ndim=(1, 2))
+        indices = check_tokens("indices", indices, self.vocab_size, (1, 2),
+                               device=self.W_out.device)
         single = indices.dim() == 1
         if single:
             indices = indices.unsqueeze(0)
@@ -590,7 +500,7 @@ class CharTransformer(nn.Module):
         if T > self.context:
             raise ValueError(f"indices: has {T} positions, more than context={self.context}; "
                              f"crop the input to its last {self.context} characters")
-        x = self.embedding(indices.to(self.W_out.device)) * math.sqrt(self.d_model)
+        x = self.embedding(indices) * math.sqrt(self.d_model)
         x = self.positional_encoding(x)
         mask = causal_mask(T, device=x.device)
         for block in self.blocks:
@@ -603,14 +513,14 @@ class CharTransformer(nn.Module):
     def loss(self, inputs, targets):
         """Mean cross-entropy (nats per character) of predicting ``targets`` (same shape as
         ``inputs``, usually the inputs shifted by one)."""
-        check_tokens("inputs", inputs, self.vocab_size, ndim=(1, 2))
-        check_tokens("targets", targets, self.vocab_size, ndim=(1, 2))
+        device = self.W_out.device
+        inputs = check_tokens("inputs", inputs, self.vocab_size, (1, 2), device=device)
+        targets = check_tokens("targets", targets, self.vocab_size, (1, 2), device=device)
         if targets.shape != inputs.shape:
             raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got "
                              f"{tuple(targets.shape)}")
         logits = self(inputs)
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size),
-                               targets.reshape(-1).to(logits.device).long())
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1))
 
     @torch.no_grad()
     def generate(self, prompt, n, temperature=1.0, generator=None):
@@ -618,30 +528,17 @@ class CharTransformer(nn.Module):
         the prompt's device. Each step samples from softmax(logits / temperature) of the last
         ``context`` characters (``temperature=0``: the most likely character). ``generator``:
         an optional ``torch.Generator`` (on the model's device) for reproducible samples."""
-        check_tokens("prompt", prompt, self.vocab_size, ndim=(1,))
+        prompt = check_tokens("prompt", prompt, self.vocab_size, (1,))
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n: expected a non-negative integer, got {n!r}")
-        if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-                or not temperature >= 0):
-            raise ValueError(f"temperature: expected a number >= 0, got {temperature!r}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator: expected a torch.Generator or None, got "
-                            f"{describe(generator)}")
-        device = self.W_out.device
-        if generator is not None and generator.device.type != device.type:
-            raise ValueError(f"generator: is on {generator.device} but the model samples on "
-                             f"{device}; make it with torch.Generator(device={str(device)!r})")
-        sequence = prompt.to(device=device, dtype=torch.long)
-        for _ in range(int(n)):
-            logits = self(sequence[-self.context:])[-1]
-            if temperature == 0:
-                token = logits.argmax().reshape(1)
-            else:
-                probs = torch.softmax(logits.double() / temperature, dim=-1)
-                token = torch.multinomial(probs, 1, generator=generator)
-            sequence = torch.cat([sequence, token])
-        return sequence.to(prompt.device)
+
+        def step(tokens, state):
+            return self(tokens[:, -self.context:])[:, -1], None, None
+
+        start = prompt.to(self.W_out.device)[None]
+        tokens, _ = decoding.decode(step, start, n, temperature=temperature, generator=generator)
+        return torch.cat([prompt, tokens[0].to(prompt.device)])
 
 
-__all__ = ["sinusoidal_positional_encoding", "PositionalEncoding", "FeedForward", "EncoderBlock",
-           "DecoderBlock", "Transformer", "CharTransformer", "check_tokens"]
+__all__ = ["CharTransformer", "DecoderBlock", "EncoderBlock", "FeedForward", "PositionalEncoding",
+           "Transformer", "sinusoidal_positional_encoding"]
