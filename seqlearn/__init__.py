@@ -18,8 +18,7 @@ the ``nn.Module`` ``<X>`` (or the function ``<x>``), with the same parameter nam
 arguments in the same order. The deliberate exceptions are these, each with its reason
 (``tests/test_mirror.py`` fails on any other, and on a row that is no longer true).
 
-One-sided modules
------------------
+.. rubric:: One-sided modules
 
 =================  =====  ==========================================================================
 module             half   why there is no mirror
@@ -37,8 +36,7 @@ captioning         torch  trained with autograd only: its parts (GRU, attention)
 decoding           torch  the one decoding loop (greedy or sampled) of the torch sequence models; NumPy has none
 =================  =====  ==========================================================================
 
-One-sided names
----------------
+.. rubric:: One-sided names
 
 =================  ==============================  =====  ==================================================
 module             name                            half   why there is no mirror
@@ -71,7 +69,7 @@ gradient_flow      jacobian_products               numpy  the backward products 
 gradient_flow      jacobians_from_states           numpy  the formula J_t = diag(f'(a_t)) W_hhᵀ; torch differentiates the recurrence instead
 gradient_flow      linear_power_norms              numpy  a matrix experiment on NumPy arrays (chapter 5's linear case)
 gradient_flow      NONLINEARITIES                  numpy  the torch functions use the model's own nonlinearity
-gradient_flow      orthogonal_matrix               numpy  torch has nn.init.orthogonal_
+gradient_flow      orthogonal_matrix               numpy  torch has ``nn.init.orthogonal_``
 gradient_flow      rnn_states                      numpy  torch takes the states from ElmanRNN(x, h0); NumPy also offers linear units
 gradient_flow      scaled_to_spectral_radius       numpy  a matrix tool for building initial weights, on NumPy arrays
 gradient_flow      spectral_radius                 numpy  a matrix tool for building initial weights; torch has torch.linalg.eigvals

@@ -24,7 +24,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 def relative_error(a, b):
-    """max |a - b| / max(|a| + |b|, tiny): the figure the course's gradient checks report."""
+    """``max |a - b| / max(|a| + |b|, tiny)``: the figure the course's gradient checks report."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-300))
 

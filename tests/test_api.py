@@ -135,3 +135,14 @@ def test_the_public_api_is_reachable_from_the_top():
     assert callable(snp.lstm.lstm_forward) and callable(snp.rnn.rnn_forward)
     assert isinstance(st.lstm.LSTM, type)
     assert seqlearn.validate.describe is not None
+
+
+def test_the_api_reference_page_documents_every_public_module():
+    page = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. automodule:: (\S+)$", page, re.M))
+    wanted = {"seqlearn", "seqlearn.validate", "seqlearn.data"}
+    for half in ("numpy", "torch", "data"):
+        package = importlib.import_module(f"seqlearn.{half}")
+        wanted |= {f"seqlearn.{half}.{name}" for name in _modules(package)}
+    assert wanted - documented == set(), f"book/api.md lacks {sorted(wanted - documented)}"
+    assert all(importlib.import_module(name) for name in documented)

@@ -31,7 +31,7 @@ NUMPY_FUNCTIONAL = re.compile(r"(init|check)_\w+_params|\w+_backward|\w+_step")
 def _table(title):
     """The rows of the reST simple table under the heading ``title`` in seqlearn's docstring."""
     lines = seqlearn.__doc__.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == title)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f".. rubric:: {title}")
     rules = [i for i in range(start, len(lines)) if re.fullmatch(r"\s*=+( +=+)+\s*", lines[i])][:3]
     spans = [m.span() for m in re.finditer(r"=+", lines[rules[0]])]
     rows = []

@@ -15,7 +15,7 @@ def make_separable_2d(n=100, rng=0, margin=0.1):
     """``n`` points in the square [−1, 1]² split by a random line, none closer to it than ``margin``.
 
     A unit normal u (random angle) and an offset c ∈ [−0.3, 0.3] define the line x·u = c; points
-    are drawn uniformly, those with |x·u − c| < ``margin`` are rejected, and the label is
+    are drawn uniformly, those with ``|x·u − c| < margin`` are rejected, and the label is
     t = sign(x·u − c). Both classes get at least one point.
 
     Parameters

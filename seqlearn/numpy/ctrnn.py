@@ -140,7 +140,7 @@ def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activati
 
     Returns
     -------
-    trajectory : (steps + 1, *x0.shape), the states at times 0, Δt, ..., steps·Δt
+    trajectory : ``(steps + 1, *x0.shape)``, the states at times 0, Δt, ..., steps·Δt
     """
     W, h, tau = check_ctrnn_params(W, h, tau)
     _check_activation(activation)
@@ -171,13 +171,13 @@ def find_fixed_points(W, h, tau=1.0, activation="tanh", starts=None, grid_size=1
     Newton's iteration on F(x) = −x + W σ(x) + h, run on every start at once:
     x ← x − J_F(x)⁻¹ F(x) with J_F = −I + W diag(σ'(x)), the step capped at length 1 so that far
     starts cannot be thrown out of the region where fixed points lie. Converged points
-    (max |F| < ``tol``) are merged when closer than ``merge_radius``, and classified by the
+    (``max |F| < tol``) are merged when closer than ``merge_radius``, and classified by the
     eigenvalues of the Jacobian of dx/dt (which τ scales): stable when all real parts are negative.
 
     Parameters
     ----------
     W, h, tau, activation : as in :func:`ctrnn_derivative`
-    starts : (M, N) initial guesses; by default a ``grid_size``^N grid (N ≤ 3) or ``grid_size``³
+    starts : (M, N) initial guesses; by default a ``grid_size ** N`` grid (N ≤ 3) or ``grid_size ** 3``
         random points (N > 3) over a box that contains every fixed point
     tol : residual below which a point counts as a fixed point; max_iter : Newton steps
     rng : for the random starts: a ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's

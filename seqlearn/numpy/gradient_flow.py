@@ -169,7 +169,7 @@ def linear_power_norms(W, v, steps):
     """‖v Wᵗ‖ for t = 0 .. steps: a row vector sent through the linear recurrence h_t = h_{t-1} W.
 
     For a symmetric W = Q Λ Qᵀ and v = Σ c_i q_iᵀ this is sqrt(Σ c_i² λ_i^{2t}): the components
-    along eigenvalues |λ| < 1 vanish, those along |λ| > 1 explode.
+    along eigenvalues with ``|λ| < 1`` vanish, those along ``|λ| > 1`` explode.
 
     W : (H, H); v : (H,); steps : int ≥ 1. Returns (steps + 1,).
     """
@@ -184,7 +184,7 @@ def linear_power_norms(W, v, steps):
 
 
 def spectral_radius(W):
-    """ρ(W) = max |λ_i(W)|, the largest eigenvalue modulus of a square matrix W (H, H)."""
+    """``ρ(W) = max |λ_i(W)|``, the largest eigenvalue modulus of a square matrix W (H, H)."""
     W = _check_W_hh(W)
     return float(np.max(np.abs(np.linalg.eigvals(W))))
 
@@ -207,7 +207,7 @@ def orthogonal_matrix(n, rng=None, gain=1.0):
     """A random orthogonal (n, n) matrix times ``gain``, uniform over the orthogonal group.
 
     QR of a Gaussian matrix gives an orthogonal Q; flipping each column by the sign of R's
-    diagonal makes the distribution uniform (Haar). Every singular value equals |gain|, so
+    diagonal makes the distribution uniform (Haar). Every singular value equals ``|gain|``, so
     products of such matrices neither shrink nor grow a vector (Saxe et al., 2014). ``rng``: a
     ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
     ``seqlearn.seed`` sets).

@@ -53,7 +53,7 @@ def ctrnn_derivative(x, W, h, tau=1.0, activation="tanh"):
 def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
     """Integrate τ dx/dt = −x + W σ(x) + h from ``x0`` (N,) or (M, N) with fixed steps ``dt``
     (``"euler"`` or ``"rk4"``, :func:`integrate_ode`). Returns the trajectory
-    (steps + 1, *x0.shape), x0 first."""
+    ``(steps + 1, *x0.shape)``, x0 first."""
     _check_system(x0, W, h, tau, "x0")
     _activation(activation)
     states = integrate_ode(lambda state: ctrnn_derivative(state, W, h, tau, activation),
@@ -67,7 +67,7 @@ class CTRNN(nn.Module):
     entries, ``h`` at zero.
 
     ``forward(x0, dt, steps, method)`` is :func:`simulate_ctrnn` with the module's W, h, tau and
-    activation: the trajectory (steps + 1, *x0.shape).
+    activation: the trajectory ``(steps + 1, *x0.shape)``.
     """
 
     def __init__(self, size, activation="tanh", tau=1.0, dtype=None, device=None):
@@ -88,7 +88,7 @@ class CTRNN(nn.Module):
         return ctrnn_derivative(x, self.W, self.h, self.tau, self.activation)
 
     def forward(self, x0, dt=0.05, steps=200, method="rk4"):
-        """The trajectory (steps + 1, *x0.shape) from ``x0`` (N,) or (M, N)."""
+        """The trajectory ``(steps + 1, *x0.shape)`` from ``x0`` (N,) or (M, N)."""
         return simulate_ctrnn(x0, self.W, self.h, self.tau, dt, steps, method, self.activation)
 
     @classmethod
