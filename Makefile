@@ -42,6 +42,7 @@ ifeq ($(EDITION),student)
 	rm -rf $(STUDENT_SRC) _build/student/html
 	mkdir -p $(STUDENT_SRC)/book _build/student
 	cp _config.yml _toc.yml references.bib $(STUDENT_SRC)/
+	mkdir -p $(STUDENT_SRC)/tools && cp tools/docstring_sections.py $(STUDENT_SRC)/tools/
 	cp -r _mathjax_static $(STUDENT_SRC)/
 	cp book/*.md $(STUDENT_SRC)/book/
 	$(BIN)/python -m seqlearn release book --out $(STUDENT_SRC)/book

@@ -160,7 +160,7 @@ def test_a_nan_loss_stops_training_naming_the_step_and_the_cause():
     ({"seconds": -1.0}, ValueError, "seconds"),
     ({"lr": 0}, ValueError, "lr"),
     ({"lr": float("nan")}, ValueError, "lr"),
-    ({"lr": True}, ValueError, "lr"),
+    ({"lr": True}, TypeError, "lr"),
     ({"clip": 0.0}, ValueError, "clip"),
     ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
     ({"optimizer_options": {"momentun": 0.9}, "optimizer": "sgd"}, TypeError, "optimizer_options"),

@@ -20,7 +20,6 @@ whose ``forward(x)`` returns ``out`` (B, T, H) or a tuple whose first element is
 """
 
 import inspect
-import math
 import time
 
 import numpy as np
@@ -29,7 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ..validate import describe, check_finite_loss, check_positive_int, check_tensor
+from ..validate import (check_finite_loss, check_positive_int, check_positive_number,
+                        check_tensor, describe)
 
 #: The optimisers :func:`fit` knows, by name.
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
@@ -61,16 +61,6 @@ def batch_source(name, batches, batch_type=None):
     if batches is None:
         raise TypeError(f"{name}: expected a function step -> batch or one batch, got None")
     return lambda step: batches
-
-
-def _positive_number(name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not math.isfinite(value) or not value > 0):
-        raise ValueError(f"{name}: expected a positive number{' or None' if allow_none else ''}, "
-                         f"got {value!r}")
-    return float(value)
 
 
 def _make_optimizer(name, parameters, lr, options):
@@ -138,9 +128,9 @@ def fit(model, loss_fn, batches, steps=None, optimizer="adam", lr=1e-3, clip=Non
                          "or of seconds)")
     if steps is not None:
         steps = check_positive_int("steps", steps)
-    seconds = _positive_number("seconds", seconds, allow_none=True)
-    lr = _positive_number("lr", lr)
-    clip = _positive_number("clip", clip, allow_none=True)
+    seconds = None if seconds is None else check_positive_number("seconds", seconds)
+    lr = check_positive_number("lr", lr)
+    clip = None if clip is None else check_positive_number("clip", clip)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback: expected a function record -> bool or None, "
                         f"got {describe(callback)}")
