@@ -65,3 +65,12 @@ def close(a, b, tol=1e-5):
     """Float32 agreement: |a − b| ≤ tol relative to the size of b (at least 1)."""
     a, b = a.detach(), b.detach()
     return float((a - b).abs().max()) <= tol * max(1.0, float(b.abs().max()))
+
+
+@pytest.fixture
+def allow_reference():
+    """Let a test submit the package's reference as an exercise answer (checks refuse it)."""
+    from seqlearn.checks.core import reference_allowed
+
+    with reference_allowed():
+        yield

@@ -9,6 +9,9 @@ from seqlearn.gradcheck import relative_error
 from seqlearn.numpy.rnn import init_rnn_params, rnn_backward, rnn_forward
 from seqlearn.numpy.truncated_bptt import chunked_bptt_gradients, truncated_bptt_gradients
 
+# The checks refuse the package's own functions as answers; these tests submit the references.
+pytestmark = pytest.mark.usefixtures("allow_reference")
+
 TRUNCATIONS = [truncated_bptt_gradients, chunked_bptt_gradients]
 
 

@@ -5,6 +5,9 @@ import pytest
 
 from seqlearn.checks import CHECKS, core, introduction
 
+# The checks refuse the package's own functions as answers; these tests submit the references.
+pytestmark = pytest.mark.usefixtures("allow_reference")
+
 
 def _stub(*args, **kwargs):
     raise NotImplementedError("write me")
@@ -30,8 +33,8 @@ def test_wrong_answer_gets_the_specific_message():
 
     report = introduction.check_next_step_pairs(unshifted)
     assert report.score < report.max_score
-    assert any("output 'targets' is off by" in line for line in report.lines)
-    assert all("inputs" not in line.split("--")[0] for line in report.lines if "off by" in line)
+    assert any("targets: off by" in line for line in report.lines)
+    assert all("inputs ok" in line for line in report.lines if "off by" in line)
 
 
 def test_wrong_shape_is_reported_as_a_shape():
@@ -40,7 +43,7 @@ def test_wrong_shape_is_reported_as_a_shape():
 
     report = introduction.check_one_hot(transposed)
     assert report.score < report.max_score
-    assert any("has shape" in line and "expected" in line for line in report.lines)
+    assert any("shape (" in line and "expected (" in line for line in report.lines)
 
 
 def test_exceptions_and_wrong_arity_are_reported_per_case():
@@ -49,7 +52,7 @@ def test_exceptions_and_wrong_arity_are_reported_per_case():
 
     report = introduction.check_one_hot(crashes)
     assert report.score == 0 and report.attempted
-    assert all("raised KeyError" in line for line in report.lines)
+    assert all("raised KeyError" in line for line in report.lines if line.startswith("case"))
 
     def one_output(sequence):
         return np.asarray(sequence)[1:]
@@ -97,4 +100,95 @@ def test_each_case_is_labelled_with_its_shapes_and_numbers():
     cases = [{"x": np.zeros((2, 3)), "T": 7, "scale": 0.5, "flag": True}]
     report = core.run_check("test-label", "Label", lambda **k: 0, lambda **k: 0, cases, ["y"],
                             quiet=True)
-    assert report.lines == ["case 1/1 (x(2, 3), T=7, scale=0.5): ok"]
+    assert report.lines == ["case 1/1 (x(2, 3), T=7, scale=0.5): y ok (max error 0.0e+00)"]
+
+
+def test_every_output_scores_and_is_reported():
+    def half_right(x):
+        return x * 2, x * 0
+
+    cases = [{"x": np.ones(3)}, {"x": np.arange(3.0)}]
+    report = core.run_check("t-partial", "Partial", half_right, lambda x: (x * 2, x * 3), cases,
+                            ["a", "b"], hint="b is x times three", quiet=True)
+    assert (report.score, report.max_score) == (2, 4)
+    assert all("a ok" in line and "b: off by" in line for line in report.lines[:2])
+    assert report.lines[-1] == "hint: b is x times three"   # once, after the cases
+
+
+def test_wrong_gate_blocks_are_named():
+    def wrong_forget(x):
+        y = x.copy()
+        y[..., 2:4] += 1.0
+        return y
+
+    report = core.run_check("t-blocks", "Blocks", wrong_forget, lambda x: x.copy(),
+                            [{"x": np.zeros((2, 8))}], ["dz"], blocks={"dz": ("i", "f", "g", "o")},
+                            quiet=True)
+    assert "wrong in the block(s) of f" in report.lines[0] and report.score == 0
+
+
+def test_dict_outputs_score_per_entry():
+    def grads(x):
+        return {"W": x, "b": x.sum()}
+
+    report = core.run_check("t-dict", "Dict", lambda x: {"W": x, "b": x.sum() + 1}, grads,
+                            [{"x": np.ones(2)}], ["grads"], quiet=True)
+    assert (report.score, report.max_score) == (1, 2)
+    assert "grads['W'] ok" in report.lines[0] and "grads['b']: off by" in report.lines[0]
+
+
+def test_modifying_the_inputs_loses_the_case():
+    def in_place(x):
+        x *= 2
+        return x
+
+    report = core.run_check("t-inplace", "In place", in_place, lambda x: x * 2,
+                            [{"x": np.ones(3)}], ["y"], quiet=True)
+    assert report.score == 0 and "modified its input(s) x in place" in report.lines[0]
+
+
+def test_package_functions_and_whole_job_routines_are_refused():
+    import seqlearn.numpy as snp
+
+    namespace = {"snp": snp, "np": np, "__name__": "__main__"}
+    exec("def helper(x):\n    return snp.activations.tanh(x)\n"
+         "def uses_helper(x):\n    return helper(x)\n"
+         "def mentions(x):\n    # seqlearn.numpy.activations.tanh, in a comment\n"
+         "    return np.tanh(x)  # 'seqlearn'\n"
+         "def whole_job(x):\n    return x.backward()\n", namespace)
+    with core.reference_allowed(False):
+        cases = [{"x": np.ones(2)}]
+        refused = core.run_check("t-ref", "Ref", namespace["uses_helper"], lambda x: np.tanh(x), cases, ["y"],
+                                 quiet=True)
+        assert refused.refused and refused.score == 0 and "course package" in refused.lines[0]
+        fine = core.run_check("t-ref", "Ref", namespace["mentions"], lambda x: np.tanh(x), cases, ["y"],
+                              quiet=True)
+        assert fine.passed
+        job = core.run_check("t-ref", "Ref", namespace["whole_job"], lambda x: np.tanh(x), cases, ["y"],
+                             forbidden=("backward",), quiet=True)
+        assert job.refused and ".backward" in job.lines[0]
+
+
+def test_concept_answers_are_scored_and_explained():
+    questions = [{"key": "params", "answer": 12, "explain": {3: "that is one gate"}},
+                 {"key": "gate", "answer": "forget", "hint": "which gate multiplies c_{t-1}?"},
+                 {"key": "shape", "answer": (2, 3)}]
+    report = core.check_concept("t-concept", "Concept",
+                                lambda: {"params": 3, "gate": " Forget ", "shape": [2, 3]},
+                                questions, quiet=True)
+    assert (report.score, report.max_score) == (2, 3)
+    assert "that is one gate" in report.lines[0]
+    untouched = core.check_concept("t-concept", "Concept", _stub, questions, quiet=True)
+    assert not untouched.attempted and untouched.score == 0
+
+
+def test_experiment_measures_the_choice():
+    def measure(choice):
+        if choice < 0:
+            raise ValueError("expected a non-negative number")
+        return (2 if choice > 1 else 1), [f"measured {choice}"]
+
+    assert core.check_experiment("t-exp", "Exp", lambda: 3, measure, 2, quiet=True).passed
+    bad = core.check_experiment("t-exp", "Exp", lambda: -1, measure, 2, quiet=True)
+    assert bad.score == 0 and "cannot be run" in bad.lines[0]
+    assert not core.check_experiment("t-exp", "Exp", _stub, measure, 2, quiet=True).attempted

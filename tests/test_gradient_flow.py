@@ -14,6 +14,9 @@ from seqlearn.numpy.rnn import init_rnn_params, rnn_forward
 from seqlearn.torch import gradient_flow as tgf
 from seqlearn.torch.rnn import ElmanRNN
 
+# The checks refuse the package's own functions as answers; these tests submit the references.
+pytestmark = pytest.mark.usefixtures("allow_reference")
+
 
 def _problem(seed=0, B=2, T=6, D=3, H=4, scale=0.9):
     rng = np.random.default_rng(seed)

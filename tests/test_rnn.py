@@ -15,6 +15,9 @@ from seqlearn.numpy.rnn import (check_rnn_params, init_rnn_params, init_stacked_
                                 stacked_rnn_backward, stacked_rnn_forward)
 from seqlearn.torch.rnn import ElmanRNN
 
+# The checks refuse the package's own functions as answers; these tests submit the references.
+pytestmark = pytest.mark.usefixtures("allow_reference")
+
 LENGTHS = np.array([7, 3, 5])       # for batches of B = 3 sequences of T = 7 steps
 
 

@@ -1,12 +1,26 @@
 """The check mechanism shared by every exercise of the course.
 
-A check calls the student's function and the reference implementation on the same fresh random
-inputs (a new generator every run, so answers cannot be hard-coded), compares every output, and
-returns a :class:`CheckReport` that prints which case failed, which output, how far off, and a
-hint. A stub that still raises ``NotImplementedError`` scores 0 and the notebook goes on.
+An exercise is a function the student writes; its check is registered under the exercise's id
+with its *kind*:
+
+* ``"implement"`` (derive and implement): :func:`run_check` calls the student's function and the
+  reference on the same fresh random inputs (a new generator every run, so answers cannot be
+  hard-coded) and scores every output of every case, one point each;
+* ``"experiment"``: the student's function returns a choice (a hyperparameter, a setting);
+  :func:`check_experiment` measures its effect (in at most about 10 s) and scores it;
+* ``"concept"``: the student's function returns answers (numbers, choices, shapes);
+  :func:`check_concept` scores each and explains each wrong answer.
+
+Every check returns a :class:`CheckReport` that prints what matched, what did not and by how
+much, and a hint (once). A stub that still raises ``NotImplementedError`` scores 0 with "not
+attempted" and the notebook goes on. A function that uses the package's own implementation, or a
+PyTorch routine that does the exercise's whole job, is refused with 0 points and a message.
 """
 
+import contextlib
 import copy
+import dis
+import inspect
 import traceback
 
 import numpy as np
@@ -14,18 +28,104 @@ import numpy as np
 #: Every exercise id of the course -> its check function (filled by ``@register``).
 CHECKS = {}
 
+#: The kinds of exercise (see the module docstring).
+KINDS = ("implement", "experiment", "concept")
 
-def register(exercise_id):
-    """Decorator: record a check function under its exercise id (ids are unique)."""
+
+class ExerciseInfo:
+    """What the instructor page and the grader know of an exercise without running it: its
+    ``kind``, its ``points`` (the check's maximum score), a one-line ``summary`` of what the check
+    verifies, and the ``forbidden`` names whose use refuses a solution (besides the package)."""
+
+    def __init__(self, exercise_id, kind, points, summary, forbidden):
+        self.exercise_id, self.kind, self.points = exercise_id, kind, points
+        self.summary, self.forbidden = summary, tuple(forbidden)
+
+
+#: Every exercise id of the course -> its :class:`ExerciseInfo`.
+EXERCISES = {}
+
+
+def register(exercise_id, kind="implement", points=None, summary="", forbidden=()):
+    """Decorator: record a check function under its exercise id (ids are unique).
+
+    ``kind`` is one of :data:`KINDS`; ``points`` the check's maximum score; ``summary`` what it
+    verifies; ``forbidden`` attribute or function names (``"scaled_dot_product_attention"``,
+    ``"backward"``) that a solution may not use because they do the exercise's whole job.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
 
     def wrap(fn):
         if exercise_id in CHECKS:
             raise ValueError(f"exercise id {exercise_id!r} is registered twice")
         CHECKS[exercise_id] = fn
+        EXERCISES[exercise_id] = ExerciseInfo(exercise_id, kind, points, summary, forbidden)
         fn.exercise_id = exercise_id
         return fn
 
     return wrap
+
+
+_REFERENCE_ALLOWED = [False]
+
+
+@contextlib.contextmanager
+def reference_allowed(allowed=True):
+    """Within this block :func:`forbidden_use` refuses nothing: for the tests of the checks
+    themselves, which submit the package's references as answers."""
+    before = _REFERENCE_ALLOWED[0]
+    _REFERENCE_ALLOWED[0] = allowed
+    try:
+        yield
+    finally:
+        _REFERENCE_ALLOWED[0] = before
+
+
+def forbidden_use(student_fn, forbidden=()):
+    """Why ``student_fn`` may not be graded, or ``""``: it is, or calls, a function of the
+    ``seqlearn`` package (the reference), or it names one of ``forbidden`` (a routine that does
+    the exercise's whole job). Reads the compiled code, so comments and strings do not count;
+    helper functions it calls from the notebook are read too."""
+    if _REFERENCE_ALLOWED[0]:
+        return ""
+    seen, todo = set(), [student_fn]
+    while todo:
+        fn = todo.pop()
+        fn = getattr(fn, "__func__", fn)
+        module = getattr(fn, "__module__", "") or ""
+        if module.split(".")[0] == "seqlearn":
+            return (f"uses {getattr(fn, '__qualname__', fn)!s} from the course package: "
+                    "solve the exercise without the reference implementation")
+        code = getattr(fn, "__code__", None)
+        if code is None or id(code) in seen:
+            continue
+        seen.add(id(code))
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            codes.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+            for instruction in dis.get_instructions(c):
+                name = instruction.argval
+                if not isinstance(name, str):
+                    continue
+                if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and name in forbidden:
+                    return (f"uses .{name}, which does the whole exercise; write it from the "
+                            "equations instead")
+                if instruction.opname not in ("LOAD_GLOBAL", "LOAD_NAME"):
+                    continue
+                if name in forbidden:
+                    return (f"uses {name}, which does the whole exercise; write it from the "
+                            "equations instead")
+                value = fn.__globals__.get(name)
+                origin = (value.__name__ if inspect.ismodule(value)
+                          else getattr(value, "__module__", None) or "")
+                if value is not None and origin.split(".")[0] == "seqlearn":
+                    return (f"uses {name} from the course package: solve the exercise without "
+                            "the reference implementation")
+                if inspect.isfunction(value):
+                    todo.append(value)
+    return ""
 
 
 class CheckReport:
@@ -42,6 +142,7 @@ class CheckReport:
         self.score = 0
         self.lines = []
         self.attempted = True
+        self.refused = False
 
     @property
     def passed(self):
@@ -51,7 +152,8 @@ class CheckReport:
         return f"Score: {self.score}/{self.max_score} [{self.exercise_id}]"
 
     def __str__(self):
-        mark = "PASSED" if self.passed else ("NOT ATTEMPTED" if not self.attempted else "FAILED")
+        mark = ("PASSED" if self.passed else "NOT ATTEMPTED" if not self.attempted
+                else "REFUSED" if self.refused else "FAILED")
         head = f"{self.title}: {mark}"
         return "\n".join([head] + [f"  {line}" for line in self.lines] + [self.summary()])
 
@@ -123,6 +225,56 @@ def compare_outputs(got, want, names, atol, rtol):
     return None
 
 
+def _output_verdict(name, g, w, atol, rtol, blocks=None):
+    """``(ok, message)`` for one output ``g`` against the reference ``w``; ``blocks``, a tuple
+    of labels, names the equal column blocks of the last axis (an LSTM's gates i, f, g, o) in
+    which a wrong answer differs."""
+    try:
+        g = to_numpy(g)
+    except Exception:  # noqa: BLE001 - anything unconvertible is a wrong answer
+        return False, f"{name}: a {type(g).__name__}, expected an array"
+    w = to_numpy(w)
+    if g.dtype == object or not (np.issubdtype(g.dtype, np.number) or g.dtype == bool):
+        return False, f"{name}: not numeric (got {type(g).__name__} of dtype {g.dtype})"
+    if g.shape != w.shape:
+        return False, f"{name}: shape {g.shape}, expected {w.shape}"
+    if not np.all(np.isfinite(g)):
+        return False, f"{name}: contains NaN or inf"
+    err = np.abs(g.astype(float) - w.astype(float))
+    if np.allclose(g, w, atol=atol, rtol=rtol):
+        return True, f"{name} ok" + (f" (max error {err.max():.1e})" if err.size else "")
+    where = np.unravel_index(np.argmax(err), err.shape) if err.ndim else ()
+    message = (f"{name}: off by up to {err.max():.3g} (at index "
+               f"{tuple(int(i) for i in where)}: got {g[where]:.6g}, expected {w[where]:.6g})")
+    if blocks and g.ndim and g.shape[-1] % len(blocks) == 0:
+        size = g.shape[-1] // len(blocks)
+        wrong = [label for k, label in enumerate(blocks)
+                 if not np.allclose(g[..., k * size:(k + 1) * size],
+                                    w[..., k * size:(k + 1) * size], atol=atol, rtol=rtol)]
+        message += f"; wrong in the block(s) of {', '.join(wrong)}"
+    return False, message
+
+
+def _flatten(values, names):
+    """(name, value) pairs of a function's outputs, a dict output spread into one pair per key
+    (``grads['W_x']``)."""
+    pairs = []
+    for name, value in zip(names, values):
+        if isinstance(value, dict):
+            pairs += [(f"{name}[{key!r}]", value[key]) for key in value]
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def refuse(report, reason):
+    """Mark ``report`` refused: 0 points and the reason."""
+    report.score = 0
+    report.refused = True
+    report.lines = [f"refused: {reason}"]
+    return report
+
+
 def run_check(
     exercise_id,
     title,
@@ -134,51 +286,176 @@ def run_check(
     atol=1e-6,
     rtol=1e-5,
     quiet=False,
+    blocks=None,
+    forbidden=None,
 ):
     """Compare ``student_fn`` with ``reference_fn`` on each case and print the report.
 
+    Every output of every case scores one point (a dict output, such as a gradient dict, one
+    point per entry), so a partly right answer gets partial credit, and every output is reported,
+    right or wrong, with its error.
+
     Parameters
     ----------
-    exercise_id, title : str
-        The exercise's id (as in the notebook's cell metadata) and a human title.
-    student_fn, reference_fn : callable
-        Called with the same keyword arguments; each gets its own deep copy, so a function that
-        modifies its inputs cannot spoil the other's.
-    cases : list of dict
-        Keyword arguments, one dict per test case (one point each).
-    output_names : list of str
-        Names of the returned values, used in the messages.
-    hint : str
-        Printed after a failing case.
+    exercise_id, title : the exercise's id (as in the notebook's cell metadata) and a title
+    student_fn, reference_fn : called with the same keyword arguments; each gets its own deep
+        copy, and the student's function must leave the caller's arrays unchanged
+    cases : list of dicts of keyword arguments, one per test case
+    output_names : the names of the returned values, used in the messages
+    hint : printed once after the cases when something is wrong
+    blocks : optional dict output name -> labels of the equal column blocks of its last axis
+        (``{"grads['W_x']": ("i", "f", "g", "o")}``), named in the message when wrong
+    forbidden : names a solution may not use (default: the registered exercise's)
     """
     if not callable(student_fn):
         raise TypeError(f"{title}: expected your function, got {type(student_fn).__name__}")
-    report = CheckReport(exercise_id, title, max_score=len(cases))
-    for k, kwargs in enumerate(cases, start=1):
+    info = EXERCISES.get(exercise_id)
+    forbidden = info.forbidden if forbidden is None and info is not None else (forbidden or ())
+    wants = [reference_fn(**copy.deepcopy(kwargs)) for kwargs in cases]
+    per_case = len(_flatten(as_tuple(wants[0]), output_names))
+    report = CheckReport(exercise_id, title, max_score=len(cases) * per_case)
+    reason = forbidden_use(student_fn, forbidden)
+    if reason:
+        return _finish(refuse(report, reason), quiet)
+    failed = False
+    for k, (kwargs, want) in enumerate(zip(cases, wants), start=1):
         label = f"case {k}/{len(cases)} " + _describe_case(kwargs)
-        want = reference_fn(**copy.deepcopy(kwargs))
+        arguments = copy.deepcopy(kwargs)
         try:
-            got = student_fn(**copy.deepcopy(kwargs))
+            got = student_fn(**arguments)
         except NotImplementedError:
             report.attempted = False
             report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
             report.score = 0
-            break
+            return _finish(report, quiet)
         except Exception as err:  # noqa: BLE001 - the student's error is the report
             frame = traceback.extract_tb(err.__traceback__)[-1]
             report.lines.append(
-                f"{label}: raised {type(err).__name__}: {err} (line {frame.lineno})"
-            )
+                f"{label}: raised {type(err).__name__}: {err} (line {frame.lineno})")
+            failed = True
             continue
-        problem = compare_outputs(got, want, output_names, atol, rtol)
-        if problem is None:
-            report.score += 1
-            report.lines.append(f"{label}: ok")
-        else:
-            report.lines.append(f"{label}: {problem}" + (f" -- hint: {hint}" if hint else ""))
+        got, want = as_tuple(got), as_tuple(want)
+        if len(got) != len(want):
+            report.lines.append(f"{label}: returned {len(got)} value(s), expected {len(want)} "
+                                f"({', '.join(output_names)})")
+            failed = True
+            continue
+        verdicts = []
+        want_pairs = _flatten(want, output_names)
+        got_values = dict(_flatten(got, output_names)) if all(
+            isinstance(g, dict) == isinstance(w, dict) for g, w in zip(got, want)) else {}
+        for name, w in want_pairs:
+            if name not in got_values:
+                verdicts.append((False, f"{name}: missing"))
+            else:
+                verdicts.append(_output_verdict(name, got_values[name], w, atol, rtol,
+                                                (blocks or {}).get(name)))
+        changed = [key for key, value in kwargs.items()
+                   if isinstance(value, np.ndarray) and not np.array_equal(arguments[key], value)]
+        if changed:
+            verdicts = [(False, msg if not ok else f"{msg.split(' ok')[0]} not counted")
+                        for ok, msg in verdicts]
+            verdicts.append((False, f"modified its input(s) {', '.join(changed)} in place: "
+                                    "work on copies"))
+        report.score += sum(ok for ok, _ in verdicts if ok is True)
+        failed = failed or not all(ok for ok, _ in verdicts)
+        report.lines.append(f"{label}: " + "; ".join(msg for _, msg in verdicts))
+    if failed and hint:
+        report.lines.append(f"hint: {hint}")
+    return _finish(report, quiet)
+
+
+def _finish(report, quiet):
     if not quiet:
         print(report)
     return report
+
+
+def check_concept(exercise_id, title, student_fn, questions, quiet=False):
+    """Score the answers of a concept exercise: ``student_fn()`` returns a dict of answers.
+
+    ``questions`` is a list of dicts, one point each: ``key`` (the answer's name), ``answer``
+    (the right value: a number, compared with ``tolerance``, relative, default 1e-9; a string,
+    compared without case or surrounding spaces; or a tuple, compared entry by entry),
+    ``explain`` (a dict wrong answer -> why it is wrong, for the wrong answers one expects) and
+    ``hint`` (said for any other wrong answer; never the answer itself).
+    """
+    report = CheckReport(exercise_id, title, max_score=len(questions))
+    info = EXERCISES.get(exercise_id)
+    reason = forbidden_use(student_fn, info.forbidden if info else ())
+    if reason:
+        return _finish(refuse(report, reason), quiet)
+    try:
+        answers = student_fn()
+    except NotImplementedError:
+        report.attempted = False
+        report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
+        return _finish(report, quiet)
+    except Exception as err:  # noqa: BLE001 - the student's error is the report
+        report.lines = [f"raised {type(err).__name__}: {err}"]
+        return _finish(report, quiet)
+    if not isinstance(answers, dict):
+        report.lines = [f"expected a dict of answers with keys "
+                        f"{', '.join(q['key'] for q in questions)}, got {type(answers).__name__}"]
+        return _finish(report, quiet)
+    for q in questions:
+        key = q["key"]
+        if key not in answers or answers[key] is None or answers[key] is ...:
+            report.lines.append(f"{key}: not answered")
+            continue
+        given = answers[key]
+        if _same_answer(given, q["answer"], q.get("tolerance", 1e-9)):
+            report.score += 1
+            report.lines.append(f"{key}: {given!r} is right")
+            continue
+        explanation = next((why for wrong, why in q.get("explain", {}).items()
+                            if _same_answer(given, wrong, q.get("tolerance", 1e-9))),
+                           q.get("hint", "not this one: go back to the text"))
+        report.lines.append(f"{key}: {given!r} is not right -- {explanation}")
+    return _finish(report, quiet)
+
+
+def _same_answer(given, right, tolerance):
+    if isinstance(right, str):
+        return isinstance(given, str) and given.strip().lower() == right.strip().lower()
+    if isinstance(right, (tuple, list)):
+        return (isinstance(given, (tuple, list)) and len(given) == len(right)
+                and all(_same_answer(g, r, tolerance) for g, r in zip(given, right)))
+    if isinstance(right, bool) or isinstance(given, (bool, str)):
+        return type(given) is type(right) and given == right
+    try:
+        return bool(np.isclose(float(given), float(right), rtol=tolerance, atol=0.0))
+    except (TypeError, ValueError):
+        return False
+
+
+def check_experiment(exercise_id, title, student_fn, measure, max_score, quiet=False):
+    """Score an experiment: ``choice = student_fn()`` is what the student chose, and
+    ``measure(choice)`` runs the experiment (at most about 10 s) and returns ``(score, lines)``,
+    its score out of ``max_score`` and one line per measurement. A choice that ``measure``
+    refuses with ``ValueError`` or ``TypeError`` scores 0 with the message."""
+    report = CheckReport(exercise_id, title, max_score=max_score)
+    info = EXERCISES.get(exercise_id)
+    reason = forbidden_use(student_fn, info.forbidden if info else ())
+    if reason:
+        return _finish(refuse(report, reason), quiet)
+    try:
+        choice = student_fn()
+    except NotImplementedError:
+        report.attempted = False
+        report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
+        return _finish(report, quiet)
+    except Exception as err:  # noqa: BLE001 - the student's error is the report
+        report.lines = [f"raised {type(err).__name__}: {err}"]
+        return _finish(report, quiet)
+    try:
+        score, lines = measure(choice)
+    except (TypeError, ValueError) as err:
+        report.lines = [f"your choice {choice!r} cannot be run: {err}"]
+        return _finish(report, quiet)
+    report.score = max(0, min(max_score, int(score)))
+    report.lines = list(lines)
+    return _finish(report, quiet)
 
 
 def _describe_case(kwargs):
@@ -199,6 +476,8 @@ def fresh_rng():
 
 
 __all__ = [
-    "CHECKS", "register", "CheckReport", "as_tuple", "to_numpy", "diagnose_mistake",
-    "compare_outputs", "run_check", "fresh_rng"
+    "CHECKS", "EXERCISES", "KINDS", "ExerciseInfo", "register", "forbidden_use",
+    "reference_allowed", "CheckReport",
+    "as_tuple", "to_numpy", "diagnose_mistake", "compare_outputs", "refuse", "run_check",
+    "check_concept", "check_experiment", "fresh_rng"
 ]
