@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book test venv benchmark clean
+.PHONY: book test venv benchmark clean student
 
 venv: $(STAMP)
 
@@ -55,6 +55,10 @@ else ifeq ($(EDITION),public)
 else
 	$(error EDITION must be public or student, not '$(EDITION)')
 endif
+
+# The student editions that the chapters' Colab buttons open (committed; a test keeps them fresh).
+student: $(STAMP)
+	$(BIN)/python -m seqlearn release book --out student/book
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -192,3 +193,66 @@ def test_cli_arguments_and_default_source():
         parser.parse_args(["a.ipynb"])  # --out is required
     assert default_source_dir().resolve() == BOOK.resolve()
     assert os.path.isdir(default_source_dir())
+
+
+def _reference_submission(chapter):
+    """The chapter's student edition with every stub replaced by its reference solution."""
+    from seqlearn.release import student_edition
+
+    nb = nbformat.read(chapter, as_version=4)
+    solutions = {c.metadata["exercise_id"]: c.source for c in nb.cells
+                 if "solution" in c.metadata.get("tags", [])}
+    edition = student_edition(nb, name=str(chapter))
+    for cell in edition.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = solutions[cell.metadata["exercise_id"]]
+    return edition
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_reference_solutions_get_full_marks_and_the_student_edition_none(tmp_path, chapter):
+    from seqlearn.release import student_edition
+
+    solved, untouched = tmp_path / "solved", tmp_path / "untouched"
+    solved.mkdir()
+    untouched.mkdir()
+    nbformat.write(_reference_submission(chapter), solved / chapter.name)
+    nbformat.write(student_edition(nbformat.read(chapter, as_version=4)), untouched / chapter.name)
+    _, rows = grade_cli(tmp_path, solved, untouched)
+    row = {Path(r["submission"]).parent.name: r for r in rows}
+    assert row["solved"]["total"] == row["solved"]["max_total"], row["solved"]["notes"]
+    assert row["untouched"]["total"] == "0", row["untouched"]["notes"]
+    assert "not attempted" in row["untouched"]["notes"]
+
+
+def test_a_solution_may_import_installed_packages_when_graded_as_root(tmp_path):
+    source = ("import logging, shutil\nimport scipy.linalg\nimport sklearn\n\n"
+              "def one_hot(indices, vocab_size):\n"
+              "    codes = np.zeros((len(indices), vocab_size))\n"
+              "    codes[np.arange(len(indices)), indices] = 1.0\n"
+              "    return codes\n")
+    exercise = submission.Exercise("01-one-hot", "one_hot")
+    result = grader.grade_exercise(exercise, source, grader.load_checks()["01-one-hot"], 20, 1024)
+    assert result.score == result.max_score > 0, result.reason
+
+
+def test_results_of_every_kind_travel_from_the_worker():
+    from seqlearn.grading import sandbox
+
+    value = (np.arange(3.0), {"gate": "forget", "count": 12, "shape": (2, 3), "w": np.eye(2)},
+             [1.5, None, True, ...])
+    structure, arrays = sandbox.encode_result(value)
+    back = sandbox.decode_result(json.loads(json.dumps(structure)), arrays)
+    assert np.array_equal(back[0], value[0]) and back[1]["gate"] == "forget"
+    assert back[1]["count"] == 12 and back[1]["shape"] == (2, 3)
+    assert np.array_equal(back[1]["w"], np.eye(2)) and back[2] == [1.5, None, True, ...]
+    with pytest.raises(TypeError):
+        sandbox.encode_result({"f": print})
+
+
+def test_static_scan_reads_code_not_comments():
+    assert grader.static_scan("def f(x):\n    # like seqlearn.numpy.rnn\n    return x  # 'seqlearn'\n") == ""
+    assert "seqlearn" in grader.static_scan("from seqlearn.numpy import rnn\n")
+    assert "whole exercise" in grader.static_scan("def f(q, k, v):\n"
+                                                  "    return F.scaled_dot_product_attention(q, k, v)\n",
+                                                  forbidden=("scaled_dot_product_attention",))

@@ -1,5 +1,6 @@
-"""A student edition of each chapter (solution cells removed, stubs untouched) runs to the end,
-and every check in it reports the exercise as not attempted, scoring 0.
+"""The student edition of each chapter (solution cells removed, stubs untouched), committed in
+student/book/ for the Colab button, is fresh, runs to the end, and every check in it reports
+the exercise as not attempted, scoring 0.
 
 The same run also proves the chapter's widgets work: a last cell, added for the test, redraws
 every interactive figure the chapter displayed at each value its controls offer (every option of
@@ -10,7 +11,10 @@ import json
 import re
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+from seqlearn.release import student_edition
 
 from conftest import BOOK_NOTEBOOKS, ROOT
 
@@ -52,10 +56,19 @@ print("WIDGET-PROBE " + _json.dumps(_report))
 '''
 
 
-def student_edition(path):
-    nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if "solution" not in c.get("metadata", {}).get("tags", [])]
-    return nb
+def committed_edition(path):
+    """The student edition of chapter ``path`` that the repository holds and Colab opens."""
+    return ROOT / "student" / "book" / path.name
+
+
+@pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_committed_student_edition_is_fresh(path):
+    committed = committed_edition(path)
+    assert committed.exists(), f"{committed} is missing: run `make student` and commit it"
+    fresh = student_edition(nbformat.read(path, as_version=4), name=str(path))
+    assert nbformat.writes(nbformat.read(committed, as_version=4)) == nbformat.writes(fresh), (
+        f"{committed} is stale (its chapter changed since): run `make student` and commit it")
+    assert not any("solution" in c.get("metadata", {}).get("tags", []) for c in fresh.cells)
 
 
 def _widget_report(cell):
@@ -66,7 +79,7 @@ def _widget_report(cell):
 
 
 def _run_student_edition(path):
-    nb = student_edition(path)
+    nb = nbformat.read(committed_edition(path), as_version=4)
     source = "".join(c.source for c in nb.cells if c.cell_type == "code")
     probe = nbformat.v4.new_code_cell(WIDGET_PROBE)
     nb.cells.append(probe)

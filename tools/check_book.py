@@ -39,8 +39,15 @@ def check_page(html_dir, chapter):
         problems.append(f"{chapter}: has no figure")
     if f"_sources/{chapter}.ipynb" not in text:
         problems.append(f"{chapter}: does not offer its notebook for download")
-    if "colab.research.google.com" not in text:
+    colab = re.search(r"https://colab\.research\.google\.com/github/[^\"]+\.ipynb", text)
+    if not colab:
         problems.append(f"{chapter}: has no Colab launch button")
+    elif not colab.group(0).endswith(f"/student/{chapter}.ipynb"):
+        problems.append(f"{chapter}: the Colab button opens {colab.group(0)}, not the student "
+                        f"edition student/{chapter}.ipynb")
+    elif not (ROOT / "student" / f"{chapter}.ipynb").exists():
+        problems.append(f"{chapter}: the Colab button opens student/{chapter}.ipynb, which is "
+                        "not in the repository (make student)")
     if "Traceback (most recent call last)" in text:
         problems.append(f"{chapter}: shows a traceback")
     return problems

@@ -32,8 +32,10 @@ OUTPUT_CAP = 8192  # characters of printed output kept per worker
 # unprivileged user cannot read (e.g. under /root), these remain importable by student code.
 PRELOAD = (
     "abc array bisect cmath collections collections.abc contextlib copy dataclasses decimal "
-    "enum fractions functools heapq importlib importlib.machinery itertools json math numbers "
-    "operator random re resource statistics string textwrap time traceback typing warnings "
+    "enum fractions functools heapq importlib importlib.machinery itertools json logging math "
+    "numbers "
+    "operator random re resource shutil statistics string textwrap time traceback typing "
+    "warnings "
     "numpy numpy.linalg numpy.random numpy.fft"
 ).split()
 
@@ -307,19 +309,87 @@ def describe(err):
 
 
 
-def _to_arrays(result):
+def encode_result(result):
+    """``(structure, arrays)`` for what a student's function returned: arrays (and tensors)
+    become ``{"a": k}`` references into ``arrays``; tuples, lists and dicts with string keys keep
+    their shape (``{"t": [...]}``, ``{"l": [...]}``, ``{"d": {...}}``); numbers, strings, booleans,
+    ``None`` and ``...`` travel as values. Anything else is refused with ``TypeError``, so the
+    grader never unpickles what student code made."""
     import numpy as np
 
-    values = result if isinstance(result, tuple) else (result,)
     arrays = []
-    for k, v in enumerate(values):
-        if hasattr(v, "detach"):
-            v = v.detach().cpu().numpy()
-        a = np.asarray(v)
+
+    def encode(value, depth=0):
+        if depth > 20:
+            raise TypeError("the result is nested too deeply")
+        if value is None or isinstance(value, (bool, str)):
+            return {"v": value}
+        if value is Ellipsis:
+            return {"e": 1}
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"v": value}
+        if isinstance(value, np.str_):
+            return {"v": str(value)}
+        if isinstance(value, tuple):
+            return {"t": [encode(v, depth + 1) for v in value]}
+        if isinstance(value, list):
+            return {"l": [encode(v, depth + 1) for v in value]}
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                raise TypeError("a dict in the result has keys that are not strings")
+            return {"d": {k: encode(v, depth + 1) for k, v in value.items()}}
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        a = np.asarray(value)
         if a.dtype == object:
-            raise TypeError(f"output {k} is a {type(v).__name__}, not a numeric array")
+            raise TypeError(f"the result holds a {type(value).__name__}, not a number, "
+                            "string or numeric array")
         arrays.append(a)
-    return isinstance(result, tuple), arrays
+        return {"a": len(arrays) - 1}
+
+    return encode(result), arrays
+
+
+def decode_result(structure, arrays):
+    """Inverse of :func:`encode_result`."""
+    if "a" in structure:
+        return arrays[int(structure["a"])]
+    if "t" in structure:
+        return tuple(decode_result(s, arrays) for s in structure["t"])
+    if "l" in structure:
+        return [decode_result(s, arrays) for s in structure["l"]]
+    if "d" in structure:
+        return {k: decode_result(s, arrays) for k, s in structure["d"].items()}
+    if "e" in structure:
+        return Ellipsis
+    return structure["v"]
+
+
+def preload_imports(source):
+    """Import, before privileges are dropped, the installed modules that ``source`` imports:
+    as an unprivileged user the interpreter's own files may be unreadable (a root-only
+    installation), and an import inside the sandbox would fail with ModuleNotFoundError."""
+    import ast
+    import importlib
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    for name in sorted(names):
+        if name.split(".")[0] == "seqlearn":
+            continue   # imported after the recorder is in place, so that its calls are seen
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - not a module, or broken: the student's cell says so
+            pass
 
 
 def main():
@@ -354,6 +424,7 @@ def main():
 
         torch.set_num_threads(1)
         namespace["torch"] = torch
+    preload_imports(source)
     os.chdir(cfg["workdir"])
     dropped = _drop_privileges(cfg) if cfg.get("drop_privileges", True) else False
     _apply_limits(cfg)
@@ -388,8 +459,8 @@ def main():
         if message.get("stop"):
             return
         try:
-            result = fn(**message["kwargs"])
-            is_tuple, arrays = _to_arrays(result)
+            result = fn(*message.get("args", ()), **message["kwargs"])
+            structure, arrays = encode_result(result)
         except NotImplementedError as err:
             reply({"ok": False, "not_implemented": True, "error": str(err)[:300],
                    "calls": recorder.calls})
@@ -399,7 +470,7 @@ def main():
                    "calls": recorder.calls})
             continue
         try:
-            reply({"ok": True, "tuple": is_tuple, "calls": recorder.calls}, arrays)
+            reply({"ok": True, "result": structure, "calls": recorder.calls}, arrays)
         except Exception as err:  # noqa: BLE001 - e.g. an array too large to send
             reply({"ok": False, "error": f"could not send the result back: {err}"[:300],
                    "calls": recorder.calls})
@@ -411,6 +482,7 @@ if __name__ == "__main__":
 
 __all__ = [
     "OUTPUT_CAP", "PRELOAD", "write_frame", "read_exact", "read_frame", "encode_arrays",
-    "decode_arrays", "CappedText", "strip_magics", "mentions_torch", "ReferenceCalls",
+    "decode_arrays", "encode_result", "decode_result", "preload_imports", "CappedText",
+    "strip_magics", "mentions_torch", "ReferenceCalls",
     "describe", "main"
 ]
