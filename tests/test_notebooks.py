@@ -4,6 +4,8 @@ nbval runs the notebooks themselves (see the Makefile's test target)."""
 
 import importlib
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -60,7 +62,7 @@ def test_exercises_are_stub_solution_check_triples(path):
     nb = load_notebook(path)
     cells = exercise_cells(nb)
     triples = [cells[i:i + 3] for i in range(0, len(cells), 3)]
-    assert len(triples) >= 2, "every chapter has at least two checked exercises"
+    assert len(triples) >= 4, "every chapter has at least four checked exercises"
     prefix = path.name[:2]
     for triple in triples:
         assert [t[0] for t in triple] == ["exercise", "solution", "check"], triple
@@ -106,3 +108,43 @@ def test_every_citation_is_in_the_bibliography(path):
     assert cited <= keys, f"unknown keys: {sorted(cited - keys)}"
     if cited:
         assert "{footbibliography}" in text, "cites without a References section"
+
+
+def _load_all_checks():
+    for module in (ROOT / "seqlearn" / "checks").glob("*.py"):
+        if module.stem not in ("__init__", "core"):
+            importlib.import_module(f"seqlearn.checks.{module.stem}")
+
+
+@pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=CHAPTER_IDS)
+def test_every_chapter_has_exercises_of_the_three_kinds(path):
+    from seqlearn.checks.core import EXERCISES, KINDS
+
+    _load_all_checks()
+    ids = [eid for tag, eid, _ in exercise_cells(load_notebook(path)) if tag == "exercise"]
+    for eid in ids:
+        info = EXERCISES[eid]
+        assert info.summary and isinstance(info.points, int) and info.points > 0, eid
+    kinds = {EXERCISES[eid].kind for eid in ids}
+    assert kinds == set(KINDS), f"{path.name} has exercises of the kinds {sorted(kinds)} only"
+
+
+@pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=CHAPTER_IDS)
+def test_no_answer_is_shown_before_its_question(path):
+    """No cell before an exercise displays the source of a function of the exercise's name."""
+    cells = load_notebook(path)["cells"]
+    for index, cell in enumerate(cells):
+        if "exercise" not in cell["metadata"].get("tags", []):
+            continue
+        name = re.search(r"^def (\w+)\(", cell_source(cell), re.M).group(1)
+        for before in cells[:index]:
+            shown = re.findall(r"show_source\(([^)]*)\)", cell_source(before))
+            assert not any(re.search(rf"\b{name}\b", args) for args in shown), (
+                f"{path.name}: the source of {name} is displayed before exercise "
+                f"{cell['metadata']['exercise_id']}")
+
+
+def test_the_instructor_page_lists_every_exercise():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "exercise_table.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
