@@ -32,7 +32,8 @@ OUTPUT_CAP = 8192  # characters of printed output kept per worker
 # unprivileged user cannot read (e.g. under /root), these remain importable by student code.
 PRELOAD = (
     "abc array bisect cmath collections collections.abc contextlib copy dataclasses decimal "
-    "enum fractions functools heapq importlib importlib.machinery itertools json logging math "
+    "enum fractions functools heapq importlib importlib.machinery importlib.resources "
+    "importlib.metadata itertools json logging math "
     "numbers "
     "operator random re resource shutil statistics string textwrap time traceback typing "
     "warnings "
