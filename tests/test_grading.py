@@ -216,13 +216,12 @@ def _reference_submission(chapter):
 def test_reference_solutions_get_full_marks_and_the_student_edition_none(tmp_path, chapter):
     from seqlearn.release import student_edition
 
-    solved, untouched = tmp_path / "solved", tmp_path / "untouched"
-    solved.mkdir()
-    untouched.mkdir()
-    nbformat.write(_reference_submission(chapter), solved / chapter.name)
-    nbformat.write(student_edition(nbformat.read(chapter, as_version=4)), untouched / chapter.name)
-    _, rows = grade_cli(tmp_path, solved, untouched)
-    row = {Path(r["submission"]).parent.name: r for r in rows}
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(_reference_submission(chapter), folder / "solved.ipynb")
+    nbformat.write(student_edition(nbformat.read(chapter, as_version=4)), folder / "untouched.ipynb")
+    _, rows = grade_cli(tmp_path, folder)
+    row = by_submission(rows)
     assert row["solved"]["total"] == row["solved"]["max_total"], row["solved"]["notes"]
     assert row["untouched"]["total"] == "0", row["untouched"]["notes"]
     assert "not attempted" in row["untouched"]["notes"]

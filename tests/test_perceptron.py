@@ -298,12 +298,25 @@ CHECK_CASES = [
 
 @pytest.mark.parametrize("check,reference,mistakes", CHECK_CASES)
 def test_check_reference_scores_full_and_stub_scores_zero(check, reference, mistakes, capsys):
+    from seqlearn.checks.core import EXERCISES
+
     report = check(reference)
-    assert report.passed and report.score == report.max_score >= 3
+    assert report.passed and report.score == report.max_score
+    assert report.max_score == EXERCISES[report.exercise_id].points
     assert "Score:" in capsys.readouterr().out
     report = check(_stub)
     assert report.score == 0 and not report.attempted
+    assert report.max_score == EXERCISES[report.exercise_id].points
     assert "not attempted" in str(report)
+
+
+def test_every_output_of_every_case_scores():
+    # 4 layers x (A, Y); 5 data sets x (w, b, mistakes); per MLP, the loss and 2 L gradients
+    assert checks.check_sigmoid_layer(checks.reference_sigmoid_layer).max_score == 8
+    assert checks.check_perceptron_epoch(checks.reference_perceptron_epoch).max_score == 15
+    report = checks.check_mlp_gradients(checks.reference_mlp_gradients)
+    assert report.score == report.max_score == 3 + 5 + 7 + 9
+    assert "grads['W4'] ok" in str(report)
 
 
 @pytest.mark.parametrize(
@@ -316,6 +329,7 @@ def test_check_names_the_specific_mistake(check, reference, mistakes, index, cap
     assert report.attempted and report.score < report.max_score
     assert f"likely cause: {message}" in str(report)
     assert message in capsys.readouterr().out
+    assert str(report).count("hint:") == 1
 
 
 def test_check_reports_an_exception_with_its_message():
@@ -326,8 +340,146 @@ def test_check_reports_an_exception_with_its_message():
     assert report.score == 0 and report.attempted and "raised ValueError" in str(report)
 
 
-def test_checks_are_registered():
-    from seqlearn.checks import CHECKS
+def test_perceptron_check_fails_a_function_that_changes_the_callers_w():
+    def in_place(x, t, w, b, lr):
+        mistakes = 0
+        for x_n, t_n in zip(x, t):
+            if t_n * (x_n @ w + b) <= 0:
+                w += lr * t_n * x_n  # updates the caller's array
+                b, mistakes = b + lr * t_n, mistakes + 1
+        return w, b, mistakes
 
-    for exercise_id in ("02-neuron-forward", "02-perceptron-update", "02-mlp-backward"):
-        assert exercise_id in CHECKS
+    report = checks.check_perceptron_epoch(in_place)
+    assert report.attempted and report.score < report.max_score
+    assert "modified its input(s) w in place" in str(report)
+
+
+def _mlp_forward(x, params):
+    L = len(params) // 2
+    hs = [x]
+    for l in range(1, L + 1):
+        a = hs[-1] @ params[f"W{l}"] + params[f"b{l}"]
+        hs.append(np.tanh(a) if l < L else a)
+    return hs
+
+
+def test_mlp_check_names_a_function_written_for_one_depth_only():
+    def two_layers_only(x, t, params):
+        W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+        h = np.tanh(x @ W1 + b1)
+        y = h @ W2 + b2
+        dy = 2 * (y - t) / y.size
+        da = dy @ W2.T * (1 - h**2)
+        return np.mean((y - t) ** 2), {"W1": x.T @ da, "b1": da.sum(0), "W2": h.T @ dy,
+                                       "b2": dy.sum(0)}
+
+    report = checks.check_mlp_gradients(two_layers_only)
+    assert report.score == 5 and "raised KeyError" in str(report)
+    assert "right for L = 2 layer(s) but it fails for L = 1, 3, 4" in str(report)
+
+
+def test_mlp_check_says_which_layers_are_wrong():
+    def derivative_squared(x, t, params):
+        hs = _mlp_forward(x, params)
+        delta, grads = 2 * (hs[-1] - t) / t.size, {}
+        for l in range(len(params) // 2, 0, -1):
+            grads[f"W{l}"], grads[f"b{l}"] = hs[l - 1].T @ delta, delta.sum(0)
+            delta = delta @ params[f"W{l}"].T * (1 - hs[l - 1] ** 2) ** 2  # squared: wrong
+        return np.mean((hs[-1] - t) ** 2), grads
+
+    report = checks.check_mlp_gradients(derivative_squared)
+    assert 0 < report.score < report.max_score
+    assert "where: the output layer's gradients are right, those of layer(s) 1, 2, 3" in str(report)
+    assert "equation (2.7)" in str(report)
+
+
+def test_mlp_check_fails_a_function_that_changes_params():
+    def correct_but_in_place(x, t, params):
+        loss, grads = checks._mlp_variant(x, t, params)
+        params["W1"] *= 0.5
+        return loss, grads
+
+    report = checks.check_mlp_gradients(correct_but_in_place)
+    assert report.score == 0 and "modified params['W1'] in place" in str(report)
+
+
+def test_mlp_check_refuses_autograd():
+    def with_autograd(x, t, params):
+        p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        h = torch.tensor(x)
+        for l in range(1, len(p) // 2 + 1):
+            h = h @ p[f"W{l}"] + p[f"b{l}"]
+            h = torch.tanh(h) if l < len(p) // 2 else h
+        loss = ((h - torch.tensor(t)) ** 2).mean()
+        loss.backward()
+        return loss.item(), {k: v.grad.numpy() for k, v in p.items()}
+
+    from seqlearn.checks.core import reference_allowed
+
+    with reference_allowed(False):
+        report = checks.check_mlp_gradients(with_autograd)
+        assert report.refused and report.score == 0 and ".backward" in str(report)
+        assert report.max_score == checks.MLP_POINTS
+        refused = checks.check_mlp_gradients(checks.reference_mlp_gradients)
+        assert refused.refused and "course package" in str(refused)
+
+
+def test_xor_experiment_passes_a_good_choice_and_fails_a_bad_one():
+    report = checks.check_xor_training(lambda: {"hidden": 8, "lr": 0.1})
+    assert report.passed and report.score == report.max_score == 2
+    # Two hidden units: gradient descent often stops in a poor local minimum (fixed seeds).
+    score, lines = checks.measure_xor_training({"hidden": 2, "lr": 0.3}, seeds=range(30))
+    assert score == 1 and any("reliable: no" in line and "local minimum" in line
+                              for line in lines)
+
+
+@pytest.mark.parametrize("choice,reason", [
+    ({"hidden": 8, "lr": 0.005}, "no run solved XOR"),   # too slow
+    ({"hidden": 32, "lr": 1.0}, "diverged"),             # too large for this width
+])
+def test_xor_experiment_explains_a_bad_learning_rate(choice, reason):
+    score, lines = checks.measure_xor_training(choice, seeds=range(6))
+    assert score == 0 and any(reason in line for line in lines)
+
+
+def test_xor_experiment_refuses_malformed_choices_and_reports_the_stub():
+    for bad in ({"hidden": 0, "lr": 0.1}, {"hidden": 2.5, "lr": 0.1}, (8, 0.1),
+                {"hidden": 8, "lr": -1}):
+        report = checks.check_xor_training(lambda bad=bad: bad)
+        assert report.score == 0 and "cannot be run" in str(report)
+    report = checks.check_xor_training(_stub)
+    assert not report.attempted and "not attempted" in str(report)
+
+
+RIGHT_ANSWERS = {"separable_functions": 14, "xor_hidden_units": 2, "mlp_parameters": 84060,
+                 "novikoff_updates": 36, "updates_ratio_lr": 1}
+
+
+def test_concept_check_scores_right_answers_and_explains_wrong_ones():
+    report = checks.check_perceptron_concepts(lambda: dict(RIGHT_ANSWERS))
+    assert report.passed and report.max_score == 5
+    for question in checks.CONCEPT_QUESTIONS:
+        for wrong, why in question["explain"].items():
+            answers = dict(RIGHT_ANSWERS, **{question["key"]: wrong})
+            report = checks.check_perceptron_concepts(lambda answers=answers: answers)
+            assert report.score == 4 and why in str(report), (question["key"], wrong)
+        answers = dict(RIGHT_ANSWERS, **{question["key"]: 7})  # an unexpected answer
+        report = checks.check_perceptron_concepts(lambda answers=answers: answers)
+        assert report.score == 4 and question["hint"] in str(report)
+        if question["answer"] >= 10:  # the hint never states a count it asks for
+            assert str(question["answer"]) not in question["hint"]
+    report = checks.check_perceptron_concepts(_stub)
+    assert report.score == 0 and not report.attempted and "not attempted" in str(report)
+
+
+def test_checks_are_registered_with_their_kinds():
+    from seqlearn.checks import CHECKS
+    from seqlearn.checks.core import EXERCISES
+
+    kinds = {"02-neuron-forward": "implement", "02-perceptron-update": "implement",
+             "02-mlp-backward": "implement", "02-xor-training": "experiment",
+             "02-perceptron-concepts": "concept"}
+    for exercise_id, kind in kinds.items():
+        assert exercise_id in CHECKS and EXERCISES[exercise_id].kind == kind
+        assert EXERCISES[exercise_id].summary
+    assert {"backward", "grad"} <= set(EXERCISES["02-mlp-backward"].forbidden)

@@ -1,44 +1,91 @@
 """Checks for chapter 2 (Perceptron and feed-forward networks).
 
-Besides the case-by-case comparison with the package's reference, each check recognises a few
-common wrong answers (a known mistake reproduced exactly) and names the likely cause.
+Five exercises: a layer of sigmoid neurons (2.1), one epoch of the perceptron rule (2.2) and
+backpropagation through an MLP of any depth (2.3) are *implement* exercises, compared with the
+package's reference on fresh random inputs, every output of every case scoring a point; training
+an MLP on XOR reliably (2.4) is an *experiment*; separability, parameter counts and the
+convergence theorem (2.5) are a *concept* exercise.
+
+Besides the case-by-case comparison, each implement check recognises the common wrong answers (a
+known mistake reproduced exactly) and names the likely cause; the MLP check also says which
+layers' gradients are wrong and points to the equation to revisit.
 """
 
 import copy
 
 import numpy as np
 
+from ..data.synthetic import make_xor
+from ..numpy import mlp
 from ..numpy.activations import sigmoid
-from ..numpy.mlp import mlp_loss_and_gradients
 from ..numpy.perceptron import layer_activity, perceptron_epoch
-from .core import compare_outputs, fresh_rng, register, run_check
+from .core import (CheckReport, as_tuple, check_concept, check_experiment, forbidden_use,
+                   fresh_rng, reference_allowed, refuse, register, run_check, to_numpy)
 
 
-def _first_mismatch(student_fn, reference_fn, cases, names):
-    """The first case on which the student's function runs but disagrees with the reference."""
-    for kwargs in cases:
-        try:
-            got = student_fn(**copy.deepcopy(kwargs))
-        except Exception:  # noqa: BLE001 - errors are already in the report
+def _flat(out):
+    """A function's outputs as a list of arrays, a dict output spread into its values (by key)."""
+    flat = []
+    for value in as_tuple(out):
+        if isinstance(value, dict):
+            flat += [("key", key, to_numpy(value[key])) for key in sorted(value)]
+        else:
+            flat.append(("value", None, to_numpy(value)))
+    return flat
+
+
+def _same(got, want, atol=1e-6, rtol=1e-5):
+    """Whether two outputs agree entry by entry (dicts compared key by key)."""
+    try:
+        got, want = _flat(got), _flat(want)
+        return len(got) == len(want) and all(
+            kind_g == kind_w and key_g == key_w and np.shape(g) == np.shape(w)
+            and np.allclose(np.asarray(g, dtype=float), np.asarray(w, dtype=float),
+                            atol=atol, rtol=rtol)
+            for (kind_g, key_g, g), (kind_w, key_w, w) in zip(got, want))
+    except (TypeError, ValueError):
+        return False
+
+
+def _call(fn, case):
+    """``fn`` on a deep copy of the case, or ``None`` when it raises."""
+    try:
+        return fn(**copy.deepcopy(case))
+    except Exception:  # noqa: BLE001 - errors are already in the report
+        return None
+
+
+def _likely_cause(student_fn, reference_fn, cases, mistakes):
+    """The message of the first known mistake ``(wrong_fn, message)`` that the student's answer
+    reproduces on the first case where it runs but disagrees with the reference, else ``""``."""
+    for case in cases:
+        got = _call(student_fn, case)
+        if got is None or _same(got, reference_fn(**copy.deepcopy(case))):
             continue
-        if compare_outputs(got, reference_fn(**copy.deepcopy(kwargs)), names, 1e-6, 1e-5):
-            return kwargs, got
-    return None, None
+        for wrong_fn, message in mistakes:
+            if _same(got, wrong_fn(**copy.deepcopy(case))):
+                return message
+        return ""
+    return ""
+
+
+def _add_line(report, line):
+    """Add ``line`` to the report just before its hint (printed last)."""
+    at = next((k for k, x in enumerate(report.lines) if x.startswith("hint: ")),
+              len(report.lines))
+    report.lines.insert(at, line)
 
 
 def _check_with_diagnosis(exercise_id, title, student_fn, reference_fn, cases, names, hint,
-                          mistakes):
-    """``run_check``, then, when a case fails, compare the student's output on it with each
-    known mistake ``(wrong_fn, message)`` and add the message of the first that matches."""
+                          mistakes, **kwargs):
+    """``run_check``, then, when a case fails, the message of the known mistake the student's
+    answer reproduces ("likely cause: ...")."""
     report = run_check(exercise_id, title, student_fn, reference_fn, cases, names, hint=hint,
-                       quiet=True)
-    if report.attempted and not report.passed:
-        kwargs, got = _first_mismatch(student_fn, reference_fn, cases, names)
-        if kwargs is not None:
-            for wrong_fn, message in mistakes:
-                if compare_outputs(got, wrong_fn(**copy.deepcopy(kwargs)), names, 1e-6, 1e-5) is None:
-                    report.lines.append(f"likely cause: {message}")
-                    break
+                       quiet=True, **kwargs)
+    if report.attempted and not report.refused and not report.passed:
+        cause = _likely_cause(student_fn, reference_fn, cases, mistakes)
+        if cause:
+            _add_line(report, f"likely cause: {cause}")
     print(report)
     return report
 
@@ -46,9 +93,13 @@ def _check_with_diagnosis(exercise_id, title, student_fn, reference_fn, cases, n
 # ---------------------------------------------------------------------------------------------
 # 02-neuron-forward: a layer of sigmoid neurons
 
+#: (N, D, H, how the inputs are drawn) of the cases: one example and one neuron, an ordinary
+#: layer, all-zero inputs (A is then the bias alone) and large activations (saturated sigmoids).
+NEURON_CASES = [(1, 3, 1, "normal"), (4, 2, 3, "normal"), (3, 4, 2, "zero"), (6, 3, 5, "large")]
+
 
 def reference_sigmoid_layer(x, W, b):
-    """a = x W + b (N, H) and y = 1 / (1 + exp(−a)) (N, H)."""
+    """The package's layer of sigmoid neurons: ``(A, Y)``, both (N, H)."""
     return layer_activity(x, W, b, activation="sigmoid")
 
 
@@ -72,28 +123,52 @@ def _layer_with_exp_plus(x, W, b):
     return a, 1.0 / (1.0 + np.exp(a))
 
 
+def _layer_swapped(x, W, b):
+    a = x @ W + b
+    return sigmoid(a), a
+
+
+def _layer_bias_after(x, W, b):
+    return x @ W + b, sigmoid(x @ W) + b
+
+
 SIGMOID_LAYER_MISTAKES = [
-    (_layer_without_bias, "the bias is missing: a = x W + b"),
-    (_layer_with_tanh, "y is tanh(a); this layer uses the logistic sigmoid 1 / (1 + exp(-a))"),
-    (_layer_without_activation, "y equals a: apply the sigmoid to the activation"),
-    (_layer_with_exp_plus, "the sign in the exponent: sigmoid(a) = 1 / (1 + exp(-a))"),
+    (_layer_without_bias, "the bias is missing from the activations, equation (2.2)"),
+    (_layer_with_tanh, "Y is tanh(A); this layer uses the logistic sigmoid of the table in "
+                       "Section 2.1"),
+    (_layer_without_activation, "Y equals A: the activation function is not applied"),
+    (_layer_with_exp_plus, "the sign in the exponent is flipped: the sigmoid rises from 0 to 1 as "
+                           "a grows, yours falls"),
+    (_layer_swapped, "the outputs are swapped: return (A, Y), activations first"),
+    (_layer_bias_after, "the bias is added after the sigmoid; it belongs inside, to the "
+                        "activation (equation (2.1))"),
 ]
 
 
-@register("02-neuron-forward")
-def check_sigmoid_layer(sigmoid_layer):
-    """Check ``sigmoid_layer(x, W, b) -> (a, y)`` on random layers of several sizes."""
-    rng = fresh_rng()
+def _neuron_cases(rng):
     cases = []
-    for N, D, H in [(1, 3, 1), (4, 2, 3), (7, 5, 4), (16, 3, 8)]:
-        cases.append({
-            "x": rng.standard_normal((N, D)),
-            "W": rng.standard_normal((D, H)),
-            "b": rng.standard_normal(H),
-        })
+    for N, D, H, kind in NEURON_CASES:
+        x = rng.standard_normal((N, D))
+        if kind == "zero":
+            x = np.zeros((N, D))
+        W, b = rng.standard_normal((D, H)), rng.standard_normal(H)
+        if kind == "large":
+            x, W, b = 6.0 * x, 6.0 * W, 6.0 * b
+        cases.append({"x": x, "W": W, "b": b})
+    return cases
+
+
+@register("02-neuron-forward", kind="implement", points=2 * len(NEURON_CASES),
+          summary="A and Y of a layer of sigmoid neurons on 4 random layers (one example, zero "
+                  "inputs, saturated units), with the usual mistakes named")
+def check_sigmoid_layer(sigmoid_layer):
+    """Check ``sigmoid_layer(x, W, b) -> (A, Y)`` on random layers of several sizes."""
     return _check_with_diagnosis(
-        "02-neuron-forward", "sigmoid_layer", sigmoid_layer, reference_sigmoid_layer, cases,
-        ["a", "y"], hint="a = x @ W + b has shape (N, H); y = 1 / (1 + np.exp(-a))",
+        "02-neuron-forward", "sigmoid_layer", sigmoid_layer, reference_sigmoid_layer,
+        _neuron_cases(fresh_rng()), ["A", "Y"],
+        hint="equations (2.1)-(2.2): A has one row per example and one column per neuron, every "
+             "row gets the bias, and Y applies the logistic sigmoid of Section 2.1's table to "
+             "each entry of A",
         mistakes=SIGMOID_LAYER_MISTAKES,
     )
 
@@ -101,17 +176,26 @@ def check_sigmoid_layer(sigmoid_layer):
 # ---------------------------------------------------------------------------------------------
 # 02-perceptron-update: one epoch of the perceptron rule
 
+#: (N, D, start, lr): zero start (every example on the boundary until the first update), one
+#: example, random starts with a learning rate that matters, and an all-zero input row.
+PERCEPTRON_CASES = [(5, 2, "zero", 1.0), (1, 3, "random", 0.5), (12, 3, "random", 0.5),
+                    (20, 2, "zero", 0.1), (30, 4, "random_zero_row", 1.0)]
+
 
 def reference_perceptron_epoch(x, t, w, b, lr):
     """One pass of the perceptron rule in the given order: ``(w, b, mistakes)``."""
     return perceptron_epoch(x, t, w, b, lr)
 
 
-def _epoch_strict(x, t, w, b, lr):
+def _epoch_variant(x, t, w, b, lr, strict=False, bias=True, rate=True, sign=1.0):
     w, mistakes = np.array(w, dtype=float), 0
     for x_n, t_n in zip(x, t):
-        if t_n * (x_n @ w + b) < 0:
-            w, b, mistakes = w + lr * t_n * x_n, b + lr * t_n, mistakes + 1
+        a = t_n * (x_n @ w + b)
+        if a < 0 if strict else a <= 0:
+            step = lr if rate else 1.0
+            w = w + sign * step * t_n * x_n
+            b = b + sign * step * t_n if bias else b
+            mistakes += 1
     return w, b, mistakes
 
 
@@ -120,110 +204,423 @@ def _epoch_batch(x, t, w, b, lr):
     return w + lr * (t[wrong] @ x[wrong]), b + lr * t[wrong].sum(), int(wrong.sum())
 
 
-def _epoch_no_bias(x, t, w, b, lr):
+def _epoch_bias_without_lr(x, t, w, b, lr):
     w, mistakes = np.array(w, dtype=float), 0
     for x_n, t_n in zip(x, t):
         if t_n * (x_n @ w + b) <= 0:
-            w, mistakes = w + lr * t_n * x_n, mistakes + 1
+            w, b, mistakes = w + lr * t_n * x_n, b + t_n, mistakes + 1
     return w, b, mistakes
 
 
-def _epoch_no_lr(x, t, w, b, lr):
-    return perceptron_epoch(x, t, w, b, 1.0)
-
-
 PERCEPTRON_MISTAKES = [
-    (_epoch_strict, "an example exactly on the boundary (t a = 0, as every example is when w = 0 "
-                    "and b = 0) counts as a mistake: update when t * a <= 0"),
+    (lambda **kw: _epoch_variant(**kw, strict=True),
+     "an example exactly on the boundary (t a = 0, as every example is while w = 0 and b = 0) "
+     "must count as a mistake, equation (2.3)"),
     (_epoch_batch, "the predictions were all made with the starting weights; update w and b as "
                    "soon as a mistake is found, so the next example sees the new weights"),
-    (_epoch_no_bias, "the bias never changes: on a mistake also b <- b + lr * t_n"),
-    (_epoch_no_lr, "the learning rate is ignored: the update is lr * t_n * x_n"),
+    (lambda **kw: _epoch_variant(**kw, bias=False), "the bias never changes: it is updated on "
+                                                    "every mistake too, equation (2.3)"),
+    (lambda **kw: _epoch_variant(**kw, rate=False), "the learning rate is ignored"),
+    (_epoch_bias_without_lr, "the bias update ignores the learning rate; both updates of "
+                             "equation (2.3) are scaled by it"),
+    (lambda **kw: _epoch_variant(**kw, sign=-1.0),
+     "the update has the wrong sign: it must move the example towards its own side, so that "
+     "t_n a_n grows"),
 ]
 
 
-@register("02-perceptron-update")
+def _perceptron_cases(rng):
+    cases = []
+    for N, D, start, lr in PERCEPTRON_CASES:
+        x = rng.standard_normal((N, D))
+        if start == "random_zero_row":
+            x[N // 2] = 0.0  # a = b: only the bias can fix a mistake here
+        t = np.where(x @ rng.standard_normal(D) + 0.3 * rng.standard_normal(N) > 0, 1.0, -1.0)
+        w = np.zeros(D) if start == "zero" else rng.standard_normal(D)
+        b = 0.0 if start == "zero" else float(rng.standard_normal())
+        cases.append({"x": x, "t": t, "w": w, "b": b, "lr": lr})
+    return cases
+
+
+@register("02-perceptron-update", kind="implement", points=3 * len(PERCEPTRON_CASES),
+          summary="w, b and the number of mistakes after one epoch of the perceptron rule on 5 "
+                  "random data sets (zero start, one example, a zero input row); the caller's "
+                  "arrays must stay unchanged")
 def check_perceptron_epoch(perceptron_epoch_fn):
     """Check ``perceptron_epoch(x, t, w, b, lr) -> (w, b, mistakes)``."""
-    rng = fresh_rng()
-    cases = []
-    for N, D, zero_start, lr in [(5, 2, True, 1.0), (12, 3, False, 0.5), (20, 2, True, 0.1),
-                                 (30, 4, False, 1.0)]:
-        x = rng.standard_normal((N, D))
-        t = np.where(x @ rng.standard_normal(D) + 0.3 * rng.standard_normal(N) > 0, 1.0, -1.0)
-        w = np.zeros(D) if zero_start else rng.standard_normal(D)
-        b = 0.0 if zero_start else float(rng.standard_normal())
-        cases.append({"x": x, "t": t, "w": w, "b": b, "lr": lr})
     return _check_with_diagnosis(
         "02-perceptron-update", "perceptron_epoch", perceptron_epoch_fn,
-        reference_perceptron_epoch, cases, ["w", "b", "mistakes"],
-        hint="visit the examples in order; when t_n * (x_n @ w + b) <= 0 add lr * t_n * x_n to w "
-             "and lr * t_n to b, and count the mistake",
+        reference_perceptron_epoch, _perceptron_cases(fresh_rng()), ["w", "b", "mistakes"],
+        hint="equation (2.3): visit the examples in the order given, each one judged with the "
+             "weights as they are after the updates so far; count the updates",
         mistakes=PERCEPTRON_MISTAKES,
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# 02-mlp-backward: gradients of a one-hidden-layer tanh MLP with the mean squared error
+# 02-mlp-backward: backpropagation through a tanh MLP of any depth with the mean squared error
+
+#: (layer sizes [D, H_1, ..., K], N, weight scale): no hidden layer at all (L = 1), one example,
+#: two hidden layers, and three hidden layers of different widths with saturating units.
+MLP_CASES = [([3, 2], 5, 1.0), ([2, 4, 1], 1, 1.0), ([3, 5, 4, 2], 6, 1.0),
+             ([4, 3, 6, 5, 3], 8, 2.0)]
+
+#: Names that would let autograd do the exercise: a hand-written backward pass uses none of them.
+MLP_FORBIDDEN = ("backward", "grad", "vjp", "jacobian", "jacrev", "jacfwd")
 
 
-def reference_mlp_gradients(x, t, W1, b1, W2, b2):
-    """Loss L = mean((y − t)²), y = tanh(x W1 + b1) W2 + b2, and ∂L/∂W1, ∂L/∂b1, ∂L/∂W2, ∂L/∂b2."""
-    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    loss, grads = mlp_loss_and_gradients(x, t, params, activation="tanh", loss="mse")
-    return loss, grads["W1"], grads["b1"], grads["W2"], grads["b2"]
+def reference_mlp_gradients(x, t, params):
+    """The package's loss and gradients of a tanh MLP with the mean squared error:
+    ``(loss, grads)``, ``grads`` keyed and shaped like ``params``."""
+    return mlp.mlp_loss_and_gradients(x, t, params, activation="tanh", loss="mse")
 
 
-def _mlp_gradients_variant(x, t, W1, b1, W2, b2, scale=2.0, per_example=False, tanh_prime=True,
-                           total=False):
-    h = np.tanh(x @ W1 + b1)
-    y = h @ W2 + b2
-    M = len(x) if per_example else y.size
-    M = 1 if total else M
+def _mlp_variant(x, t, params, scale=2.0, mean_over="all", derivative="h", tanh_output=False,
+                 bias_mean=False):
+    """The MLP's loss and gradients with one of the usual mistakes switched on."""
+    L = len(params) // 2
+    inputs, activations, h = [], [], x
+    for l in range(1, L + 1):
+        inputs.append(h)
+        a = h @ params[f"W{l}"] + params[f"b{l}"]
+        activations.append(a)
+        h = np.tanh(a) if l < L or tanh_output else a
+    y = h
+    M = {"all": y.size, "rows": len(x), "none": 1}[mean_over]
     loss = float(np.sum((y - t) ** 2) / M)
-    dy = scale * (y - t) / M
-    da = (dy @ W2.T) * ((1 - h**2) if tanh_prime else 1.0)
-    return loss, x.T @ da, da.sum(0), h.T @ dy, dy.sum(0)
+    delta = scale * (y - t) / M
+    if tanh_output:
+        delta = delta * (1.0 - y**2)
+    grads = {}
+    for l in range(L, 0, -1):
+        grads[f"W{l}"] = inputs[l - 1].T @ delta
+        grads[f"b{l}"] = delta.mean(0) if bias_mean else delta.sum(0)
+        if l > 1:
+            h_below, a_below = inputs[l - 1], activations[l - 2]
+            f_prime = {"h": 1.0 - h_below**2, "a": 1.0 - a_below**2, "none": 1.0}[derivative]
+            delta = (delta @ params[f"W{l}"].T) * f_prime
+    return loss, {key: grads[key] for l in range(1, L + 1) for key in (f"W{l}", f"b{l}")}
 
 
 MLP_MISTAKES = [
-    (lambda **kw: _mlp_gradients_variant(**kw, scale=1.0),
-     "every gradient is half the right size: d/dy (y - t)^2 = 2 (y - t)"),
-    (lambda **kw: _mlp_gradients_variant(**kw, per_example=True),
-     "the loss is divided by N only; the mean runs over all N * K entries of y"),
-    (lambda **kw: _mlp_gradients_variant(**kw, tanh_prime=False),
-     "the gradient of W1 and b1 lacks the tanh derivative: multiply dL/dh by (1 - h**2)"),
-    (lambda **kw: _mlp_gradients_variant(**kw, total=True),
-     "the loss is summed, not averaged: divide by the number of entries of y"),
+    (lambda **kw: _mlp_variant(**kw, scale=1.0),
+     "every gradient is half the right size: the factor 2 of the squared error's derivative, "
+     "equation (2.5)"),
+    (lambda **kw: _mlp_variant(**kw, mean_over="rows"),
+     "the loss is divided by N only; the mean of equation (2.5) runs over all N K entries of y"),
+    (lambda **kw: _mlp_variant(**kw, mean_over="none"),
+     "the loss is summed, not averaged: equation (2.5) divides by the number of entries of y"),
+    (lambda **kw: _mlp_variant(**kw, derivative="none"),
+     "the hidden layers' gradients lack the derivative of tanh: equation (2.7) multiplies by "
+     "f'(a) on the way down"),
+    (lambda **kw: _mlp_variant(**kw, derivative="a"),
+     "the derivative of tanh is taken at the wrong quantity: 1 - tanh(a)^2 is 1 - h^2 with the "
+     "activity h = tanh(a), not 1 - a^2"),
+    (lambda **kw: _mlp_variant(**kw, tanh_output=True),
+     "tanh is applied to the output layer too: the last layer of equation (2.4) is linear"),
+    (lambda **kw: _mlp_variant(**kw, bias_mean=True),
+     "the bias gradients are averaged over the examples; equation (2.6) sums them (the 1/M is "
+     "already in delta)"),
 ]
 
 
-@register("02-mlp-backward")
-def check_mlp_gradients(mlp_gradients):
-    """Check ``mlp_gradients(x, t, W1, b1, W2, b2) -> (loss, dW1, db1, dW2, db2)``."""
-    rng = fresh_rng()
+def _mlp_cases(rng):
     cases = []
-    for N, D, H, K in [(1, 2, 3, 1), (5, 3, 4, 2), (8, 4, 6, 3), (20, 2, 5, 1)]:
-        cases.append({
-            "x": rng.standard_normal((N, D)),
-            "t": rng.standard_normal((N, K)),
-            "W1": rng.standard_normal((D, H)) / np.sqrt(D),
-            "b1": 0.1 * rng.standard_normal(H),
-            "W2": rng.standard_normal((H, K)) / np.sqrt(H),
-            "b2": 0.1 * rng.standard_normal(K),
-        })
-    return _check_with_diagnosis(
-        "02-mlp-backward", "mlp_gradients", mlp_gradients, reference_mlp_gradients, cases,
-        ["loss", "dW1", "db1", "dW2", "db2"],
-        hint="start from dL/dy = 2 (y - t) / y.size and apply the chain rule layer by layer: "
-             "through an affine layer dL/dW = input.T @ delta, and through tanh multiply by "
-             "1 - h**2",
-        mistakes=MLP_MISTAKES,
-    )
+    for sizes, N, scale in MLP_CASES:
+        params = {}
+        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params[f"W{l}"] = scale * rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+            params[f"b{l}"] = 0.5 * rng.standard_normal(n_out)
+        cases.append({"x": rng.standard_normal((N, sizes[0])),
+                      "t": rng.standard_normal((N, sizes[-1])), "params": params})
+    return cases
+
+
+def _guard_params(student_fn):
+    """``student_fn``, failing a case when it changes an array of its ``params`` dict (run_check
+    watches only the top-level arrays)."""
+
+    def guarded(**kwargs):
+        before = {key: np.array(value, copy=True) for key, value in kwargs["params"].items()}
+        out = student_fn(**kwargs)
+        changed = [key for key, value in before.items()
+                   if not np.array_equal(np.asarray(kwargs["params"].get(key)), value)]
+        if changed:
+            raise ValueError(f"modified params[{changed[0]!r}] in place: work on copies")
+        return out
+
+    return guarded
+
+
+def _where_wrong(student_fn, cases):
+    """Which part of the student's answer is wrong, on the deepest case where it runs but
+    disagrees: the loss (forward pass), the output layer, the layers below, or the biases."""
+    for case in sorted(cases, key=lambda c: -len(c["params"])):
+        got = _call(student_fn, case)
+        want = reference_mlp_gradients(**copy.deepcopy(case))
+        if got is None or _same(got, want):
+            continue
+        got = as_tuple(got)
+        if len(got) != 2 or not isinstance(got[1], dict):
+            return ""
+        L = len(case["params"]) // 2
+        if not _same(got[0], want[0]):
+            return ("the loss itself is off: get the forward pass (equation (2.4)) and the "
+                    "loss (equation (2.5)) right first")
+        wrong = [key for key in want[1]
+                 if key not in got[1] or not _same(got[1][key], want[1][key])]
+        if not wrong:
+            return ""
+        if all(key.startswith("b") for key in wrong):
+            return "every weight gradient is right, some bias gradients are not: equation (2.6)"
+        if f"W{L}" not in wrong and f"b{L}" not in wrong:
+            layers = sorted({int(key[1:]) for key in wrong})
+            return (f"the output layer's gradients are right, those of layer(s) "
+                    f"{', '.join(map(str, layers))} are not: the error is in passing delta down "
+                    f"through a hidden layer, equation (2.7)")
+        return ("the output layer's gradients are already wrong: start from dL/dy of equation "
+                "(2.5) and equation (2.6)")
+    return ""
+
+
+def _depth_trouble(student_fn, cases):
+    """A message when the function raises on some depths and gets others fully right."""
+    depth_ok, depth_raises = set(), set()
+    for case in cases:
+        L = len(case["params"]) // 2
+        got = _call(student_fn, case)
+        if got is None:
+            depth_raises.add(L)
+        elif _same(got, reference_mlp_gradients(**copy.deepcopy(case))):
+            depth_ok.add(L)
+    if depth_ok and depth_raises:
+        return (f"right for L = {', '.join(map(str, sorted(depth_ok)))} layer(s) but it fails "
+                f"for L = {', '.join(map(str, sorted(depth_raises)))}: read the number of layers "
+                f"from params (W1, ..., WL) and loop over them, L = 1 (no hidden layer) included")
+    return ""
+
+
+#: The loss and the 2 L gradients of every case, one point each.
+MLP_POINTS = sum(1 + 2 * (len(sizes) - 1) for sizes, _, _ in MLP_CASES)
+
+
+@register("02-mlp-backward", kind="implement", points=MLP_POINTS,
+          summary="the loss and every gradient of tanh MLPs of 1 to 4 affine layers (random "
+                  "widths, one example, saturated units) against the reference; autograd refused",
+          forbidden=MLP_FORBIDDEN)
+def check_mlp_gradients(mlp_gradients):
+    """Check ``mlp_gradients(x, t, params) -> (loss, grads)`` on random MLPs of several depths."""
+    cases = _mlp_cases(fresh_rng())
+    names = ["loss", "grads"]
+    reason = forbidden_use(mlp_gradients, MLP_FORBIDDEN)
+    if reason:
+        report = CheckReport("02-mlp-backward", "mlp_gradients", MLP_POINTS)
+        print(refuse(report, reason))
+        return report
+    # The student's function was screened above; the guard around it is the course's own code.
+    with reference_allowed():
+        report = run_check(
+            "02-mlp-backward", "mlp_gradients", _guard_params(mlp_gradients),
+            reference_mlp_gradients, cases, names, quiet=True,
+            hint="start from dL/dy of equation (2.5) and go from the last layer down to the "
+                 "first with equations (2.6) and (2.7), reusing the activities of the forward "
+                 "pass; test each gradient against finite differences of your own loss "
+                 "(seqlearn.gradcheck.numerical_gradient) before running the check")
+    # run_check counts the first case's outputs for every case; here the depth, and so the
+    # number of gradients, changes from case to case.
+    report.max_score = MLP_POINTS
+    if report.attempted and not report.passed:
+        cause = (_likely_cause(mlp_gradients, reference_mlp_gradients, cases, MLP_MISTAKES)
+                 or _depth_trouble(mlp_gradients, cases))
+        if cause:
+            _add_line(report, f"likely cause: {cause}")
+        else:
+            where = _where_wrong(mlp_gradients, cases)
+            if where:
+                _add_line(report, f"where: {where}")
+    print(report)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# 02-xor-training (experiment): a width and a learning rate that solve XOR from almost any start
+
+XOR_STEPS = 300     # full-batch gradient steps per run
+XOR_RUNS = 30       # random starts
+XOR_RELIABLE = 28   # solved runs needed for "reliable"
+XOR_SOLVED_MSE = 0.1
+XOR_MAX_HIDDEN = 64
+
+
+def _xor_choice(choice):
+    """``(hidden, lr)`` from the student's dict, or ``ValueError``/``TypeError`` saying why not."""
+    if not isinstance(choice, dict) or set(choice) != {"hidden", "lr"}:
+        raise TypeError("return a dict with the keys 'hidden' and 'lr', e.g. "
+                        "{'hidden': 3, 'lr': 0.05}")
+    hidden, lr = choice["hidden"], choice["lr"]
+    if isinstance(hidden, bool) or not isinstance(hidden, (int, np.integer)):
+        raise TypeError(f"'hidden' must be an int, got {type(hidden).__name__}")
+    if not 1 <= hidden <= XOR_MAX_HIDDEN:
+        raise ValueError(f"'hidden' must be between 1 and {XOR_MAX_HIDDEN}, got {hidden}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"'lr' must be a number, got {type(lr).__name__}")
+    if not (np.isfinite(lr) and 0 < lr <= 10):
+        raise ValueError(f"'lr' must be a positive number of at most 10, got {lr}")
+    return int(hidden), float(lr)
+
+
+def xor_runs(hidden, lr, seeds, steps=XOR_STEPS):
+    """Train a [2, hidden, 1] tanh MLP on XOR (targets ±1, mean squared error) from each seed's
+    default initialisation with ``steps`` steps of full-batch gradient descent of rate ``lr``.
+
+    Returns one ``(outcome, final MSE)`` per seed: ``"solved"`` (MSE below 0.1 and every output
+    on the side of its target), ``"stuck"`` or ``"diverged"`` (MSE inf).
+    """
+    x, t = make_xor()
+    t = t[:, None].astype(float)
+    outcomes = []
+    for seed in seeds:
+        params = mlp.init_mlp_params([2, hidden, 1], rng=int(seed))
+        with np.errstate(all="ignore"):
+            try:
+                trained, _ = mlp.fit_full_batch(params, x, t, activation="tanh", loss="mse",
+                                                lr=lr, steps=steps)
+                y, _ = mlp.mlp_forward(x, trained)
+                mse = float(np.mean((y - t) ** 2))
+            except FloatingPointError:
+                mse, y = np.inf, None
+        if not np.isfinite(mse):
+            outcomes.append(("diverged", np.inf))
+        elif mse < XOR_SOLVED_MSE and np.all(np.sign(y) == t):
+            outcomes.append(("solved", mse))
+        else:
+            outcomes.append(("stuck", mse))
+    return outcomes
+
+
+def measure_xor_training(choice, seeds=None):
+    """Score a choice ``{"hidden": H, "lr": lr}``: 1 point when no run diverges and at least one
+    solves XOR, 1 point when at least 28 of 30 random starts solve it. Returns
+    ``(score, lines)``."""
+    hidden, lr = _xor_choice(choice)
+    if seeds is None:
+        seeds = fresh_rng().integers(0, 2**31, size=XOR_RUNS)
+    outcomes = xor_runs(hidden, lr, seeds)
+    count = {kind: sum(o == kind for o, _ in outcomes) for kind in ("solved", "stuck", "diverged")}
+    finite = [mse for _, mse in outcomes if np.isfinite(mse)]
+    lines = [f"hidden = {hidden}, lr = {lr:g}: {XOR_STEPS} steps of full-batch gradient descent "
+             f"on XOR from {len(seeds)} random starts",
+             f"solved {count['solved']}, stuck {count['stuck']}, diverged {count['diverged']}"
+             + (f"; final MSE median {np.median(finite):.2g}, worst {max(finite):.2g}"
+                if finite else "")]
+    score = 0
+    if count["diverged"]:
+        lines.append(f"trains: no -- {count['diverged']} run(s) diverged: the steps are too "
+                     "large; a step changes the output by a sum over all the hidden units, so "
+                     "the wider the layer, the smaller the rate it can take")
+    elif not count["solved"]:
+        lines.append(f"trains: no -- no run solved XOR in {XOR_STEPS} steps: the loss falls "
+                     "too slowly with this learning rate, or the network cannot represent XOR")
+    else:
+        score += 1
+        lines.append("trains: ok (no run diverged and some solved XOR)")
+    if count["solved"] >= XOR_RELIABLE:
+        score += 1
+        lines.append(f"reliable: ok ({count['solved']} of {len(seeds)} starts solved XOR, "
+                     f"{XOR_RELIABLE} needed)")
+    else:
+        why = []
+        if count["stuck"]:
+            why.append("stuck runs end on a plateau: with too few hidden units gradient descent "
+                       "often ends in a poor local minimum, and too large a rate makes it "
+                       "bounce; too small a rate has simply not arrived yet")
+        lines.append(f"reliable: no -- {count['solved']} of {len(seeds)} starts solved XOR, "
+                     f"{XOR_RELIABLE} needed" + ("; " + why[0] if why else ""))
+    return score, lines
+
+
+@register("02-xor-training", kind="experiment", points=2,
+          summary="the chosen width and learning rate train a tanh MLP on XOR without "
+                  "diverging, and solve it from at least 28 of 30 fresh random starts")
+def check_xor_training(choose_xor_training):
+    """Check ``choose_xor_training() -> {"hidden": H, "lr": lr}`` by training 30 networks."""
+    return check_experiment("02-xor-training", "choose_xor_training", choose_xor_training,
+                            measure_xor_training, max_score=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# 02-perceptron-concepts: separability, parameter counts, the convergence theorem
+
+CONCEPT_QUESTIONS = [
+    {"key": "separable_functions", "answer": 14,
+     "explain": {
+         16: "not all of them: Section 2.2 shows that no line separates XOR",
+         15: "XOR is not the only one: its complement XNOR, which labels (0,0) and (1,1) +1, is "
+             "no more separable (a line that separates a labelling also separates the flipped "
+             "one)",
+         12: "the two constant functions count too: a unit with w = 0 answers the same for "
+             "every input",
+         10: "the functions of a single input (x1, not x1, x2, not x2) count too: a unit can "
+             "ignore an input with w_i = 0",
+         4: "AND, OR, NAND and NOR are not all: constants, single inputs and 'x1 and not x2' "
+            "are lines too"},
+     "hint": "go through the labellings of the four corners of the unit square and ask, for "
+             "each, whether one line puts the +1 corners on one side and the -1 corners on the "
+             "other"},
+    {"key": "xor_hidden_units", "answer": 2,
+     "explain": {
+         1: "with one hidden unit the output unit thresholds a single threshold of a single "
+            "line, so the plane is still cut by one line",
+         0: "without hidden units the network is the single perceptron of Section 2.2",
+         3: "fewer suffice: think of which two lines enclose the two +1 corners",
+         4: "one unit per corner works, but fewer suffice"},
+     "hint": "each hidden threshold unit contributes one line; how few lines cut the square so "
+             "that the output unit can tell the +1 corners from the -1 corners?"},
+    {"key": "mlp_parameters", "answer": 84060,
+     "explain": {
+         83900: "these are the weights only: every unit of the hidden and output layers has a "
+                "bias too",
+         944: "that counts the units, not the parameters",
+         160: "that counts the units of the hidden and output layers, not the parameters",
+         39200000: "each layer connects only to the next: add the sizes of W1, W2 and W3, do "
+                   "not multiply the layer sizes",
+         84004: "one bias per unit of each layer that computes something, not of the inputs"},
+     "hint": "count the entries of W_l and b_l of each of the three affine layers of equation "
+             "(2.4)"},
+    {"key": "novikoff_updates", "answer": 36,
+     "explain": {
+         6: "that is R / gamma; the bound is on a power of it",
+         12: "R^2 / gamma is not the bound: gamma is squared too",
+         1 / 36: "upside down: a wider margin allows fewer updates, not more",
+         216: "the bound grows with the square of R / gamma, not the cube"},
+     "hint": "the convergence theorem of Section 2.2 bounds the total number of updates by a "
+             "power of R / gamma"},
+    {"key": "updates_ratio_lr", "answer": 1,
+     "explain": {
+         0.01: "a smaller rate does not make the perceptron slower here: starting from zero, "
+               "every update adds eta times the same vector, so w and b are eta times those of "
+               "eta = 1 and every prediction, hence every mistake, is the same",
+         100: "a smaller rate does not make the perceptron slower here: starting from zero, "
+              "every update adds eta times the same vector, so w and b are eta times those of "
+              "eta = 1 and every prediction, hence every mistake, is the same"},
+     "hint": "from w = 0, b = 0, follow the first two updates with eta = 1 and with eta = 0.01 "
+             "and compare the signs of the activations"},
+]
+
+
+@register("02-perceptron-concepts", kind="concept", points=len(CONCEPT_QUESTIONS),
+          summary="separable Boolean functions, hidden units for XOR, an MLP's parameter count, "
+                  "Novikoff's bound and the learning rate from a zero start")
+def check_perceptron_concepts(answers):
+    """Check ``answers() -> dict`` of the five questions of Exercise 2.5."""
+    return check_concept("02-perceptron-concepts", "answers", answers, CONCEPT_QUESTIONS)
 
 
 __all__ = [
-    "MLP_MISTAKES", "PERCEPTRON_MISTAKES", "SIGMOID_LAYER_MISTAKES", "check_mlp_gradients",
-    "check_perceptron_epoch", "check_sigmoid_layer", "reference_mlp_gradients",
-    "reference_perceptron_epoch", "reference_sigmoid_layer",
+    "CONCEPT_QUESTIONS", "MLP_CASES", "MLP_FORBIDDEN", "MLP_MISTAKES", "MLP_POINTS",
+    "NEURON_CASES", "PERCEPTRON_CASES", "PERCEPTRON_MISTAKES", "SIGMOID_LAYER_MISTAKES",
+    "XOR_RELIABLE", "XOR_RUNS", "XOR_STEPS", "check_mlp_gradients", "check_perceptron_concepts",
+    "check_perceptron_epoch", "check_sigmoid_layer", "check_xor_training",
+    "measure_xor_training", "reference_mlp_gradients", "reference_perceptron_epoch",
+    "reference_sigmoid_layer", "xor_runs",
 ]
