@@ -258,3 +258,5 @@ def test_static_scan_reads_code_not_comments():
     assert "whole exercise" in grader.static_scan("def f(q, k, v):\n"
                                                   "    return F.scaled_dot_product_attention(q, k, v)\n",
                                                   forbidden=("scaled_dot_product_attention",))
+    assert grader.static_scan("def f(x):\n    grad = 2 * x\n    return grad\n", forbidden=("grad",)) == ""
+    assert "whole exercise" in grader.static_scan("from torch.autograd import grad\n", forbidden=("grad",))

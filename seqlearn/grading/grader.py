@@ -60,6 +60,8 @@ def static_scan(source, forbidden=()):
         tree = ast.parse(sandbox.strip_magics(source))
     except SyntaxError:
         return ""   # the worker reports the syntax error with its line
+    imported = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
     for node in ast.walk(tree):
         modules = []
         if isinstance(node, ast.Import):
@@ -70,8 +72,10 @@ def static_scan(source, forbidden=()):
                 isinstance(node, ast.Name) and node.id == "seqlearn"):
             return ("uses the course package 'seqlearn' (the reference implementation); "
                     "exercises must be solved without it")
+        # An attribute (torch.autograd.grad, x.backward) or an imported name counts; a variable
+        # of the student's own that happens to be called `grad` does not.
         name = (node.attr if isinstance(node, ast.Attribute)
-                else node.id if isinstance(node, ast.Name) else None)
+                else node.id if isinstance(node, ast.Name) and node.id in imported else None)
         if name in forbidden:
             return (f"uses {name}, which does the whole exercise; it must be written from the "
                     "equations")
