@@ -421,6 +421,8 @@ def _same_answer(given, right, tolerance):
     if isinstance(right, (tuple, list)):
         return (isinstance(given, (tuple, list)) and len(given) == len(right)
                 and all(_same_answer(g, r, tolerance) for g, r in zip(given, right)))
+    if isinstance(given, np.generic):
+        given = given.item()    # NumPy's booleans and numbers answer like Python's
     if isinstance(right, bool) or isinstance(given, (bool, str)):
         return type(given) is type(right) and given == right
     try:
