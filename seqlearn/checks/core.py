@@ -238,6 +238,8 @@ def _output_verdict(name, g, w, atol, rtol, blocks=None):
         return False, f"{name}: not numeric (got {type(g).__name__} of dtype {g.dtype})"
     if g.shape != w.shape:
         return False, f"{name}: shape {g.shape}, expected {w.shape}"
+    if np.iscomplexobj(g) and not np.iscomplexobj(w):
+        return False, f"{name}: complex values, expected real ones"
     if not np.all(np.isfinite(g)):
         return False, f"{name}: contains NaN or inf"
     err = np.abs(g.astype(float) - w.astype(float))
