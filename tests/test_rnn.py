@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlearn.checks import rnn as rnn_checks
-from seqlearn.checks.core import CHECKS
+from seqlearn.checks.core import CHECKS, EXERCISES, reference_allowed
 from seqlearn.gradcheck import numerical_gradient, relative_error
 from seqlearn.numpy.rnn import (check_rnn_params, init_rnn_params, init_stacked_rnn_params,
                                 rnn_backward, rnn_forward, rnn_step, rnn_step_backward,
@@ -400,22 +400,64 @@ def _stub(*args, **kwargs):
     raise NotImplementedError("write your code here")
 
 
-def test_checks_are_registered():
-    for exercise_id in ("03-rnn-step", "03-rnn-forward", "03-rnn-outputs"):
-        assert exercise_id in CHECKS
+#: Every exercise of the chapter -> (check, kind, points).
+CHAPTER_CHECKS = {
+    "03-rnn-shapes": (rnn_checks.check_rnn_shapes, "concept", 7),
+    "03-rnn-step": (rnn_checks.check_rnn_step, "implement", 5),
+    "03-rnn-forward": (rnn_checks.check_rnn_forward, "implement", 6),
+    "03-rnn-outputs": (rnn_checks.check_rnn_outputs, "implement", 10),
+    "03-rnn-jacobian": (rnn_checks.check_rnn_jacobian, "implement", 6),
+    "03-forgetting": (rnn_checks.check_forgetting, "experiment", 3),
+    "03-ctrnn-fixed-points": (rnn_checks.check_ctrnn_fixed_points, "implement", 14),
+    "03-three-attractors": (rnn_checks.check_three_attractors, "experiment", 3),
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CHAPTER_CHECKS))
+def test_checks_are_registered_with_kind_points_and_a_stub_scores_zero(exercise_id, capsys):
+    check, kind, points = CHAPTER_CHECKS[exercise_id]
+    info = EXERCISES[exercise_id]
+    assert CHECKS[exercise_id] is check and info.kind == kind and info.points == points
+    assert info.summary
+    report = check(_stub)
+    assert report.score == 0 and not report.attempted and report.max_score == points
+    assert "not attempted" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("check, reference", [
     (rnn_checks.check_rnn_step, rnn_checks.reference_rnn_step),
     (rnn_checks.check_rnn_forward, rnn_checks.reference_rnn_forward),
     (rnn_checks.check_rnn_outputs, rnn_checks.reference_rnn_outputs),
+    (rnn_checks.check_rnn_jacobian, rnn_checks.reference_rnn_jacobian),
+    (rnn_checks.check_ctrnn_fixed_points, rnn_checks.reference_fixed_points),
 ])
-def test_checks_reference_full_marks_and_stub_zero(check, reference, capsys):
+def test_the_references_score_full_marks(check, reference):
     report = check(reference)
-    assert report.passed and report.score == report.max_score >= 3
-    stub = check(_stub)
-    assert stub.score == 0 and not stub.attempted
-    assert "not attempted" in capsys.readouterr().out
+    assert report.passed and report.score == report.max_score == EXERCISES[
+        check.exercise_id].points
+
+
+def test_the_checks_refuse_the_package_and_whole_job_routines(capsys):
+    def fixed_points_by_scipy(W, h):
+        import scipy.optimize
+        return (scipy.optimize.fsolve(lambda x: -x + W @ np.tanh(x) + h, np.zeros(2))[None],
+                np.ones(1, bool))
+
+    def jacobian_by_autograd(x_t, h_prev, W_xh, W_hh, b_h):
+        step = lambda h: torch.tanh(torch.tensor(x_t @ W_xh + b_h) + h @ torch.tensor(W_hh))
+        return torch.stack([torch.autograd.functional.jacobian(step, torch.tensor(h))
+                            for h in h_prev]).numpy()
+
+    with reference_allowed(False):
+        for check, answer, word in [
+                (rnn_checks.check_rnn_step, rnn_checks.reference_rnn_step, "course package"),
+                (rnn_checks.check_ctrnn_fixed_points, rnn_checks.reference_fixed_points,
+                 "course package"),
+                (rnn_checks.check_ctrnn_fixed_points, fixed_points_by_scipy, "fsolve"),
+                (rnn_checks.check_rnn_jacobian, jacobian_by_autograd, "autograd")]:
+            report = check(answer)
+            assert report.score == 0 and report.refused, answer
+            assert word in capsys.readouterr().out
 
 
 def test_check_rnn_step_names_the_transposed_recurrent_matrix(capsys):
@@ -431,6 +473,13 @@ def test_check_rnn_step_names_the_transposed_recurrent_matrix(capsys):
 
     assert rnn_checks.check_rnn_step(no_bias).score == 0
     assert "bias b_h is missing" in capsys.readouterr().out
+
+    def no_tanh(x_t, h_prev, W_xh, W_hh, b_h):
+        return x_t @ W_xh + h_prev @ W_hh + b_h
+
+    assert rnn_checks.check_rnn_step(no_tanh).score == 0
+    out = capsys.readouterr().out
+    assert "tanh of equation (3.1) is missing" in out and out.count("hint:") == 1
 
 
 def test_check_rnn_forward_names_the_off_by_one(capsys):
@@ -449,8 +498,17 @@ def test_check_rnn_forward_names_the_off_by_one(capsys):
     def from_zero(x, h0, W_xh, W_hh, b_h):
         return rnn_checks.reference_rnn_forward(x, np.zeros_like(h0), W_xh, W_hh, b_h)
 
-    assert rnn_checks.check_rnn_forward(from_zero).score == 0
+    report = rnn_checks.check_rnn_forward(from_zero)
+    assert report.score == 1        # right only in the case whose h0 is zero
     assert "h0 is ignored" in capsys.readouterr().out
+
+    def in_place(x, h0, W_xh, W_hh, b_h):
+        h = rnn_checks.reference_rnn_forward(x, h0, W_xh, W_hh, b_h)
+        h0[:] = h[:, -1]            # right answer, but it overwrites the caller's h0
+        return h
+
+    report = rnn_checks.check_rnn_forward(in_place)
+    assert report.score == 0 and "in place" in capsys.readouterr().out
 
 
 def test_check_rnn_outputs_names_the_axis_and_the_overflow(capsys):
@@ -460,7 +518,7 @@ def test_check_rnn_outputs_names_the_axis_and_the_overflow(capsys):
         return o, e / e.sum(axis=1, keepdims=True)
 
     report = rnn_checks.check_rnn_outputs(over_time)
-    assert report.score == 0
+    assert report.score == 5        # every o, no y_hat (with T = 1 it gives all ones)
     assert "time axis" in capsys.readouterr().out
 
     def unstable(h, W_hy, b_y):  # right except for huge scores, where exp overflows
@@ -472,4 +530,181 @@ def test_check_rnn_outputs_names_the_axis_and_the_overflow(capsys):
     report = rnn_checks.check_rnn_outputs(unstable)
     out = capsys.readouterr().out
     assert report.score == report.max_score - 1
-    assert "NaN or inf" in out and "subtract" in out
+    assert "NaN or inf" in out and "overflows" in out
+
+
+def test_the_jacobian_reference_matches_finite_differences():
+    for case in rnn_checks._jacobian_cases(_rng(20)):
+        J = rnn_checks.reference_rnn_jacobian(**case)
+        assert J.shape == (len(case["h_prev"]),) + case["W_hh"].shape
+        assert np.max(np.abs(J - rnn_checks.numerical_rnn_jacobian(**case))) < 1e-8
+    # and it is the matrix that carries a small change forward: h_t(h + δ) − h_t(h) ≈ δ Jᵀ
+    case = rnn_checks._jacobian_cases(_rng(21))[3]
+    delta = 1e-7 * _rng(22).normal(size=case["h_prev"].shape)
+    moved = dict(case, h_prev=case["h_prev"] + delta)
+    change = rnn_checks.reference_rnn_step(**moved) - rnn_checks.reference_rnn_step(**case)
+    J = rnn_checks.reference_rnn_jacobian(**case)
+    assert np.allclose(change, np.einsum("bij,bj->bi", J, delta), atol=1e-12)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda x_t, h_prev, W_xh, W_hh, b_h:
+     (1 - np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h) ** 2)[:, None, :] * W_hh, "the transpose"),
+    (lambda x_t, h_prev, W_xh, W_hh, b_h:
+     (1 - h_prev ** 2)[:, :, None] * W_hh.T, "taken at the wrong step"),
+    (lambda x_t, h_prev, W_xh, W_hh, b_h:
+     (1 - (x_t @ W_xh + h_prev @ W_hh + b_h) ** 2)[:, :, None] * W_hh.T, "not 1 − a²"),
+    (lambda x_t, h_prev, W_xh, W_hh, b_h:
+     np.broadcast_to(W_hh.T, (len(x_t),) + W_hh.shape), "derivative of the tanh is missing"),
+])
+def test_check_rnn_jacobian_names_the_mistakes(answer, words, capsys):
+    report = rnn_checks.check_rnn_jacobian(answer)
+    assert 0 < report.score < report.max_score   # each is right in one of the edge cases
+    assert words in capsys.readouterr().out
+
+
+def _solved_fixed_points(W, h):
+    """An independent solution: Newton's method from a grid, as a student would write it."""
+    bound = np.max(np.abs(W).sum(axis=1) + np.abs(h)) + 1.0
+    grid = np.linspace(-bound, bound, 21)
+    x = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
+    for _ in range(100):
+        F = -x + np.tanh(x) @ W.T + h
+        J = -np.eye(2) + W * (1 - np.tanh(x) ** 2)[:, None, :]
+        step = np.linalg.solve(J, -F[..., None])[..., 0]
+        x = x + step / np.maximum(np.linalg.norm(step, axis=1, keepdims=True), 1.0)
+    F = -x + np.tanh(x) @ W.T + h
+    points = []
+    for p in x[np.abs(F).max(axis=1) < 1e-10]:
+        if all(np.abs(p - q).max() > 1e-6 for q in points):
+            points.append(p)
+    points = np.array(points).reshape(-1, 2)
+    J = -np.eye(2) + W * (1 - np.tanh(points) ** 2)[:, None, :]
+    return points, np.all(np.linalg.eigvals(J).real < 0, axis=1)
+
+
+def test_check_ctrnn_fixed_points_compares_sets_in_any_order(capsys):
+    def reversed_order(W, h):
+        points, stable = _solved_fixed_points(W, h)
+        return points[::-1].tolist(), stable[::-1].astype(int)   # lists and 0/1 are fine too
+
+    assert rnn_checks.check_ctrnn_fixed_points(_solved_fixed_points).passed
+    assert rnn_checks.check_ctrnn_fixed_points(reversed_order).passed
+    capsys.readouterr()
+
+
+def _only_attractors(W, h):
+    points, stable = _solved_fixed_points(W, h)
+    return points[stable], stable[stable]
+
+
+def _duplicated(W, h):
+    points, stable = _solved_fixed_points(W, h)
+    return np.concatenate([points, points + 1e-9]), np.concatenate([stable, stable])
+
+
+def _discrete_map_stability(W, h):
+    points, _ = _solved_fixed_points(W, h)
+    M = W * (1 - np.tanh(points) ** 2)[:, None, :]
+    return points, np.all(np.abs(np.linalg.eigvals(M)) < 1, axis=1)
+
+
+def _symmetric_eigenvalues(W, h):
+    points, _ = _solved_fixed_points(W, h)
+    J = -np.eye(2) + W * (1 - np.tanh(points) ** 2)[:, None, :]
+    return points, np.all(np.linalg.eigvalsh(J) < 0, axis=1)
+
+
+def _flipped(W, h):
+    points, stable = _solved_fixed_points(W, h)
+    return points, ~stable
+
+
+def _starts_too_close(W, h):
+    points, stable = _solved_fixed_points(W, h)
+    near = np.abs(points).max(axis=1) < 1.5      # as if Newton had started only near the origin
+    return points[near], stable[near]
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_only_attractors, "only the attractors"),
+    (_duplicated, "merge the points"),
+    (lambda W, h: _solved_fixed_points(W.T, h), "−x + Wᵀ tanh(x) + h"),
+    (_discrete_map_stability, "discrete map"),
+    (_symmetric_eigenvalues, "eigvalsh"),
+    (_flipped, "flipped"),
+    (_starts_too_close, "are missing from your answer"),
+])
+def test_check_ctrnn_fixed_points_names_the_mistakes(answer, words, capsys):
+    report = rnn_checks.check_ctrnn_fixed_points(answer)
+    out = capsys.readouterr().out
+    assert report.score < report.max_score
+    assert words in out and out.count("hint:") == 1
+
+
+def test_forgetting_experiment_passes_a_bracket_and_fails_bad_choices(capsys):
+    good = rnn_checks.check_forgetting(lambda: (0.95, 1.05))
+    assert good.score == 3
+    assert "forgotten" in capsys.readouterr().out
+    too_wide = rnn_checks.check_forgetting(lambda: (0.5, 2.0))
+    assert too_wide.score == 2 and "apart" in capsys.readouterr().out
+    both_above = rnn_checks.check_forgetting(lambda: (1.1, 1.2))
+    out = capsys.readouterr().out
+    assert both_above.score == 1 and "not forgotten" in out and "linearise" in out
+    swapped = rnn_checks.check_forgetting(lambda: (1.05, 0.95))
+    assert swapped.score == 0
+    wrong_type = rnn_checks.check_forgetting(lambda: 1.0)
+    assert wrong_type.score == 0 and "cannot be run" in capsys.readouterr().out
+
+
+def test_forgetting_is_robust_over_seeds():
+    # the measurement, per seed, stays far from the thresholds at the good choices
+    for seed in range(5):
+        assert rnn_checks.forgetting_ratio(0.95, seed) < rnn_checks.FORGETTING["forgets_below"] / 10
+        assert rnn_checks.forgetting_ratio(1.05, seed) > rnn_checks.FORGETTING["remembers_above"]
+        assert rnn_checks.forgetting_ratio(1.0, seed) > rnn_checks.FORGETTING["forgets_below"]
+
+
+THREE = (np.array([[5.0, -1.0], [-1.0, 5.0]]), np.array([3.0, 3.0]))
+
+
+def test_three_attractors_experiment_passes_a_design_and_fails_bad_ones(capsys):
+    assert rnn_checks.check_three_attractors(lambda: THREE).score == 3
+    capsys.readouterr()
+    symmetric = rnn_checks.check_three_attractors(lambda: (THREE[0], np.zeros(2)))
+    out = capsys.readouterr().out
+    assert symmetric.score == 0 and "4 of them stable" in out and "symmetric" in out
+    decoupled = rnn_checks.check_three_attractors(lambda: (np.diag([3.0, 3.0]), [2.0, 0.0]))
+    assert decoupled.score == 0
+    assert rnn_checks.check_three_attractors(lambda: (20 * np.eye(2), 0)).score == 0
+    assert "within ±10" in capsys.readouterr().out
+    # Three attractors, but just past the bifurcation (near c = 2.105) where the fourth is lost:
+    # the simulation converges too slowly to count, and the perturbed copies fall on both sides.
+    edge = (THREE[0], np.array([2.11, 2.11]))
+    for seed in range(3):
+        score, lines = rnn_checks._measure_attractors(edge, _rng(seed))
+        assert score == 1 and "right" in lines[0] and "not robust" in lines[2]
+
+
+def test_concept_check_explains_the_expected_wrong_answers(capsys):
+    B, T, D, H = (rnn_checks.SIZES[k] for k in "BTDH")
+    one = D * H + H * H + H
+    right = {"W_xh_shape": (D, H), "b_h_shape": (H,), "h_shape": (B, T, H), "n_params": one,
+             "n_params_builtin": one + H, "W_concat_shape": (D + H, H),
+             "n_params_stacked": one + 2 * H * H + H}
+    assert rnn_checks.check_rnn_shapes(lambda: right).score == 7
+    assert rnn_checks.check_rnn_shapes(lambda: dict(right, W_xh_shape=[D, H])).score == 7
+    capsys.readouterr()
+    wrong = {"W_xh_shape": (H, D), "b_h_shape": (B, H), "h_shape": (T, B, H),
+             "n_params": T * one, "n_params_builtin": one, "W_concat_shape": (H, D + H),
+             "n_params_stacked": 2 * one}
+    report = rnn_checks.check_rnn_shapes(lambda: wrong)
+    out = capsys.readouterr().out
+    assert report.score == 0
+    for words in ("nn.RNN's layout", "shared across the batch", "time-major",
+                  "shared across the T steps", "two bias vectors", "from the left",
+                  "not the data's D"):
+        assert words in out
+    partial = rnn_checks.check_rnn_shapes(lambda: {"n_params": 7})
+    out = capsys.readouterr().out
+    assert partial.score == 0 and "not answered" in out and "add up the entries" in out
