@@ -176,6 +176,93 @@ def to_numpy(value):
     return np.asarray(value)
 
 
+def flatten_outputs(outputs, names):
+    """``{name: value}`` of a function's outputs, named by ``names``, a dict output spread into one
+    entry per key (``grads['W_xh']``), as :func:`run_check` names them."""
+    flat = {}
+    for name, value in zip(names, as_tuple(outputs)):
+        if isinstance(value, dict):
+            flat.update({f"{name}[{key!r}]": v for key, v in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def same_values(got, want, atol=1e-6, rtol=1e-5):
+    """Whether ``got`` (an array, a tensor, a number) has ``want``'s shape and values, all
+    finite, to the tolerances of :func:`run_check`."""
+    try:
+        got, want = to_numpy(got), to_numpy(want)
+        return (got.shape == want.shape and np.issubdtype(got.dtype, np.number)
+                and bool(np.all(np.isfinite(got))) and bool(np.all(np.isfinite(want)))
+                and bool(np.allclose(got, want, atol=atol, rtol=rtol)))
+    except (TypeError, ValueError):
+        return False
+
+
+def plain(value):
+    """NumPy scalars and arrays as Python numbers, booleans and (nested) tuples."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def diagnose_outputs(student_fn, cases, reference_fn, mistakes, names, default_hint,
+                     nonfinite=None):
+    """The messages of the typical mistakes that the student's answer shows on the first of
+    ``cases`` (a list of keyword dicts, or one) on which it is wrong, else ``default_hint``.
+
+    ``mistakes`` is a list of ``(function, message)``: a mistaken variant of the reference,
+    called like it. A mistake is named when it accounts for the whole answer, or else when every
+    output it gets wrong (``names`` names the outputs; a dict output counts entry by entry) is
+    wrong in the student's answer in the same way, so that two mistakes in different outputs
+    are both named; one whose wrong outputs are a part of another named mistake's is not.
+    ``nonfinite``, when given, is the message for an answer holding NaN or inf.
+    """
+    for case in [cases] if isinstance(cases, dict) else cases:
+        with np.errstate(all="ignore"):     # mistaken variants may overflow; run_check reports
+            message = _diagnose_case(student_fn, case, reference_fn, mistakes, names, nonfinite)
+        if message is not None:
+            return message or default_hint
+    return default_hint
+
+
+def _diagnose_case(student_fn, case, reference_fn, mistakes, names, nonfinite):
+    """The named mistakes on ``case``: "" if none, ``None`` if the answer is right there."""
+    try:
+        got = flatten_outputs(student_fn(**copy.deepcopy(case)), names)
+    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
+        return ""
+    want = flatten_outputs(reference_fn(**copy.deepcopy(case)), names)
+    wrong = {key for key, value in want.items() if not same_values(got.get(key), value)}
+    if not wrong:
+        return None
+    if nonfinite and not all(np.all(np.isfinite(to_numpy(v))) for v in got.values()
+                             if np.issubdtype(to_numpy(v).dtype, np.number)):
+        return nonfinite
+    found = []
+    for mistake, message in mistakes:
+        try:
+            theirs = flatten_outputs(mistake(**copy.deepcopy(case)), names)
+        except Exception:  # noqa: BLE001 - a variant that does not apply to this case
+            continue
+        differs = {key for key, value in want.items() if not same_values(theirs.get(key), value)}
+        if differs == wrong and all(same_values(got.get(k), theirs.get(k)) for k in want):
+            return message                  # the whole answer is this mistake
+        if differs and differs <= wrong and all(same_values(got.get(k), theirs.get(k))
+                                                for k in differs):
+            found.append((differs, message))
+    named = []
+    for differs, message in found:          # a mistake inside another's is its shadow
+        if message not in named and not any(differs < other for other, _ in found):
+            named.append(message)
+    return " Also: ".join(named)
+
+
 def diagnose_mistake(student_fn, case, mistakes, default_hint):
     """Return the message of the first mistake whose output the student's answer reproduces on
     ``case`` (``mistakes``: list of (function, message)), else ``default_hint``."""
@@ -257,18 +344,6 @@ def _output_verdict(name, g, w, atol, rtol, blocks=None):
     return False, message
 
 
-def _flatten(values, names):
-    """(name, value) pairs of a function's outputs, a dict output spread into one pair per key
-    (``grads['W_x']``)."""
-    pairs = []
-    for name, value in zip(names, values):
-        if isinstance(value, dict):
-            pairs += [(f"{name}[{key!r}]", value[key]) for key in value]
-        else:
-            pairs.append((name, value))
-    return pairs
-
-
 def refuse(report, reason):
     """Mark ``report`` refused: 0 points and the reason."""
     report.score = 0
@@ -314,7 +389,7 @@ def run_check(
     info = EXERCISES.get(exercise_id)
     forbidden = info.forbidden if forbidden is None and info is not None else (forbidden or ())
     wants = [reference_fn(**copy.deepcopy(kwargs)) for kwargs in cases]
-    per_case = len(_flatten(as_tuple(wants[0]), output_names))
+    per_case = len(flatten_outputs(wants[0], output_names))
     report = CheckReport(exercise_id, title, max_score=len(cases) * per_case)
     reason = forbidden_use(student_fn, forbidden)
     if reason:
@@ -343,8 +418,8 @@ def run_check(
             failed = True
             continue
         verdicts = []
-        want_pairs = _flatten(want, output_names)
-        got_values = dict(_flatten(got, output_names)) if all(
+        want_pairs = list(flatten_outputs(want, output_names).items())
+        got_values = flatten_outputs(got, output_names) if all(
             isinstance(g, dict) == isinstance(w, dict) for g, w in zip(got, want)) else {}
         for name, w in want_pairs:
             if name not in got_values:
@@ -405,7 +480,7 @@ def check_concept(exercise_id, title, student_fn, questions, quiet=False):
         if key not in answers or answers[key] is None or answers[key] is ...:
             report.lines.append(f"{key}: not answered")
             continue
-        given = answers[key]
+        given = plain(answers[key])
         if _same_answer(given, q["answer"], q.get("tolerance", 1e-9)):
             report.score += 1
             report.lines.append(f"{key}: {given!r} is right")
@@ -482,6 +557,7 @@ def fresh_rng():
 __all__ = [
     "CHECKS", "EXERCISES", "KINDS", "ExerciseInfo", "register", "forbidden_use",
     "reference_allowed", "CheckReport",
-    "as_tuple", "to_numpy", "diagnose_mistake", "compare_outputs", "refuse", "run_check",
+    "as_tuple", "to_numpy", "flatten_outputs", "same_values", "plain", "diagnose_outputs",
+    "diagnose_mistake", "compare_outputs", "refuse", "run_check",
     "check_concept", "check_experiment", "fresh_rng"
 ]
