@@ -35,8 +35,8 @@ from ..numpy.attention import additive_attention_backward as _additive_attention
 from ..numpy.attention import additive_attention_forward as _additive_attention_forward
 from ..numpy.attention import attention_pooling_forward as _attention_pooling_forward
 from .core import (CheckReport, EXERCISES, as_tuple, check_concept, check_experiment,
-                   forbidden_use, fresh_rng, reference_allowed, refuse, register, run_check,
-                   to_numpy)
+                   diagnose_outputs, forbidden_use, fresh_rng, plain, reference_allowed, refuse,
+                   register, run_check, to_numpy)
 
 
 # -- shared helpers ---------------------------------------------------------------------------
@@ -52,74 +52,6 @@ def _softmax(scores, axis=-1):
         shifted = scores - scores.max(axis=axis, keepdims=True)
         e = np.exp(shifted)
         return e / e.sum(axis=axis, keepdims=True)
-
-
-def _flat(outputs, names):
-    """(name, array) pairs of a function's outputs, a dict spread into one pair per key."""
-    pairs = []
-    for name, value in zip(names, as_tuple(outputs)):
-        if isinstance(value, dict):
-            pairs += [(f"{name}[{key!r}]", value[key]) for key in value]
-        else:
-            pairs.append((name, value))
-    return pairs
-
-
-def _same(a, b):
-    try:
-        a, b = to_numpy(a), to_numpy(b)
-        return (a.shape == b.shape and np.all(np.isfinite(a)) and np.all(np.isfinite(b))
-                and np.allclose(a, b, atol=1e-6, rtol=1e-5))
-    except (TypeError, ValueError):
-        return False
-
-
-def diagnose_outputs(student_fn, cases, reference_fn, mistakes, names, default_hint):
-    """The messages of the typical mistakes that the student's answer reproduces on the first of
-    ``cases`` on which it is wrong.
-
-    ``mistakes`` is a list of (function, message). A mistake is named when every output that
-    the student got wrong equals that mistake's output there (the whole answer is the mistake), or
-    else, output by output, when a wrong output equals the mistake's and the mistake changes that
-    output (an answer with two mistakes in different outputs gets both named). Dict outputs (a
-    gradient dict) count entry by entry. Returns ``default_hint`` when nothing is recognised.
-    """
-    for case in cases:
-        with np.errstate(all="ignore"):     # the mistaken variants may overflow; run_check reports
-            message = _diagnose_case(student_fn, case, reference_fn, mistakes, names)
-        if message is not None:
-            return message or default_hint
-    return default_hint
-
-
-def _diagnose_case(student_fn, case, reference_fn, mistakes, names):
-    """The recognised mistakes' messages on ``case``, "" if none, None if the answer is right."""
-    try:
-        got = dict(_flat(student_fn(**copy.deepcopy(case)), names))
-    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
-        return ""
-    want = _flat(reference_fn(**copy.deepcopy(case)), names)
-    wrong = [name for name, w in want if name not in got or not _same(got[name], w)]
-    if not wrong:
-        return None
-    variants = []
-    for mistake, message in mistakes:
-        try:
-            variants.append((dict(_flat(mistake(**copy.deepcopy(case)), names)), message))
-        except Exception:  # noqa: BLE001 - a variant that does not apply to this case
-            continue
-    for outputs, message in variants:       # the whole answer is one mistake
-        if all(name in got and _same(got[name], outputs.get(name)) for name, _ in want):
-            return message
-    want = dict(want)
-    found = []
-    for outputs, message in variants:       # output by output
-        if message in found:
-            continue
-        if any(name in got and not _same(outputs.get(name), want[name])
-               and _same(got[name], outputs.get(name)) for name in wrong):
-            found.append(message)
-    return " / ".join(found)
 
 
 def _overflow_hint(student_fn, case, hint):
@@ -511,19 +443,6 @@ _MASK_QUESTIONS = [
 ]
 
 
-def _plain(value):
-    """NumPy scalars, bools and arrays as Python numbers, bools and tuples."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 @register("07-attention-masks", kind="concept", points=len(_MASK_QUESTIONS),
           summary="the padding mask of a batch of sources (shape, the row of one source), the "
                   "shapes of the attention weights and contexts, the sum of the weights, the "
@@ -539,7 +458,7 @@ def check_attention_masks(answers):
 
     def plain_answers():        # NumPy shapes and bools compare like Python's
         given = answers()
-        return {k: _plain(v) for k, v in given.items()} if isinstance(given, dict) else given
+        return {k: plain(v) for k, v in given.items()} if isinstance(given, dict) else given
 
     with reference_allowed():   # already screened above; the wrapper lives in this package
         return check_concept("07-attention-masks", "Masks, shapes and weights", plain_answers,

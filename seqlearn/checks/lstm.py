@@ -35,7 +35,6 @@ backward pass is best diagnosed output by output (an answer may carry two mistak
 outputs).
 """
 
-import copy
 import math
 
 import numpy as np
@@ -45,8 +44,8 @@ from ..numpy.lstm import lstm_backward as _lstm_backward
 from ..numpy.lstm import lstm_forward as _lstm_forward
 from ..numpy.lstm import lstm_step as _lstm_step
 from ..numpy.lstm import lstm_step_backward as _lstm_step_backward
-from .core import as_tuple, check_concept, check_experiment, fresh_rng, register, run_check, \
-    to_numpy
+from .core import (check_concept, check_experiment, diagnose_outputs, fresh_rng, register,
+                   run_check)
 
 GATES = ("i", "f", "g", "o")
 
@@ -62,53 +61,6 @@ def _sigmoid(a):
 def _split(z, k):
     H = z.shape[-1] // k
     return [z[..., j * H:(j + 1) * H] for j in range(k)]
-
-
-def _flat(outputs, names):
-    """{name: value} of a function's outputs, a dict output spread into one entry per key
-    (``grads['W_x']``), as ``run_check`` names them."""
-    flat = {}
-    for name, value in zip(names, as_tuple(outputs)):
-        if isinstance(value, dict):
-            flat.update({f"{name}[{key!r}]": v for key, v in value.items()})
-        else:
-            flat[name] = value
-    return flat
-
-
-def _close(got, want):
-    try:
-        got = to_numpy(got)
-        return (got.shape == np.shape(want) and np.issubdtype(got.dtype, np.number)
-                and bool(np.allclose(got, want, atol=1e-6, rtol=1e-5)))
-    except (TypeError, ValueError):
-        return False
-
-
-def diagnose_outputs(student_fn, case, reference_fn, mistakes, names, default_hint):
-    """The messages of the mistakes that ``student_fn``'s answer to ``case`` shows, else
-    ``default_hint``.
-
-    ``mistakes`` is a list of ``(function, message)``: a mistaken variant of the reference,
-    called like it. A mistake is recognised when every output it gets wrong (``names`` names the
-    outputs; a dict output counts entry by entry) is wrong in the student's answer in exactly
-    the same way, so that two mistakes in different outputs are both named.
-    """
-    try:
-        got = _flat(student_fn(**copy.deepcopy(case)), names)
-    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
-        return default_hint
-    want = _flat(reference_fn(**copy.deepcopy(case)), names)
-    wrong = {key for key, value in want.items() if not _close(got.get(key), value)}
-    found = []
-    for mistake, message in mistakes:
-        theirs = _flat(mistake(**copy.deepcopy(case)), names)
-        differs = {key for key, value in want.items() if not _close(theirs[key], value)}
-        if (differs and differs <= wrong
-                and all(_close(got.get(key), theirs[key]) for key in differs)
-                and message not in found):
-            found.append(message)
-    return " Also: ".join(found) if found else default_hint
 
 
 # -- 06-lstm-cell-forward ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ from ..numpy.attention import scaled_dot_product_attention_backward as _sdpa_bac
 from ..numpy.attention import scaled_dot_product_attention_forward as _sdpa_forward
 from ..numpy.transformer import sinusoidal_positional_encoding as _positional_encoding
 from .core import (EXERCISES, CheckReport, check_concept, check_experiment, diagnose_mistake,
-                   forbidden_use, fresh_rng, reference_allowed, refuse, register, run_check)
+                   forbidden_use, fresh_rng, plain, reference_allowed, refuse, register, run_check)
 
 
 def _softmax(scores, axis=-1):
@@ -625,19 +625,6 @@ _CONCEPT_QUESTIONS = [
 ]
 
 
-def _plain(value):
-    """NumPy scalars, bools and arrays as Python numbers, bools and tuples."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 _CONCEPT_TITLE = "Shapes, masks and costs"
 
 
@@ -654,7 +641,7 @@ def check_attention_concepts(answers):
 
     def plain_answers():        # NumPy numbers, bools and shapes compare like Python's
         given = answers()
-        return {k: _plain(v) for k, v in given.items()} if isinstance(given, dict) else given
+        return {k: plain(v) for k, v in given.items()} if isinstance(given, dict) else given
 
     with reference_allowed():   # already screened above; the wrapper lives in this package
         return check_concept("08-attention-concepts", _CONCEPT_TITLE, plain_answers,
