@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from seqlearn.checks import bptt as bptt_checks
-from seqlearn.checks.core import CHECKS
+from seqlearn.checks import core
+from seqlearn.checks.core import CHECKS, EXERCISES
 from seqlearn.gradcheck import relative_error
 from seqlearn.numpy.rnn import init_rnn_params, rnn_backward, rnn_forward
 from seqlearn.numpy.truncated_bptt import chunked_bptt_gradients, truncated_bptt_gradients
@@ -91,53 +92,391 @@ def _stub(*args, **kwargs):
     raise NotImplementedError("write me")
 
 
-@pytest.mark.parametrize("exercise_id,reference", [
-    ("04-output-gradient", bptt_checks.reference_output_gradient),
-    ("04-bptt-step", bptt_checks.reference_bptt_step),
-    ("04-clip-by-norm", bptt_checks.reference_clip_by_norm),
-])
-def test_checks_reference_full_marks_and_stub_zero(exercise_id, reference, capsys):
-    check = CHECKS[exercise_id]
-    report = check(reference)
-    assert report.passed and report.score == report.max_score >= 3
-    report = check(_stub)
+def _says(report, *words):
+    """Whether some line of the report contains every one of ``words``."""
+    return any(all(word in line for word in words) for line in report.lines)
+
+
+IMPLEMENT = [
+    ("04-output-gradient", bptt_checks.reference_output_gradient, 5),
+    ("04-bptt-step", bptt_checks.reference_bptt_step, 10),
+    ("04-bptt", bptt_checks.reference_bptt, 24),
+    ("04-rtrl-step", bptt_checks.reference_rtrl_step, 16),
+    ("04-clip-by-norm", bptt_checks.reference_clip_by_norm, 15),
+]
+
+
+@pytest.mark.parametrize("exercise_id,reference,points", IMPLEMENT)
+def test_reference_scores_full_marks_every_output_of_every_case(exercise_id, reference, points,
+                                                                capsys):
+    report = CHECKS[exercise_id](reference)
+    assert report.passed and report.score == report.max_score == points
+    assert EXERCISES[exercise_id].points == points and EXERCISES[exercise_id].kind == "implement"
+    assert f"Score: {points}/{points} [{exercise_id}]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", ["04-output-gradient", "04-bptt-step", "04-bptt",
+                                         "04-rtrl-step", "04-clip-by-norm", "04-bptt-costs",
+                                         "04-forecast-window"])
+def test_untouched_stub_scores_zero_and_says_not_attempted(exercise_id, capsys):
+    report = CHECKS[exercise_id](_stub)
     assert report.score == 0 and not report.attempted
     assert "not attempted yet" in capsys.readouterr().out
 
 
-def test_output_gradient_check_catches_averaging_over_time():
-    def averaged(logits, targets):
-        return bptt_checks.reference_output_gradient(logits, targets) / len(targets)
+def test_mistaken_variants_at_their_defaults_are_the_references():
+    """The diagnoses compare answers with variants of the reference: unflagged, each variant
+    must be the reference itself."""
+    rng = np.random.default_rng(3)
+    for case in bptt_checks._output_gradient_cases(rng):
+        assert np.allclose(bptt_checks._output_gradient_variant(**case),
+                           bptt_checks.reference_output_gradient(**case))
+    for case in bptt_checks._bptt_step_cases(rng):
+        for got, want in zip(bptt_checks._bptt_step_variant(**case),
+                             bptt_checks.reference_bptt_step(**case)):
+            assert np.allclose(got, want)
+    for case in bptt_checks._bptt_cases(rng):
+        (grads, dh0), (want, want_dh0) = (bptt_checks._bptt_variant(**case),
+                                          bptt_checks.reference_bptt(**case))
+        assert all(np.allclose(grads[k], want[k]) for k in want) and np.allclose(dh0, want_dh0)
+    for case in bptt_checks._rtrl_cases(rng):
+        (h, P), (want_h, want_P) = (bptt_checks._rtrl_variant(**case),
+                                    bptt_checks.reference_rtrl_step(**case))
+        assert np.allclose(h, want_h) and all(np.allclose(P[k], want_P[k]) for k in want_P)
+    for case in bptt_checks._clip_cases(rng):
+        for got, want in zip(bptt_checks._clip_variant(**case),
+                             bptt_checks.reference_clip_by_norm(**case)):
+            assert np.allclose(got, want)
 
-    report = bptt_checks.check_output_gradient(averaged)
-    assert 0 < report.score < report.max_score  # the T = 1 case is still right
-    assert any("output 'dlogits' is off by" in line and "do not divide by T" in line for line in report.lines)
+
+def test_bptt_reference_agrees_with_finite_differences_and_rnn_backward_sums():
+    for case in bptt_checks._bptt_cases(np.random.default_rng(4)):
+        grads, dh0 = bptt_checks.reference_bptt(**case)
+        finite, finite_dh0 = bptt_checks.finite_difference_bptt(**case)
+        for name in grads:
+            assert relative_error(grads[name], finite[name]) < 1e-6, name
+        assert relative_error(dh0, finite_dh0) < 1e-6
 
 
-def test_bptt_step_check_catches_the_missing_tanh_derivative():
-    def no_derivative(dh_out, dh_next, h_t, W_hh):
-        da = dh_out + dh_next
-        return da, da @ W_hh.T
+def test_the_checks_rtrl_step_run_over_a_sequence_gives_bptts_gradient():
+    rng = np.random.default_rng(5)
+    B, T, D, H = 2, 7, 3, 4
+    params = init_rnn_params(D, H, rng=rng, scale=0.7)
+    x, h0, dh = rng.normal(size=(B, T, D)), rng.normal(size=(B, H)), rng.normal(size=(B, T, H))
+    P = {"W_xh": np.zeros((B, H, D, H)), "W_hh": np.zeros((B, H, H, H)), "b_h": np.zeros((B, H, H))}
+    h, total = h0, {name: 0.0 for name in P}
+    for t in range(T):
+        h, P = bptt_checks.reference_rtrl_step(x[:, t], h, P, params)
+        for name in P:
+            total[name] = total[name] + np.einsum("bj,bj...->...", dh[:, t], P[name])
+    _, cache = rnn_forward(x, h0, params)
+    full = rnn_backward(dh, cache)[0]
+    for name in full:
+        assert relative_error(total[name], full[name]) < 1e-12, name
 
-    report = bptt_checks.check_bptt_step(no_derivative)
-    assert report.score == 0
-    assert all("output 'da_t' is off by" in line and "1 - h_t**2" in line for line in report.lines)
+
+# 04-output-gradient
+
+def test_output_gradient_without_the_max_shift_fails_the_large_scores():
+    def unshifted(logits, targets):
+        e = np.exp(logits)
+        grad = e / e.sum(axis=1, keepdims=True)
+        grad[np.arange(len(targets)), targets] -= 1.0
+        return grad
+
+    with np.errstate(all="ignore"):
+        report = bptt_checks.check_output_gradient(unshifted)
+    assert report.score == 3  # the three cases of ordinary scores
+    assert _says(report, "case 4/5, scores near ±800", "NaN or inf")
+    assert _says(report, "case 5/5", "NaN or inf")
+    assert _says(report, "hint:", "subtract the row's largest score")
 
 
-def test_bptt_step_check_catches_the_untransposed_weights():
-    def untransposed(dh_out, dh_next, h_t, W_hh):
-        da = (dh_out + dh_next) * (1 - h_t**2)
-        return da, da @ W_hh
-
-    report = bptt_checks.check_bptt_step(untransposed)
+@pytest.mark.parametrize("flags,message", [
+    (dict(per_step=True), "divided by T"),
+    (dict(sign=-1.0), "sign is flipped"),
+    (dict(onehot=False), "the softmax alone"),
+    (dict(axis=0), "normalises each row"),
+])
+def test_output_gradient_mistakes_are_named(flags, message):
+    report = bptt_checks.check_output_gradient(
+        lambda logits, targets: bptt_checks._output_gradient_variant(logits, targets, **flags))
     assert report.score < report.max_score
-    assert any("output 'dh_prev' is off by" in line for line in report.lines)
+    assert _says(report, "hint:", message)
 
 
-def test_clip_by_norm_check_catches_clipping_by_value():
-    def by_value(grad, max_norm):
-        return np.clip(grad, -max_norm, max_norm)
+def test_output_gradient_check_refuses_a_library_softmax():
+    import torch
 
-    report = bptt_checks.check_clip_by_norm(by_value)
+    def library(logits, targets):
+        grad = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+        grad[np.arange(len(targets)), targets] -= 1.0
+        return grad
+
+    with core.reference_allowed(False):
+        report = bptt_checks.check_output_gradient(library)
+    assert report.refused and report.score == 0 and _says(report, "softmax")
+
+
+# 04-bptt-step
+
+@pytest.mark.parametrize("flags,message", [
+    (dict(derivative="none"), "missing the derivative of the tanh"),
+    (dict(derivative="1-h"), "square h_t"),
+    (dict(derivative="tanh'(h)"), "applies tanh' to h_t"),
+    (dict(transposed=False), "its transpose belongs"),
+    (dict(with_next=False), "dh_next) is missing"),
+    (dict(through_delta=False), "skipping the tanh"),
+])
+def test_bptt_step_mistakes_are_named(flags, message):
+    report = bptt_checks.check_bptt_step(
+        lambda **case: bptt_checks._bptt_step_variant(**case, **flags))
     assert report.score < report.max_score
-    assert any("output 'clipped' is off by" in line for line in report.lines)
+    assert _says(report, "hint:", message)
+
+
+def test_bptt_step_without_dh_next_still_gets_the_last_step_right():
+    report = bptt_checks.check_bptt_step(
+        lambda **case: bptt_checks._bptt_step_variant(**case, with_next=False))
+    assert _says(report, "case 4/5, the last step", "da_t ok", "dh_prev ok")
+
+
+# 04-bptt
+
+@pytest.mark.parametrize("flags,message,wrong", [
+    (dict(W_hh_reads="h_t"), "pairs δ_t with h_t", {"W_hh"}),
+    (dict(recurrent=False), "h_t also reaches the loss through h_{t+1}", None),
+    (dict(transposed=False), "through W_hhᵀ, not W_hh", None),
+    (dict(derivative=False), "missing tanh'", None),
+    (dict(batch="sum"), "B times too large", None),
+    (dict(time="mean"), "divided by T", None),
+    (dict(hy_reads="h_prev"), "o_t reads h_t", {"W_hy"}),
+])
+def test_bptt_mistakes_are_named(flags, message, wrong):
+    report = bptt_checks.check_bptt(lambda **case: bptt_checks._bptt_variant(**case, **flags))
+    assert report.score < report.max_score
+    assert _says(report, "hint:", message)
+    if wrong:  # only these gradients are wrong, in every case: the others score
+        assert report.score == report.max_score - len(wrong) * len(bptt_checks._BPTT_SHAPES)
+
+
+def test_bptt_without_the_path_through_time_passes_only_where_there_is_none():
+    report = bptt_checks.check_bptt(
+        lambda **case: bptt_checks._bptt_variant(**case, recurrent=False))
+    first = next(line for line in report.lines if line.startswith("case 1/4"))
+    assert "against finite differences" in first and "off by" not in first  # T = 1
+    assert _says(report, "case 3/4, against the reference", "grads['W_hh']: off by")
+
+
+def test_bptt_check_refuses_autograd():
+    import torch
+
+    def by_autograd(x, targets, h0, params):
+        p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        h = torch.tensor(h0, requires_grad=True)
+        loss = 0
+        for t in range(x.shape[1]):
+            h = torch.tanh(torch.from_numpy(x[:, t]) @ p["W_xh"] + h @ p["W_hh"] + p["b_h"])
+            logp = torch.log_softmax(h @ p["W_hy"] + p["b_y"], dim=-1)
+            loss = loss - logp[torch.arange(len(targets)), torch.from_numpy(targets[:, t])].sum()
+        loss.backward()
+        return {k: v.grad.numpy() for k, v in p.items()}, None
+
+    with core.reference_allowed(False):
+        report = bptt_checks.check_bptt(by_autograd)
+    assert report.refused and report.score == 0 and _says(report, "backward")
+
+
+# 04-rtrl-step
+
+@pytest.mark.parametrize("flags,message", [
+    (dict(immediate=False), "immediate term is missing"),
+    (dict(recurrent=False), "path through the previous state is missing"),
+    (dict(transposed=False), "the wrong way round"),
+    (dict(W_hh_reads="h_t"), "immediate term of W_hh holds h_t"),
+    (dict(factor_of="h_prev"), "1 - h_{t-1}²"),
+])
+def test_rtrl_step_mistakes_are_named(flags, message):
+    report = bptt_checks.check_rtrl_step(
+        lambda **case: bptt_checks._rtrl_variant(**case, **flags))
+    assert report.score < report.max_score
+    assert _says(report, "hint:", message)
+
+
+def test_rtrl_step_without_the_recurrent_term_passes_the_first_step():
+    report = bptt_checks.check_rtrl_step(
+        lambda **case: bptt_checks._rtrl_variant(**case, recurrent=False))
+    first_step = next(line for line in report.lines if line.startswith("case 2/4"))
+    assert "the first step (P_prev = 0)" in first_step and "off by" not in first_step
+
+
+def test_rtrl_step_that_updates_p_prev_in_place_scores_nothing():
+    def in_place(x_t, h_prev, P_prev, params):
+        h_t, P_t = bptt_checks.reference_rtrl_step(x_t, h_prev, P_prev, params)
+        for name in P_prev:
+            P_prev[name][...] = P_t[name]
+        return h_t, P_prev
+
+    report = bptt_checks.check_rtrl_step(in_place)
+    assert report.score == 0 and report.attempted
+    assert _says(report, "case 3/4", "changed the arrays of P_prev in place")
+
+
+# 04-clip-by-norm
+
+def test_clipping_each_array_by_its_own_norm_fails_and_is_named():
+    def per_array(grads, max_norm):
+        return [g * min(1.0, max_norm / max(np.linalg.norm(g), 1e-300)) for g in grads]
+
+    report = bptt_checks.check_clip_by_norm(per_array)
+    assert report.score < report.max_score
+    assert _says(report, "case 1/5, each array below max_norm, together above", "off by")
+    assert _says(report, "hint:", "each array is clipped by its own norm")
+
+
+def test_clip_that_divides_by_a_zero_norm_fails_with_its_own_message():
+    def divides(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        return [g / norm * min(norm, max_norm) for g in grads]
+
+    with np.errstate(all="ignore"):
+        report = bptt_checks.check_clip_by_norm(divides)
+    assert report.score == report.max_score - 3  # the three arrays of the zero gradient
+    assert _says(report, "case 2/5, an all-zero gradient", "NaN or inf")
+    assert _says(report, "hint:", "norm 0")
+
+
+def test_a_clip_that_does_nothing_fails_above_the_threshold():
+    report = bptt_checks.check_clip_by_norm(lambda grads, max_norm: [g.copy() for g in grads])
+    assert report.score < report.max_score
+    assert _says(report, "case 4/5, one exploding array", "off by")
+    assert _says(report, "hint:", "come back unchanged although")
+    assert not _says(report, "hint:", "its own norm")
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("value", "clipping by value"), ("always", "below max_norm must come back unchanged"),
+    ("squared", "square root"),
+])
+def test_clip_mistakes_are_named(rule, message):
+    report = bptt_checks.check_clip_by_norm(
+        lambda grads, max_norm: bptt_checks._clip_variant(grads, max_norm, rule=rule))
+    assert report.score < report.max_score
+    assert _says(report, "hint:", message)
+
+
+def test_clip_that_scales_the_callers_arrays_in_place_scores_nothing():
+    def in_place(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        if norm > max_norm:
+            for g in grads:
+                g *= max_norm / norm
+        return grads
+
+    report = bptt_checks.check_clip_by_norm(in_place)
+    assert report.score < report.max_score
+    assert _says(report, "case 1/5", "changed the arrays of grads in place")
+
+
+def test_clip_check_refuses_torchs_clip_grad_norm():
+    import torch
+
+    def by_torch(grads, max_norm):
+        tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+        for t, g in zip(tensors, grads):
+            t.grad = torch.from_numpy(g.copy())
+        torch.nn.utils.clip_grad_norm_(tensors, max_norm)
+        return [t.grad.numpy() for t in tensors]
+
+    assert bptt_checks.check_clip_by_norm(by_torch).passed  # right, when allowed
+    with core.reference_allowed(False):
+        report = bptt_checks.check_clip_by_norm(by_torch)
+    assert report.refused and report.score == 0 and _says(report, "clip_grad_norm_")
+
+
+def test_clip_that_returns_one_array_is_told_the_count():
+    report = bptt_checks.check_clip_by_norm(lambda grads, max_norm: np.concatenate(
+        [g.ravel() for g in grads]))
+    assert report.score == 0 and _says(report, "returned 1 value(s), expected 3")
+
+
+# 04-bptt-costs
+
+RIGHT_COSTS = {"bptt_time": (2, 1, 0), "bptt_memory": (1, 1, 0), "sliding_time": (2, 1, 1),
+               "sliding_memory": (1, 0, 1), "chunked_time": (2, 1, 0),
+               "chunked_memory": (1, 0, 1), "rtrl_time": (4, 1, 0), "rtrl_memory": (3, 0, 0),
+               "rtrl_numbers": 1_510_000}
+
+
+def test_cost_answers_score_full_marks(capsys):
+    report = bptt_checks.check_bptt_costs(lambda: dict(RIGHT_COSTS))
+    assert report.passed and report.score == EXERCISES["04-bptt-costs"].points == 9
+    assert "Score: 9/9 [04-bptt-costs]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key,wrong,why", [
+    ("rtrl_time", (4, 0, 0), "that is one step"),
+    ("rtrl_memory", (3, 1, 0), "keeps only the current P_t"),
+    ("bptt_memory", (2, 1, 0), "stored once"),
+    ("bptt_memory", (1, 0, 0), "reads every h_t"),
+    ("sliding_time", (2, 1, 0), "the chunked variant"),
+    ("chunked_time", (2, 1, 1), "backpropagated once"),
+    ("sliding_memory", (1, 1, 0), "the last k"),
+    ("rtrl_numbers", 100**3, "block of W_hh alone"),
+    ("rtrl_numbers", 100 * 50 + 100**2 + 100, "number of parameters"),
+])
+def test_cost_wrong_answers_are_explained(key, wrong, why):
+    answers = dict(RIGHT_COSTS, **{key: wrong})
+    report = bptt_checks.check_bptt_costs(lambda: answers)
+    assert report.score == report.max_score - 1
+    assert _says(report, f"{key}: {wrong!r} is not right", why)
+
+
+def test_cost_answers_in_other_forms_get_the_hint_not_the_answer():
+    answers = dict(RIGHT_COSTS, bptt_time="O(N^2 T)")
+    answers.pop("rtrl_memory")
+    report = bptt_checks.check_bptt_costs(lambda: answers)
+    assert report.score == report.max_score - 2
+    assert _says(report, "bptt_time", "answer a tuple (a, b, c)")
+    assert _says(report, "rtrl_memory: not answered")
+    assert not _says(report, "bptt_time", "(2, 1, 0)")  # the hint does not give it away
+
+
+# 04-forecast-window
+
+def test_forecaster_experiment_passes_a_good_choice_on_every_restart(capsys):
+    report = bptt_checks.check_forecast_window(lambda: {"window": 9, "hidden_size": 16})
+    assert report.passed and report.score == EXERCISES["04-forecast-window"].points == 3
+    assert "Score: 3/3 [04-forecast-window]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("choice", [{"window": 6, "hidden_size": 1},
+                                    {"window": 11, "hidden_size": 1},
+                                    {"window": 2, "hidden_size": 3}])
+def test_forecaster_experiment_fails_one_unit_or_two_months(choice):
+    report = bptt_checks.check_forecast_window(lambda: choice)
+    assert report.score == 0 and report.attempted
+    assert _says(report, "above", "half the seasonal-naive")
+    assert _says(report, "hint:", "forecast_validation_rmse") and not _says(report, "luck")
+
+
+@pytest.mark.parametrize("choice,message", [
+    ({"window": 12, "hidden_size": 3}, "shorter than a year"),
+    ({"window": 1, "hidden_size": 3}, "one-month window"),
+    ({"window": 6, "hidden_size": 100}, "hidden_size: expected 1 to 32"),
+    ({"window": 6.0, "hidden_size": 3}, "window: expected an int"),
+    ((6, 3), "a dict with the keys"),
+])
+def test_forecaster_experiment_refuses_what_it_cannot_run(choice, message):
+    report = bptt_checks.check_forecast_window(lambda: choice)
+    assert report.score == 0 and _says(report, "cannot be run", message)
+
+
+def test_forecast_validation_rmse_is_repeatable_and_leaves_torchs_state():
+    import torch
+
+    state = torch.random.get_rng_state()
+    first = bptt_checks.forecast_validation_rmse(4, 3, seed=1)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert first == bptt_checks.forecast_validation_rmse(4, 3, seed=1)
+    assert first[1] == pytest.approx(45.18, abs=0.01)  # same month of 1955, scored on 1956

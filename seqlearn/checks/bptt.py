@@ -58,9 +58,9 @@ from ..numpy.rnn import rnn_forward as _rnn_forward
 from ..numpy.rnn import rnn_step_backward as _rnn_step_backward
 from ..numpy.softmax import log_softmax as _log_softmax
 from ..numpy.softmax import softmax as _softmax
-from .core import (EXERCISES, CheckReport, as_tuple, check_concept, check_experiment,
-                   forbidden_use, fresh_rng, reference_allowed, refuse, register, run_check,
-                   to_numpy)
+from .core import (EXERCISES, CheckReport, check_concept, check_experiment,
+                   diagnose_outputs, forbidden_use, fresh_rng, reference_allowed, refuse, register,
+                   run_check)
 
 #: What a hand-written gradient may not use: autograd in any of its forms.
 AUTOGRAD = ("backward", "grad", "vjp", "jvp", "jacobian", "jacrev", "jacfwd", "hessian")
@@ -70,70 +70,6 @@ PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 
 # -- diagnosis ----------------------------------------------------------------------------------
-
-def _flat(outputs, names):
-    """{name: value} of a function's outputs, a dict output spread into one entry per key
-    (``grads['W_xh']``), as ``run_check`` names them."""
-    flat = {}
-    for name, value in zip(names, as_tuple(outputs)):
-        if isinstance(value, dict):
-            flat.update({f"{name}[{key!r}]": v for key, v in value.items()})
-        else:
-            flat[name] = value
-    return flat
-
-
-def _close(got, want):
-    try:
-        got = to_numpy(got)
-        return (got.shape == np.shape(want) and np.issubdtype(got.dtype, np.number)
-                and bool(np.allclose(got, want, atol=1e-6, rtol=1e-5)))
-    except (TypeError, ValueError):
-        return False
-
-
-def _finite(value):
-    try:
-        value = to_numpy(value)
-        return np.issubdtype(value.dtype, np.number) and bool(np.all(np.isfinite(value)))
-    except (TypeError, ValueError):
-        return True  # not an array at all: run_check says so
-
-
-def diagnose_outputs(student_fn, case, reference_fn, mistakes, names, default_hint,
-                     nonfinite=None):
-    """The messages of the mistakes that ``student_fn``'s answer to ``case`` shows, else
-    ``default_hint``.
-
-    ``mistakes`` is a list of ``(function, message)``: a mistaken variant of the reference,
-    called like it. A mistake is recognised when every output it gets wrong (``names`` names the
-    outputs; a dict output counts entry by entry) is wrong in the student's answer in exactly
-    the same way, so that two mistakes in different outputs are both named; one whose wrong
-    outputs are a part of another recognised mistake's is not named. ``nonfinite``, when
-    given, is the message for an answer that holds NaN or inf on ``case`` (checked first).
-    """
-    try:
-        got = _flat(student_fn(**copy.deepcopy(case)), names)
-    except Exception:  # noqa: BLE001 - a crash is reported case by case by run_check
-        return default_hint
-    if nonfinite and not all(_finite(value) for value in got.values()):
-        return nonfinite
-    want = _flat(reference_fn(**copy.deepcopy(case)), names)
-    wrong = {key for key, value in want.items() if not _close(got.get(key), value)}
-    found = []
-    for mistake, message in mistakes:
-        theirs = _flat(mistake(**copy.deepcopy(case)), names)
-        differs = {key for key, value in want.items() if not _close(theirs[key], value)}
-        if (differs and differs <= wrong
-                and all(_close(got.get(key), theirs[key]) for key in differs)):
-            found.append((differs, message))
-    # A mistake that explains only part of what another explains is the other's shadow.
-    messages = []
-    for differs, message in found:
-        if message not in messages and not any(differs < other for other, _ in found):
-            messages.append(message)
-    return " Also: ".join(messages) if messages else default_hint
-
 
 def _variants(variant, table):
     """``(function, message)`` pairs: ``variant`` called with each row's flags."""
