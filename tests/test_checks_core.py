@@ -155,7 +155,9 @@ def test_package_functions_and_whole_job_routines_are_refused():
          "def uses_helper(x):\n    return helper(x)\n"
          "def mentions(x):\n    # seqlearn.numpy.activations.tanh, in a comment\n"
          "    return np.tanh(x)  # 'seqlearn'\n"
-         "def whole_job(x):\n    return x.backward()\n", namespace)
+         "def whole_job(x):\n    return x.backward()\n"
+         "def softmax(x):\n    return np.exp(x) / np.exp(x).sum()\n"
+         "def own_softmax(x):\n    return softmax(x)\n", namespace)
     with core.reference_allowed(False):
         cases = [{"x": np.ones(2)}]
         refused = core.run_check("t-ref", "Ref", namespace["uses_helper"], lambda x: np.tanh(x), cases, ["y"],
@@ -167,6 +169,10 @@ def test_package_functions_and_whole_job_routines_are_refused():
         job = core.run_check("t-ref", "Ref", namespace["whole_job"], lambda x: np.tanh(x), cases, ["y"],
                              forbidden=("backward",), quiet=True)
         assert job.refused and ".backward" in job.lines[0]
+        own = core.run_check("t-ref", "Ref", namespace["own_softmax"],
+                             lambda x: np.exp(x) / np.exp(x).sum(), cases, ["y"],
+                             forbidden=("softmax",), quiet=True)
+        assert own.passed   # the student's own helper called softmax is no library softmax
 
 
 def test_concept_answers_are_scored_and_explained():

@@ -20,6 +20,7 @@ cannot make the grader execute anything.
 import functools
 import io
 import json
+import math
 import os
 import pickle
 import struct
@@ -418,7 +419,7 @@ def main():
             pass
     import numpy as np
 
-    namespace = {"__name__": "__main__", "np": np, "numpy": np}
+    namespace = {"__name__": "__main__", "np": np, "numpy": np, "math": math}
     source = strip_magics(cfg["source"])
     if cfg.get("torch"):
         import torch
