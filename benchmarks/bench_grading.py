@@ -37,10 +37,11 @@ VARIANTS = [
     ("correct", ONE_HOT, PAIRS),
     ("correct", ONE_HOT, PAIRS),
 ]
-#: The total each kind of submission must score (01-one-hot is worth 4, 01-next-step-pairs 3).
-EXPECTED_TOTAL = {"correct": 7, "partly_wrong": 4, "unattempted": 0, "syntax_error": 3,
-                  "import_error": 3, "sys_exit": 3, "os_exit": 3, "memory_bomb": 3,
-                  "print_flood": 7, "reference": 3, "infinite_loop": 3}
+#: The total each kind of submission must score (01-one-hot is worth 4, 01-next-step-pairs 6;
+#: the chapter's other exercises are left as stubs, worth 0).
+EXPECTED_TOTAL = {"correct": 10, "partly_wrong": 4, "unattempted": 0, "syntax_error": 6,
+                  "import_error": 6, "sys_exit": 6, "os_exit": 6, "memory_bomb": 6,
+                  "print_flood": 10, "reference": 6, "infinite_loop": 6}
 LOOP = ("infinite_loop", "def one_hot(indices, vocab_size):\n    while True:\n        pass\n", PAIRS)
 
 
