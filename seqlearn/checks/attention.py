@@ -34,9 +34,8 @@ import numpy as np
 from ..numpy.attention import additive_attention_backward as _additive_attention_backward
 from ..numpy.attention import additive_attention_forward as _additive_attention_forward
 from ..numpy.attention import attention_pooling_forward as _attention_pooling_forward
-from .core import (CheckReport, EXERCISES, as_tuple, check_concept, check_experiment,
-                   diagnose_outputs, forbidden_use, fresh_rng, plain, reference_allowed, refuse,
-                   register, run_check, to_numpy)
+from .core import (as_tuple, check_concept, check_experiment, diagnose_outputs, fresh_rng, plain,
+                   reference_allowed, register, run_check, screen, to_numpy)
 
 
 # -- shared helpers ---------------------------------------------------------------------------
@@ -449,12 +448,10 @@ _MASK_QUESTIONS = [
                   "context at a dominant score, the query's gradient with one key")
 def check_attention_masks(answers):
     """Check ``answers() -> dict`` of the seven answers (see ``_MASK_QUESTIONS``)."""
-    reason = forbidden_use(answers, EXERCISES["07-attention-masks"].forbidden)
-    if reason:
-        report = refuse(CheckReport("07-attention-masks", "Masks, shapes and weights",
-                                    len(_MASK_QUESTIONS)), reason)
-        print(report)
-        return report
+    refused = screen("07-attention-masks", "Masks, shapes and weights", answers,
+                     len(_MASK_QUESTIONS))
+    if refused:
+        return refused
 
     def plain_answers():        # NumPy shapes and bools compare like Python's
         given = answers()

@@ -58,9 +58,8 @@ from ..numpy.rnn import rnn_forward as _rnn_forward
 from ..numpy.rnn import rnn_step_backward as _rnn_step_backward
 from ..numpy.softmax import log_softmax as _log_softmax
 from ..numpy.softmax import softmax as _softmax
-from .core import (EXERCISES, CheckReport, check_concept, check_experiment,
-                   diagnose_outputs, forbidden_use, fresh_rng, reference_allowed, refuse, register,
-                   run_check)
+from .core import (check_concept, check_experiment, diagnose_outputs, fresh_rng, reference_allowed,
+                   register, run_check, screen)
 
 #: What a hand-written gradient may not use: autograd in any of its forms.
 AUTOGRAD = ("backward", "grad", "vjp", "jvp", "jacobian", "jacrev", "jacfwd", "hessian")
@@ -130,17 +129,6 @@ def _run_labelled(exercise_id, title, student_fn, reference_fn, cases, names, hi
     return report
 
 
-def _screen(exercise_id, title, student_fn, max_score):
-    """The refusal report, printed, of an answer that uses the package or a forbidden name;
-    ``None`` for an answer that may be graded."""
-    reason = forbidden_use(student_fn, EXERCISES[exercise_id].forbidden)
-    if not reason:
-        return None
-    report = refuse(CheckReport(exercise_id, title, max_score), reason)
-    print(report)
-    return report
-
-
 # -- 04-output-gradient -------------------------------------------------------------------------
 
 def reference_output_gradient(logits, targets):
@@ -202,7 +190,7 @@ def check_output_gradient(output_gradient):
     """Check ``output_gradient(logits, targets) -> dlogits``."""
     title = "The gradient at the outputs"
     cases = _output_gradient_cases(fresh_rng())
-    refused = _screen("04-output-gradient", title, output_gradient, len(cases))
+    refused = screen("04-output-gradient", title, output_gradient, len(cases))
     if refused:
         return refused
     output_gradient = _guarded(output_gradient)
@@ -293,7 +281,7 @@ def check_bptt_step(bptt_step):
     """Check ``bptt_step(dh_out, dh_next, h_t, W_hh) -> (da_t, dh_prev)``."""
     title = "One step of the backward recursion"
     cases = _bptt_step_cases(fresh_rng())
-    refused = _screen("04-bptt-step", title, bptt_step, 2 * len(cases))
+    refused = screen("04-bptt-step", title, bptt_step, 2 * len(cases))
     if refused:
         return refused
     bptt_step = _guarded(bptt_step)
@@ -447,7 +435,7 @@ def check_bptt(bptt):
     """Check ``bptt(x, targets, h0, params) -> (grads, dh0)``."""
     title = "Backpropagation through time"
     cases = _bptt_cases(fresh_rng())
-    refused = _screen("04-bptt", title, bptt, 6 * len(cases))
+    refused = screen("04-bptt", title, bptt, 6 * len(cases))
     if refused:
         return refused
     bptt = _guarded(bptt)
@@ -551,7 +539,7 @@ def check_rtrl_step(rtrl_step):
     """Check ``rtrl_step(x_t, h_prev, P_prev, params) -> (h_t, P_t)``."""
     title = "One step of real-time recurrent learning"
     cases = _rtrl_cases(fresh_rng())
-    refused = _screen("04-rtrl-step", title, rtrl_step, 4 * len(cases))
+    refused = screen("04-rtrl-step", title, rtrl_step, 4 * len(cases))
     if refused:
         return refused
     rtrl_step = _guarded(rtrl_step)
@@ -747,7 +735,7 @@ def check_clip_by_norm(clip_by_norm):
     title = "Clipping by the global norm"
     cases = _clip_cases(fresh_rng())
     names = [f"clipped[{k}]" for k in range(len(cases[0]["grads"]))]
-    refused = _screen("04-clip-by-norm", title, clip_by_norm, len(cases) * len(names))
+    refused = screen("04-clip-by-norm", title, clip_by_norm, len(cases) * len(names))
     if refused:
         return refused
     student = _guarded(clip_by_norm, convert=_as_tuple)

@@ -449,6 +449,41 @@ def _finish(report, quiet):
     return report
 
 
+_NO_ANSWER = object()
+
+
+def _call_without_arguments(report, student_fn):
+    """What ``student_fn()`` returns, or ``_NO_ANSWER`` with ``report`` saying why: refused,
+    not attempted, or the error it raised."""
+    info = EXERCISES.get(report.exercise_id)
+    reason = forbidden_use(student_fn, info.forbidden if info else ())
+    if reason:
+        refuse(report, reason)
+        return _NO_ANSWER
+    try:
+        return student_fn()
+    except NotImplementedError:
+        report.attempted = False
+        report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
+    except Exception as err:  # noqa: BLE001 - the student's error is the report
+        report.lines = [f"raised {type(err).__name__}: {err}"]
+    return _NO_ANSWER
+
+
+def screen(exercise_id, title, student_fn, max_score, forbidden=None):
+    """The printed refusal report of an answer that uses the package or a forbidden routine
+    (default: the registered exercise's), or ``None`` when it may be graded. For checks that
+    hand :func:`run_check` a wrapper of the student's function (to reorder or watch its
+    outputs): the wrapper is the package's own code, so the student's function is screened
+    here and the wrapper graded within :func:`reference_allowed`."""
+    if forbidden is None:
+        forbidden = EXERCISES[exercise_id].forbidden
+    reason = forbidden_use(student_fn, forbidden)
+    if not reason:
+        return None
+    return _finish(refuse(CheckReport(exercise_id, title, max_score), reason), quiet=False)
+
+
 def check_concept(exercise_id, title, student_fn, questions, quiet=False):
     """Score the answers of a concept exercise: ``student_fn()`` returns a dict of answers.
 
@@ -459,18 +494,8 @@ def check_concept(exercise_id, title, student_fn, questions, quiet=False):
     ``hint`` (said for any other wrong answer; never the answer itself).
     """
     report = CheckReport(exercise_id, title, max_score=len(questions))
-    info = EXERCISES.get(exercise_id)
-    reason = forbidden_use(student_fn, info.forbidden if info else ())
-    if reason:
-        return _finish(refuse(report, reason), quiet)
-    try:
-        answers = student_fn()
-    except NotImplementedError:
-        report.attempted = False
-        report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
-        return _finish(report, quiet)
-    except Exception as err:  # noqa: BLE001 - the student's error is the report
-        report.lines = [f"raised {type(err).__name__}: {err}"]
+    answers = _call_without_arguments(report, student_fn)
+    if answers is _NO_ANSWER:
         return _finish(report, quiet)
     if not isinstance(answers, dict):
         report.lines = [f"expected a dict of answers with keys "
@@ -515,18 +540,8 @@ def check_experiment(exercise_id, title, student_fn, measure, max_score, quiet=F
     its score out of ``max_score`` and one line per measurement. A choice that ``measure``
     refuses with ``ValueError`` or ``TypeError`` scores 0 with the message."""
     report = CheckReport(exercise_id, title, max_score=max_score)
-    info = EXERCISES.get(exercise_id)
-    reason = forbidden_use(student_fn, info.forbidden if info else ())
-    if reason:
-        return _finish(refuse(report, reason), quiet)
-    try:
-        choice = student_fn()
-    except NotImplementedError:
-        report.attempted = False
-        report.lines = ["not attempted yet: the stub still raises NotImplementedError"]
-        return _finish(report, quiet)
-    except Exception as err:  # noqa: BLE001 - the student's error is the report
-        report.lines = [f"raised {type(err).__name__}: {err}"]
+    choice = _call_without_arguments(report, student_fn)
+    if choice is _NO_ANSWER:
         return _finish(report, quiet)
     try:
         score, lines = measure(choice)
@@ -558,7 +573,7 @@ def fresh_rng():
 __all__ = [
     "CHECKS", "EXERCISES", "KINDS", "ExerciseInfo", "register", "forbidden_use",
     "reference_allowed", "CheckReport",
-    "as_tuple", "to_numpy", "flatten_outputs", "same_values", "plain", "diagnose_outputs",
+    "screen", "as_tuple", "to_numpy", "flatten_outputs", "same_values", "plain", "diagnose_outputs",
     "diagnose_mistake", "compare_outputs", "refuse", "run_check",
     "check_concept", "check_experiment", "fresh_rng"
 ]

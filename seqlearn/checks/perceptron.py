@@ -19,8 +19,8 @@ from ..data.synthetic import make_xor
 from ..numpy import mlp
 from ..numpy.activations import sigmoid
 from ..numpy.perceptron import layer_activity, perceptron_epoch
-from .core import (CheckReport, as_tuple, check_concept, check_experiment, forbidden_use,
-                   fresh_rng, reference_allowed, refuse, register, run_check, to_numpy)
+from .core import (as_tuple, check_concept, check_experiment, fresh_rng, reference_allowed,
+                   register, run_check, screen, to_numpy)
 
 
 def _flat(out):
@@ -412,11 +412,10 @@ def check_mlp_gradients(mlp_gradients):
     """Check ``mlp_gradients(x, t, params) -> (loss, grads)`` on random MLPs of several depths."""
     cases = _mlp_cases(fresh_rng())
     names = ["loss", "grads"]
-    reason = forbidden_use(mlp_gradients, MLP_FORBIDDEN)
-    if reason:
-        report = CheckReport("02-mlp-backward", "mlp_gradients", MLP_POINTS)
-        print(refuse(report, reason))
-        return report
+    refused = screen("02-mlp-backward", "mlp_gradients", mlp_gradients, MLP_POINTS,
+                     forbidden=MLP_FORBIDDEN)
+    if refused:
+        return refused
     # The student's function was screened above; the guard around it is the course's own code.
     with reference_allowed():
         report = run_check(

@@ -31,8 +31,8 @@ from ..numpy.attention import multi_head_attention_forward as _mha_forward
 from ..numpy.attention import scaled_dot_product_attention_backward as _sdpa_backward
 from ..numpy.attention import scaled_dot_product_attention_forward as _sdpa_forward
 from ..numpy.transformer import sinusoidal_positional_encoding as _positional_encoding
-from .core import (EXERCISES, CheckReport, check_concept, check_experiment, diagnose_mistake,
-                   forbidden_use, fresh_rng, plain, reference_allowed, refuse, register, run_check)
+from .core import (check_concept, check_experiment, diagnose_mistake, fresh_rng, plain,
+                   reference_allowed, register, run_check, screen)
 
 
 def _softmax(scores, axis=-1):
@@ -40,19 +40,6 @@ def _softmax(scores, axis=-1):
     with np.errstate(invalid="ignore"):      # a wrong mask may leave a row with no key
         e = np.exp(scores - scores.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
-
-
-def _screened(exercise_id, title, student_fn, max_score):
-    """A refused report (printed) when ``student_fn`` uses the package or a forbidden routine,
-    else ``None``. For checks that hand run_check a wrapper of the student's function: the
-    wrapper lives in this package, so it is screened here and graded under
-    ``reference_allowed()``."""
-    reason = forbidden_use(student_fn, EXERCISES[exercise_id].forbidden)
-    if not reason:
-        return None
-    report = refuse(CheckReport(exercise_id, title, max_score), reason)
-    print(report)
-    return report
 
 
 def _non_finite_hint(student_fn, case, message):
@@ -303,7 +290,7 @@ def check_causal_mask(make_causal_mask):
              {"Tq": 1, "Tk": int(rng.integers(2, 9))},
              {"Tq": int(rng.integers(2, Tk - 2)), "Tk": Tk},
              {"Tq": int(rng.integers(10, 20)), "Tk": int(rng.integers(25, 40))}]
-    refused = _screened("08-causal-mask", _MASK_TITLE, make_causal_mask, len(cases))
+    refused = screen("08-causal-mask", _MASK_TITLE, make_causal_mask, len(cases))
     if refused:
         return refused
     mistakes = [
@@ -635,7 +622,7 @@ _CONCEPT_TITLE = "Shapes, masks and costs"
                   "T for attention and an RNN; the sequential steps of attention")
 def check_attention_concepts(answers):
     """Check ``answers() -> dict`` of the eight answers (see ``_CONCEPT_QUESTIONS``)."""
-    refused = _screened("08-attention-concepts", _CONCEPT_TITLE, answers, len(_CONCEPT_QUESTIONS))
+    refused = screen("08-attention-concepts", _CONCEPT_TITLE, answers, len(_CONCEPT_QUESTIONS))
     if refused:
         return refused
 
