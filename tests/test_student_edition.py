@@ -1,6 +1,7 @@
 """The student edition of each chapter (solution cells removed, stubs untouched), committed in
 student/book/ for the Colab button, is fresh, runs to the end, and every check in it reports
-the exercise as not attempted, scoring 0.
+the exercise as not attempted, scoring 0. Every decimal number and percentage in its prose is
+produced by that run (tests/prose_numbers.py).
 
 The same run also proves the chapter's widgets work: a last cell, added for the test, redraws
 every interactive figure the chapter displayed at each value its controls offer (every option of
@@ -17,6 +18,7 @@ from nbclient import NotebookClient
 from seqlearn.release import student_edition
 
 from conftest import BOOK_NOTEBOOKS, ROOT
+from prose_numbers import unproduced
 
 # Run inside the chapter's kernel after its last cell. ``Out`` holds the value of every cell that
 # ended in an expression, so it holds the interactive figures the chapter displayed.
@@ -91,6 +93,11 @@ def _run_student_edition(path):
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "not attempted yet" in text, text
         assert re.search(r"Score: 0/\d+", text), text
+    # Numbers in the prose must be produced by this run (or be settings of its code, or cited).
+    unproduced_numbers = unproduced(nb)
+    assert not unproduced_numbers, (
+        f"{path.name}: numbers in the prose that the run does not produce (cell, number): "
+        f"{unproduced_numbers}; glue them, print them, or write them differently")
     widgets = _widget_report(probe)
     assert not widgets["failures"], "\n".join(widgets["failures"])
     # Every interactive figure the chapter creates was displayed and probed.
