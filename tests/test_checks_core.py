@@ -198,3 +198,19 @@ def test_experiment_measures_the_choice():
     bad = core.check_experiment("t-exp", "Exp", lambda: -1, measure, 2, quiet=True)
     assert bad.score == 0 and "cannot be run" in bad.lines[0]
     assert not core.check_experiment("t-exp", "Exp", _stub, measure, 2, quiet=True).attempted
+
+
+def test_arrays_inside_dict_and_list_arguments_must_stay_unchanged():
+    def scales_in_place(params, grads):
+        params["W"] *= 2
+        grads[1] += 1
+        return params["W"].sum()
+
+    def clean(params, grads):
+        return 2 * params["W"].sum()
+
+    cases = [{"params": {"W": np.ones(2)}, "grads": [np.zeros(1), np.zeros(1)]}]
+    report = core.run_check("t-nested", "Nested", scales_in_place, clean, cases, ["y"], quiet=True)
+    assert report.score == 0
+    assert "modified its input(s) params['W'], grads[1] in place" in report.lines[0]
+    assert core.run_check("t-nested", "Nested", clean, clean, cases, ["y"], quiet=True).passed

@@ -400,7 +400,7 @@ def test_mlp_check_fails_a_function_that_changes_params():
         return loss, grads
 
     report = checks.check_mlp_gradients(correct_but_in_place)
-    assert report.score == 0 and "modified params['W1'] in place" in str(report)
+    assert report.score == 0 and "modified its input(s) params['W1'] in place" in str(report)
 
 
 def test_mlp_check_refuses_autograd():

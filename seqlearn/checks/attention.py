@@ -20,11 +20,8 @@ exercise                        kind         what the check does
 The references are the package's own ``seqlearn.numpy.attention`` functions. When an answer is
 wrong, the check compares it with what typical mistakes give (the softmax over the wrong axis, a
 missing tanh, an inverted mask, a softmax Jacobian without its second term, the derivative of
-tanh taken of the wrong thing, ...) and names the mistake it recognises.
-
-:func:`diagnose_outputs` is written here rather than in ``core``: ``core.diagnose_mistake``
-compares whole answers and cannot look inside a gradient dict, while a backward pass is best
-diagnosed output by output (a student's answer may carry two mistakes, each in its own outputs).
+tanh taken of the wrong thing, ...) and names the mistake it recognises, output by output (``core.diagnose_outputs``), so that an
+answer with two mistakes, each in its own outputs, gets both named.
 """
 
 import copy

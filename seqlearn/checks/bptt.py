@@ -36,16 +36,11 @@ h_{t-1} belongs, a missing path through time, a mean where the loss sums, clippi
 alone, ...) and names the mistake it recognises; otherwise its hint points to the equation by
 number, never to the formula.
 
-Written here rather than taken from ``core``: :func:`diagnose_outputs` (``core.diagnose_mistake``
-compares whole answers and cannot look inside a gradient dict; ``seqlearn.checks.lstm`` has the
-same helper); and a guard around the student's function (:func:`_guarded`) that reports changes
-made in place to the arrays inside a dict or list argument (``params``, ``P_prev``, ``grads``),
-which ``run_check`` does not watch, and turns a list answer into outputs scored one by one. The
-guard is ours, so the check screens the student's function for the package and the forbidden
-names itself before it runs (``run_check`` would refuse the guard as the package's code).
+A small wrapper around the student's function (:func:`_guarded`) turns a list answer into
+outputs scored one by one. The wrapper is ours, so the check screens the student's function for
+the package and the forbidden names first (``core.screen``).
 """
 
-import copy
 import math
 
 import numpy as np
@@ -81,33 +76,11 @@ def _stable_softmax(logits):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-class ChangedInPlace(Exception):
-    """Raised for an answer that changed the arrays inside a dict or list argument (reported as
-    the case's error: ``run_check`` itself watches only the array arguments)."""
-
-
-def _same_tree(a, b):
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(
-            _same_tree(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return (isinstance(b, (list, tuple)) and len(a) == len(b)
-                and all(_same_tree(x, y) for x, y in zip(a, b)))
-    return np.array_equal(np.asarray(a), np.asarray(b))
-
-
 def _guarded(fn, convert=None):
-    """``fn`` called with keyword arguments, raising :class:`ChangedInPlace` when it changed an
-    array inside a dict or list argument, its answer passed through ``convert``."""
+    """``fn`` called with keyword arguments, its answer passed through ``convert`` (a list of
+    arrays becomes a tuple of outputs scored one by one)."""
     def guarded(**kwargs):
-        before = {key: copy.deepcopy(value) for key, value in kwargs.items()
-                  if isinstance(value, (dict, list, tuple))}
         out = fn(**kwargs)
-        changed = [key for key, value in before.items() if not _same_tree(value, kwargs[key])]
-        if changed:
-            raise ChangedInPlace(f"your function changed the arrays of {', '.join(changed)} in "
-                                 "place: the caller's arrays must stay as they were, so work "
-                                 "on copies")
         return convert(out) if convert else out
     return guarded
 
@@ -859,9 +832,8 @@ def check_forecast_window(choose_forecaster):
 
 
 __all__ = ["AUTOGRAD", "CLIP_FORBIDDEN", "COST_D", "COST_N", "FORECAST", "PARAM_NAMES",
-           "ChangedInPlace",
            "bptt_loss", "check_bptt", "check_bptt_costs", "check_bptt_step",
            "check_clip_by_norm", "check_forecast_window", "check_output_gradient",
-           "check_rtrl_step", "diagnose_outputs", "finite_difference_bptt",
+           "check_rtrl_step", "finite_difference_bptt",
            "forecast_validation_rmse", "reference_bptt", "reference_bptt_step",
            "reference_clip_by_norm", "reference_output_gradient", "reference_rtrl_step"]

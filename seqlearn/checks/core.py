@@ -353,6 +353,22 @@ def refuse(report, reason):
     return report
 
 
+def _changed(name, before, after):
+    """The names of the arrays in argument ``name`` (an array, or a dict, list or tuple of them)
+    that differ between ``before`` (the caller's) and ``after`` (what the student's function was
+    given and may have changed in place): ``params['W1']``, ``grads[0]``."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [w for key in before for w in _changed(f"{name}[{key!r}]", before[key],
+                                                      after.get(key))]
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        return [w for k, (b, a) in enumerate(zip(before, after))
+                for w in _changed(f"{name}[{k}]", b, a)]
+    if isinstance(before, np.ndarray):
+        same = isinstance(after, np.ndarray) and np.array_equal(before, after, equal_nan=True)
+        return [] if same else [name]
+    return []
+
+
 def run_check(
     exercise_id,
     title,
@@ -428,8 +444,8 @@ def run_check(
             else:
                 verdicts.append(_output_verdict(name, got_values[name], w, atol, rtol,
                                                 (blocks or {}).get(name)))
-        changed = [key for key, value in kwargs.items()
-                   if isinstance(value, np.ndarray) and not np.array_equal(arguments[key], value)]
+        changed = [where for key, value in kwargs.items()
+                   for where in _changed(key, value, arguments[key])]
         if changed:
             verdicts = [(False, msg if not ok else f"{msg.split(' ok')[0]} not counted")
                         for ok, msg in verdicts]

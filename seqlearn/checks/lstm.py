@@ -27,12 +27,9 @@ The references are the package's own ``seqlearn.numpy.lstm`` and ``seqlearn.nump
 answer is wrong, the check compares it with what typical mistakes give (gates in the wrong order,
 a missing tanh, the update gate's roles swapped, a forgotten path of the gradient, h_t where
 h_{t-1} belongs, a mean over the batch, ...) and names the mistake it recognises; otherwise its
-hint points to the equations by number, never to the formula.
-
-:func:`diagnose_outputs` is written here rather than taken from ``core``:
-``core.diagnose_mistake`` compares whole answers and cannot look inside a gradient dict, while a
-backward pass is best diagnosed output by output (an answer may carry two mistakes, each in its own
-outputs).
+hint points to the equations by number, never to the formula. A backward pass is diagnosed
+output by output (``core.diagnose_outputs``), so that an answer with two mistakes, each in its
+own outputs, gets both named.
 """
 
 import math
