@@ -54,7 +54,7 @@ def test_char_rnn_loss_is_per_character():
     inputs, targets = _text(24).view(2, 12), (_text(25)[1:]).view(2, 12)
     logits, _ = model(inputs)
     expected = F.cross_entropy(logits.reshape(-1, 5), targets.reshape(-1))
-    assert language_model_loss(model, inputs, targets).item() == pytest.approx(expected.item(), rel=1e-6)
+    assert language_model_loss(inputs, targets, model).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_char_rnn_trains_and_samples():
@@ -236,8 +236,8 @@ def test_numpy_and_torch_losses_agree_on_the_char_rnn():
     model = CharRNN.from_numpy(params)
     text = (np.arange(400) * 3) % 5
     inputs, targets = text[:24].reshape(2, 12), text[1:25].reshape(2, 12)
-    np_loss = np_lm.language_model_loss(params, inputs, targets)
-    t_loss = language_model_loss(model, torch.from_numpy(inputs), torch.from_numpy(targets))
+    np_loss = np_lm.language_model_loss(inputs, targets, params)
+    t_loss = language_model_loss(torch.from_numpy(inputs), torch.from_numpy(targets), model)
     assert abs(np_loss - t_loss.item()) < 1e-10
     assert abs(np_lm.held_out_loss(params, text, 8) - held_out_loss(model, text, 8)) < 1e-10
 

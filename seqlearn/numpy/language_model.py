@@ -73,7 +73,7 @@ def _check_text(indices, vocab_size):
     return check_char_indices("indices", indices, vocab_size, ndim=(1,)).astype(np.int64)
 
 
-def language_model_loss(params, inputs, targets):
+def language_model_loss(inputs, targets, params):
     """Mean cross-entropy per character (nats) of the model on (B, T) ``inputs``/``targets``:
     :func:`~seqlearn.numpy.char_rnn.char_rnn_loss` (summed over the T steps) divided by T."""
     loss, _ = char_rnn_loss(inputs, targets, params)
@@ -95,7 +95,7 @@ def held_out_loss(params, indices, seq_len, max_windows=64, batch_size=64):
     total = 0.0
     for k in range(0, len(starts), batch_size):
         window = indices[starts[k:k + batch_size, None] + np.arange(seq_len + 1)]
-        total += language_model_loss(params, window[:, :-1], window[:, 1:]) * len(window)
+        total += language_model_loss(window[:, :-1], window[:, 1:], params) * len(window)
     return total / len(starts)
 
 

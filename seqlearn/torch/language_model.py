@@ -128,7 +128,7 @@ def _model_device(model):
     return torch.device("cpu")
 
 
-def language_model_loss(model, inputs, targets):
+def language_model_loss(inputs, targets, model):
     """Mean cross-entropy per character (nats) of ``model`` on (B, T) ``inputs``/``targets``.
 
     Works for any model with ``loss(inputs, targets)``; a :class:`CharRNN`'s loss, summed over the
@@ -167,7 +167,7 @@ def held_out_loss(model, indices, seq_len, max_windows=64, batch_size=64):
     with torch.no_grad():
         for k in range(0, len(starts), batch_size):
             inputs, targets = _windows(indices, starts[k:k + batch_size], seq_len, device)
-            total += float(language_model_loss(model, inputs, targets)) * len(inputs)
+            total += float(language_model_loss(inputs, targets, model)) * len(inputs)
     model.train(was_training)
     return total / len(starts)
 
@@ -244,7 +244,7 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
         if sample_every is not None and step > 0 and step % sample_every == 0:
             sample(step)
 
-    record = fit(model, lambda m, batch: language_model_loss(m, *batch), next_windows, steps,
+    record = fit(model, lambda m, batch: language_model_loss(*batch, m), next_windows, steps,
                  lr=lr, clip=clip, seconds=seconds, progress=progress, desc="language model",
                  callback=after_step)
     if history["step"][-1] != record["steps"]:
