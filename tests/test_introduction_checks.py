@@ -176,14 +176,15 @@ def test_pad_batch_whole_job_routines_are_refused():
     assert report.refused and "pad_sequence" in report.lines[0]
 
 
-def test_pad_batch_that_modifies_its_inputs_is_still_graded_on_fresh_copies():
+def test_pad_batch_that_modifies_its_inputs_loses_the_case():
     def clobbers(sequences):
         out = pad_batch(sequences)
         for s in sequences:
             s[:] = 0.0
         return out
 
-    assert intro.check_pad_batch(clobbers).passed   # each call gets its own deep copy
+    report = intro.check_pad_batch(clobbers)   # graded on its own copies, but told and docked
+    assert report.score == 0 and "modified its input(s) sequences[0]" in str(report)
 
 
 # -- concept ---------------------------------------------------------------------------------
