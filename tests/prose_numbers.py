@@ -107,13 +107,23 @@ def unproduced(executed_nb):
             if not cited and not _shown(value, decimals, percent, values)]
 
 
+def describe_unproduced(executed_nb, name):
+    """A message naming ``name`` (the notebook), and each unproduced number with its cell and
+    the words around it; ``""`` when every number is produced."""
+    missing = unproduced(executed_nb)
+    if not missing:
+        return ""
+    lines = [f"{name}: {len(missing)} of the {len(prose_numbers(executed_nb))} numbers in the prose "
+             "are not produced by its run (print them, glue them, cite them, or write them "
+             "differently):"]
+    for index, text in missing:
+        cell = _visible_text(_source(executed_nb["cells"][index]))
+        at = cell.find(text.split()[0].rstrip("%"))
+        lines.append(f"  cell {index}: {text!r}  ...{' '.join(cell[max(0, at - 60):at + 40].split())}...")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     for path in sys.argv[1:]:
         with open(path, encoding="utf-8") as f:
-            nb = json.load(f)
-        missing = unproduced(nb)
-        print(f"{path}: {len(prose_numbers(nb))} numbers in the prose, {len(missing)} not produced")
-        for index, text in missing:
-            cell = _visible_text(_source(nb["cells"][index]))
-            at = cell.find(text.split()[0].rstrip("%"))
-            print(f"  cell {index}: {text!r}  ...{' '.join(cell[max(0, at - 60):at + 40].split())}...")
+            print(describe_unproduced(json.load(f), path) or f"{path}: every number is produced")

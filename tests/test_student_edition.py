@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from seqlearn.release import student_edition
 
 from conftest import BOOK_NOTEBOOKS, ROOT
-from prose_numbers import unproduced
+from prose_numbers import describe_unproduced
 
 # Run inside the chapter's kernel after its last cell. ``Out`` holds the value of every cell that
 # ended in an expression, so it holds the interactive figures the chapter displayed.
@@ -94,10 +94,8 @@ def _run_student_edition(path):
         assert "not attempted yet" in text, text
         assert re.search(r"Score: 0/\d+", text), text
     # Numbers in the prose must be produced by this run (or be settings of its code, or cited).
-    unproduced_numbers = unproduced(nb)
-    assert not unproduced_numbers, (
-        f"{path.name}: numbers in the prose that the run does not produce (cell, number): "
-        f"{unproduced_numbers}; glue them, print them, or write them differently")
+    message = describe_unproduced(nb, path.name)
+    assert not message, message
     widgets = _widget_report(probe)
     assert not widgets["failures"], "\n".join(widgets["failures"])
     # Every interactive figure the chapter creates was displayed and probed.
