@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book test venv benchmark clean student
+.PHONY: book test venv benchmark clean student bwrap
 
 venv: $(STAMP)
 
@@ -27,7 +27,15 @@ _mathjax_static/mathjax/tex-chtml.js:
 	cp -r .mathjax-download/package/es5/* _mathjax_static/mathjax/
 	rm -rf .mathjax-download
 
-test: $(STAMP)
+# The grading tests run student code under Bubblewrap, a system package: installed here when
+# missing and this is a Debian/Ubuntu machine run as root; otherwise the target says what to do.
+bwrap:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; } || \
+		{ echo "make test needs Bubblewrap for the grading sandbox: install the package" \
+		       "'bubblewrap' (sudo apt-get install bubblewrap)"; exit 1; }
+
+test: $(STAMP) bwrap
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax \
 		--nbval-current-env tests book lectures
 

@@ -1,11 +1,12 @@
-"""Time ``seqlearn grade`` on 100 generated chapter-1 submissions, ``--jobs 1`` against ``--jobs 2``.
+"""Time ``seqlearn grade`` on 100 generated chapter-1 submissions: under Bubblewrap with ``--jobs 1``
+and ``--jobs 2``, and with ``--jobs 2`` and ``--no-sandbox``, side by side in one run.
 
     .venv/bin/python benchmarks/bench_grading.py [--n 100]
 
 The submissions are a mix: correct, partly wrong, unattempted, a syntax error, an exception at
 import, ``sys.exit``, ``os._exit``, a memory bomb, a flood of printing, a call into the reference
 implementation and an infinite loop (which uses up its ``--timeout``). Every exercise starts a
-sandboxed worker process, so the time is mostly process start-up.
+worker process, so the time is mostly process start-up (and, in the sandbox, namespace set-up).
 """
 
 import argparse
@@ -72,10 +73,11 @@ def main(n=100, timeout=2.0):
         make_submissions(subs, n)
         print(f"grading {n} chapter-1 submissions (2 exercises each, --timeout {timeout:g} s, "
               f"2 of them infinite loops)")
-        for jobs in (1, 2):
+        for jobs, isolate in ((1, True), (2, True), (2, False)):
             start = time.perf_counter()
-            results = grade_all([subs], BOOK, jobs=jobs, timeout=timeout, memory_mb=1024)
-            out = Path(tmp) / f"jobs{jobs}" / "grades.csv"
+            results = grade_all([subs], BOOK, jobs=jobs, timeout=timeout, memory_mb=1024,
+                                isolate=isolate)
+            out = Path(tmp) / f"jobs{jobs}-{isolate}" / "grades.csv"
             write_outputs(results, out)
             wall = time.perf_counter() - start
             with open(out, newline="") as f:
@@ -85,10 +87,11 @@ def main(n=100, timeout=2.0):
             wrong = [(r["student_id"], r["total"]) for r in table
                      if float(r["total"]) != EXPECTED_TOTAL[r["student_id"].split("_", 1)[1]]]
             assert not wrong, f"scored differently than expected: {wrong}"
-            rows.append({"jobs": jobs, "wall_s": wall, "per_submission_s": wall / n})
-            print(f"  --jobs {jobs}: {wall:6.1f} s wall, {wall / n * 1000:6.0f} ms per submission, "
-                  f"{count} rows, every total as expected")
-    print(f"  speed-up with 2 jobs: {rows[0]['wall_s'] / rows[1]['wall_s']:.2f}x")
+            rows.append({"jobs": jobs, "sandbox": isolate, "wall_s": wall, "per_submission_s": wall / n})
+            print(f"  --jobs {jobs}{'' if isolate else ' --no-sandbox'}: {wall:6.1f} s wall, "
+                  f"{wall / n * 1000:6.0f} ms per submission, {count} rows, every total as expected")
+    print(f"  speed-up with 2 jobs (sandbox): {rows[0]['wall_s'] / rows[1]['wall_s']:.2f}x; "
+          f"cost of the sandbox at 2 jobs: {rows[1]['wall_s'] / rows[2]['wall_s']:.2f}x")
     return rows
 
 

@@ -1,7 +1,8 @@
 """The ``seqlearn`` command (also ``python -m seqlearn``).
 
     seqlearn release book --out student/book      # student editions: solutions removed
-    seqlearn doctor                               # versions, CUDA, and the right 'seqlearn'?
+    seqlearn doctor [--grading]                   # versions, CUDA, the right 'seqlearn', sandbox
+    seqlearn gradescope --out autograder.zip      # a Gradescope autograder for the chapters
     seqlearn grade SUBMISSIONS... --out grades.csv
 """
 
@@ -32,7 +33,7 @@ def _run_release(args):
 def _run_doctor(args):
     from . import doctor
 
-    return doctor.main()
+    return doctor.main(["--grading"] if args.grading else [])
 
 
 def build_parser(with_grading=True):
@@ -57,7 +58,19 @@ def build_parser(with_grading=True):
         "doctor", help="report Python, NumPy, PyTorch, CUDA and which seqlearn is in use",
         description="Report the versions in use and whether 'seqlearn' is this course's package "
                     "(exit status 1 when it is the unrelated PyPI package).")
+    doctor.add_argument("--grading", action="store_true",
+                        help="also grade a small honest and a small hostile submission in the "
+                             "grading sandbox and report what held")
     doctor.set_defaults(handler=_run_doctor)
+
+    gradescope = commands.add_parser(
+        "gradescope", help="write a Gradescope autograder zip for chapters",
+        description="Write the zip of a Gradescope autograder (setup.sh, run_autograder, the "
+                    "course's package and the chapters' student editions).")
+    from .grading import gradescope as gradescope_module
+
+    gradescope_module.add_arguments(gradescope)
+    gradescope.set_defaults(handler=gradescope_module.run_command)
 
     grade = commands.add_parser(
         "grade", help="grade submitted notebooks into a gradebook",

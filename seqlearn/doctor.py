@@ -1,11 +1,15 @@
 """``seqlearn doctor``: what the course's code will run on, and whether ``seqlearn`` is the right one.
 
 Prints the versions of Python, NumPy and PyTorch, whether CUDA is available (and the GPU's name),
-and which ``seqlearn`` is imported and from where. PyPI's ``seqlearn`` (0.2, 2015) is an unrelated
-package with the same name: the doctor says so plainly when it is the one installed or imported,
-and exits with status 1 (0 when all is well).
+which ``seqlearn`` is imported and from where, whether every module the course's commands need
+can be imported, and whether the grading sandbox (Bubblewrap) is available. PyPI's ``seqlearn``
+(0.2, 2015) is an unrelated package with the same name: the doctor says so plainly when it is the
+one installed or imported. It exits with status 1 when something is wrong (0 when all is well).
 
-    python -m seqlearn doctor
+``--grading`` also grades a small honest and a small hostile submission in the sandbox and
+reports what held, so that an instructor can trust a machine before grading on it.
+
+    python -m seqlearn doctor [--grading]
     python path/to/seqlearn/doctor.py      # works even when ``import seqlearn`` finds the wrong one
 """
 
@@ -25,6 +29,8 @@ import platform
 COURSE = "Sequence Learning"
 REPOSITORY_URL = "https://github.com/sequence-learning/sequence-learning"
 FIX = f"pip uninstall -y seqlearn && pip install 'seqlearn @ git+{REPOSITORY_URL}'"
+#: Modules that the chapters and the commands (release, grade) import, beyond NumPy and PyTorch.
+NEEDED_MODULES = ("matplotlib", "ipywidgets", "IPython", "sklearn", "tqdm", "pygments", "nbformat")
 
 
 def _module_version(name):
@@ -76,6 +82,25 @@ def diagnose():
                 f"the 'seqlearn' imported from {where} is NOT this course's package: it is the "
                 "unrelated PyPI package of the same name (seqlearn 0.2, 2015). Replace it with: "
                 + FIX)
+    for name in NEEDED_MODULES:
+        module, version = _module_version(name)
+        if module is None:
+            problems.append(f"the module '{name}' that the course needs is {version}; install "
+                            "the course's package with its dependencies: pip install "
+                            f"'seqlearn @ git+{REPOSITORY_URL}'")
+    lines.append("modules     " + ("all importable: " + ", ".join(NEEDED_MODULES)
+                                   if not any("the module" in p for p in problems)
+                                   else "some missing (see below)"))
+    try:
+        from seqlearn.grading.isolation import bwrap_status
+
+        available, why = bwrap_status()
+        lines.append("sandbox     " + ("Bubblewrap available: `seqlearn grade` isolates each "
+                                       "submission" if available else
+                                       f"not available ({why}); `seqlearn grade` then needs "
+                                       "--no-sandbox"))
+    except Exception as err:  # noqa: BLE001 - e.g. the unrelated seqlearn
+        lines.append(f"sandbox     could not be checked ({type(err).__name__}: {err})")
     for installed in _installed_distributions():
         lines.append(f"installed   seqlearn {installed} (package metadata)")
         if installed.startswith("0.2"):
@@ -86,9 +111,23 @@ def diagnose():
     return lines, problems
 
 
-def main():
-    """Print the report; return 0 when the course's package is the one in use, else 1."""
+def grading_trial():
+    """Grade a small honest and a small hostile submission in the sandbox; return ``(lines,
+    problems)`` saying what held."""
+    from seqlearn.grading.trial import run_trial
+
+    return run_trial()
+
+
+def main(argv=None):
+    """Print the report; return 0 when the course's package is the one in use and nothing is
+    missing, else 1. ``argv``: ``["--grading"]`` adds the grading trial."""
+    argv = sys.argv[1:] if argv is None else argv
     lines, problems = diagnose()
+    if "--grading" in argv and not problems:
+        more, trouble = grading_trial()
+        lines += more
+        problems += trouble
     print("\n".join(lines))
     for problem in problems:
         print(f"PROBLEM: {problem}")
@@ -100,4 +139,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["COURSE", "REPOSITORY_URL", "FIX", "diagnose", "main"]
+__all__ = ["COURSE", "REPOSITORY_URL", "FIX", "NEEDED_MODULES", "diagnose", "grading_trial", "main"]

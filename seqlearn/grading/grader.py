@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.core import EXERCISES, reference_allowed
-from . import sandbox
-from .submission import load_sources, match_source, read_submission, safe_name
+from . import isolation, sandbox
+from .roster import choose, identify
+from .submission import (context_before, load_sources, match_source, read_submission, safe_name,
+                         saved_scores)
 
 
 #: What a failing line of a check's report says.
@@ -91,35 +93,47 @@ STARTUP_SECONDS = 5.0
 
 
 class Worker:
-    """One sandboxed process running one exercise cell."""
+    """One sandboxed process running one exercise cell (after the definitions in ``context``).
 
-    def __init__(self, source, function, timeout, memory_mb, uid=65534):
+    With ``isolate`` (the default) the process runs under Bubblewrap
+    (:mod:`seqlearn.grading.isolation`); without it, it runs as a plain child process that drops
+    root privileges (when started as root), limits its resources and refuses writes outside its
+    folder through an audit hook: what ``seqlearn grade --no-sandbox`` uses."""
+
+    def __init__(self, source, function, timeout, memory_mb, uid=65534, context=(), isolate=True):
         # The student's time starts once the worker is up: starting Python and importing NumPy
         # is not theirs, and takes seconds on a loaded machine.
         self.deadline = time.monotonic() + timeout + STARTUP_SECONDS
         self.timeout = timeout
         self.dead_reason = ""
         self.reference_calls = []
-        self.workdir = tempfile.mkdtemp(prefix="seqlearn-sandbox-")
-        drop = os.geteuid() == 0
-        if drop:
-            os.chown(self.workdir, uid, uid)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "HOME": self.workdir,
+            "PYTHONDONTWRITEBYTECODE": "1",
             "SEQLEARN_SANDBOX_DEBUG": os.environ.get("SEQLEARN_SANDBOX_DEBUG", ""),
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "PYTHONPATH": isolation.package_parent(),
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "seqlearn.grading.sandbox"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=None if os.environ.get("SEQLEARN_SANDBOX_DEBUG") else subprocess.DEVNULL,
-            cwd=self.workdir, env=env, start_new_session=True, close_fds=True,
-        )
+        popen = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=None if os.environ.get("SEQLEARN_SANDBOX_DEBUG") else subprocess.DEVNULL,
+                     start_new_session=True, close_fds=True)
+        argv = [sys.executable, "-m", "seqlearn.grading.sandbox"]
+        if isolate:
+            self.workdir = None
+            inside, drop = isolation.SCRATCH, False
+            env["HOME"] = env["MPLCONFIGDIR"] = inside
+            self.proc = isolation.spawn(argv, env, **popen)
+        else:
+            self.workdir = inside = tempfile.mkdtemp(prefix="seqlearn-sandbox-")
+            drop = os.geteuid() == 0
+            if drop:
+                os.chown(self.workdir, uid, uid)
+            env["HOME"] = env["MPLCONFIGDIR"] = inside
+            self.proc = subprocess.Popen(argv, cwd=inside, env=env, **popen)
         cfg = {"source": source, "function": function, "timeout": timeout,
-               "memory_mb": memory_mb, "workdir": self.workdir, "uid": uid,
-               "drop_privileges": drop, "torch": sandbox.mentions_torch(source)}
+               "memory_mb": memory_mb, "workdir": inside, "uid": uid,
+               "drop_privileges": drop, "context": list(context),
+               "torch": sandbox.mentions_torch("\n".join([*context, source]))}
         self.memory_mb = memory_mb
         self._send(cfg)
 
@@ -225,7 +239,8 @@ class Worker:
         for f in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(Exception):
                 f.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @dataclass
@@ -235,6 +250,7 @@ class ExerciseResult:
     max_score: int
     lines: list = field(default_factory=list)
     reason: str = ""
+    flag: str = ""      # why an instructor should look at this exercise ("" when not needed)
 
 
 @dataclass
@@ -245,6 +261,12 @@ class SubmissionResult:
     exercises: list = field(default_factory=list)
     status: str = "ok"
     notes: list = field(default_factory=list)
+    name: str = ""               # from the roster
+    identified_by: str = "file name"
+    relative_path: str = ""      # the file, relative to the folder given to `seqlearn grade`
+    modified: str = ""           # its modification time, ISO 8601 (UTC)
+    counted: bool = True         # False for a resubmission that another file supersedes
+    superseded_by: str = ""
 
     @property
     def total(self):
@@ -269,20 +291,32 @@ def max_score(exercise_id, check):
     return _MAX_SCORES[exercise_id]
 
 
-def grade_exercise(exercise, source, check, timeout, memory_mb):
-    """Score one exercise cell; never raises."""
+#: Reasons that a worker ended abnormally (time or memory limit, crash, failing cell).
+_ABNORMAL = ("timed out", "exceeded", "was killed", "crashed", "exited with code",
+             "stopped answering", "malformed", "running the cell failed", "grading error",
+             "could not send")
+
+
+def grade_exercise(exercise, source, check, timeout, memory_mb, context=(), isolate=True):
+    """Score one exercise cell; never raises.
+
+    ``context`` lists ``(snippet, own)`` definitions from the cells above
+    (:func:`~seqlearn.grading.submission.context_before`), run before the cell; the student's own
+    snippets are scanned like the cell. ``isolate`` runs the worker under Bubblewrap."""
     eid = exercise.exercise_id
     total = max_score(eid, check)
     info = EXERCISES.get(eid)
-    reason = static_scan(source, info.forbidden if info else ())
+    own = "\n".join([snippet for snippet, mine in context if mine] + [source])
+    reason = static_scan(own, info.forbidden if info else ())
     if reason:
-        return ExerciseResult(eid, 0, total, [], reason)
-    worker = Worker(source, exercise.function, timeout, memory_mb)
+        return ExerciseResult(eid, 0, total, [], reason, flag=reason)
+    worker = Worker(source, exercise.function, timeout, memory_mb,
+                    context=[snippet for snippet, _ in context], isolate=isolate)
     try:
         try:
             worker.start()
         except StudentError as err:
-            return ExerciseResult(eid, 0, total, [], str(err))
+            return ExerciseResult(eid, 0, total, [], str(err), flag=str(err))
         # The proxy is the grader's own code: the worker's recorder and the static scan stand in
         # for the checks' reading of the student's compiled function.
         with contextlib.redirect_stdout(io.StringIO()), reference_allowed():
@@ -290,34 +324,49 @@ def grade_exercise(exercise, source, check, timeout, memory_mb):
         # run_check appends the grader's own line number to errors; the worker gave the student's.
         report.lines = [re.sub(r"(: raised .*) \(line \d+\)$", r"\1", x) for x in report.lines]
         if worker.reference_calls:
-            return ExerciseResult(
-                eid, 0, total, list(report.lines),
-                "calls the reference implementation " + ", ".join(worker.reference_calls[:3]),
-            )
-        reason = ""
+            reason = "calls the reference implementation " + ", ".join(worker.reference_calls[:3])
+            return ExerciseResult(eid, 0, total, list(report.lines), reason, flag=reason)
+        reason, flag = "", ""
         if not report.attempted:
             reason = "not attempted (the stub still raises NotImplementedError)"
         elif worker.dead_reason:
-            reason = worker.dead_reason
+            reason = flag = worker.dead_reason
         elif report.score < report.max_score:
-            failing = [x for x in report.lines if FAILING.search(x)]
+            failing = [x for x in report.lines if FAILING.search(x) and not x.startswith("hint:")]
             reason = f"{report.max_score - report.score} of {report.max_score} points lost"
             if failing:
-                reason += f"; first: {failing[0]}"[:400]
-        return ExerciseResult(eid, int(report.score), int(report.max_score), list(report.lines), reason)
+                reason += f"; first: {failing[0]}"
+        return ExerciseResult(eid, int(report.score), int(report.max_score), list(report.lines),
+                              reason, flag)
     except Exception as err:  # noqa: BLE001 - a check that breaks must not lose the row
-        return ExerciseResult(eid, 0, total, [], f"grading error: {type(err).__name__}: {err}")
+        reason = f"grading error: {type(err).__name__}: {err}"
+        return ExerciseResult(eid, 0, total, [], reason, flag=reason)
     finally:
         worker.close()
 
 
-def grade_submission(path, source_dir, timeout=30.0, memory_mb=1024):
-    """Grade one file; always returns a SubmissionResult."""
+def _modified(path):
+    import datetime
+
+    stamp = os.stat(path).st_mtime
+    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def grade_submission(path, source_dir, timeout=30.0, memory_mb=1024, isolate=True,
+                     relative_path=None, roster=()):
+    """Grade one file; always returns a SubmissionResult.
+
+    ``relative_path`` is the file's path below the folder given to ``seqlearn grade`` (it names
+    the student by :func:`seqlearn.grading.roster.identify`; default: the file name)."""
+    relative = relative_path or Path(path).name
     try:
         checks = load_checks()
         sources = load_sources(source_dir)
         sub = read_submission(path)
-        result = SubmissionResult(str(path), sub.student_id)
+        who = identify(relative, metadata_id=sub.metadata_id, roster=roster)
+        result = SubmissionResult(str(path), who.student_id, name=who.name,
+                                  identified_by=who.how, relative_path=relative,
+                                  modified=_modified(path))
         if sub.error:
             result.status, result.notes = "invalid", [sub.error]
             return result
@@ -330,6 +379,7 @@ def grade_submission(path, source_dir, timeout=30.0, memory_mb=1024):
         result.notebook = src.path.name
         for eid in sub.duplicates:
             result.notes.append(f"exercise cell '{eid}' appears more than once; the first was graded")
+        saved = saved_scores(sub.notebook)
         for exercise in src.exercises:
             eid = exercise.exercise_id
             check = checks.get(eid)
@@ -337,39 +387,57 @@ def grade_submission(path, source_dir, timeout=30.0, memory_mb=1024):
                 result.notes.append(f"no check registered for '{eid}'")
                 continue
             if eid not in sub.cells:
-                result.exercises.append(ExerciseResult(
-                    eid, 0, max_score(eid, check), [],
-                    f"exercise cell '{eid}' not found (renamed or deleted?)"))
+                reason = f"exercise cell '{eid}' not found (renamed or deleted?)"
+                result.exercises.append(ExerciseResult(eid, 0, max_score(eid, check), [], reason,
+                                                       flag=reason))
                 continue
-            result.exercises.append(grade_exercise(exercise, sub.cells[eid], check, timeout, memory_mb))
+            context = context_before(sub.notebook, eid, src.code, sub.cells[eid])
+            graded = grade_exercise(exercise, sub.cells[eid], check, timeout, memory_mb,
+                                    context=context, isolate=isolate)
+            shown = saved.get(eid)
+            if shown and shown != (graded.score, graded.max_score) and not graded.flag:
+                graded.flag = (f"the notebook shows {shown[0]}/{shown[1]} from its own check, "
+                               f"the grader gives {graded.score}/{graded.max_score}")
+            result.exercises.append(graded)
         for e in result.exercises:
             if e.reason and e.score < e.max_score:
                 result.notes.append(f"{e.exercise_id}: {e.reason}")
+            if e.flag and e.flag != e.reason:
+                result.notes.append(f"{e.exercise_id}: {e.flag}")
+        if any(e.flag for e in result.exercises):
+            result.status = "review"
         return result
     except Exception as err:  # noqa: BLE001 - one broken file never stops the run
         return SubmissionResult(str(path), safe_name(Path(path).stem), status="error",
+                                relative_path=relative,
                                 notes=[f"grading error: {type(err).__name__}: {err}"])
 
 
 def collect(paths):
-    """Expand directories (recursively, hidden files and checkpoints skipped) into files."""
+    """Expand directories (recursively, hidden files and checkpoints skipped) into
+    ``(file, path relative to the folder given)`` pairs; a file given itself is relative to its
+    own folder."""
     files = []
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p).parts
                 if f.is_file() and not any(part.startswith(".") for part in rel):
-                    files.append(f)
+                    files.append((f, f.relative_to(p).as_posix()))
         else:
-            files.append(p)
+            files.append((p, p.name))
     return files
 
 
-def grade_all(paths, source_dir, jobs=1, timeout=30.0, memory_mb=1024):
+def grade_all(paths, source_dir, jobs=1, timeout=30.0, memory_mb=1024, isolate=True, roster=(),
+              keep="latest"):
+    """Grade every file under ``paths``; each result says whether it counts (``keep``: latest,
+    best or all of a student's files for one chapter, :func:`seqlearn.grading.roster.choose`)."""
     files = collect(paths)
-    args = [(str(f), str(source_dir), timeout, memory_mb) for f in files]
+    args = [(str(f), str(source_dir), timeout, memory_mb, isolate, rel, tuple(roster))
+            for f, rel in files]
     if jobs <= 1 or len(files) <= 1:
-        return [grade_submission(*a) for a in args]
+        return choose([grade_submission(*a) for a in args], keep)
     results = [None] * len(files)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(grade_submission, *a) for a in args]
@@ -378,8 +446,9 @@ def grade_all(paths, source_dir, jobs=1, timeout=30.0, memory_mb=1024):
                 results[k] = fut.result()
             except Exception as err:  # noqa: BLE001 - e.g. a broken pool
                 results[k] = SubmissionResult(args[k][0], safe_name(Path(args[k][0]).stem),
-                                              status="error", notes=[f"grading error: {err}"])
-    return results
+                                              status="error", relative_path=args[k][5],
+                                              notes=[f"grading error: {err}"])
+    return choose(results, keep)
 
 
 def _atomic_write(path, text):
@@ -392,48 +461,109 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
+def feedback_lines(exercise):
+    """One exercise's feedback: the reason once (the first failing case, whole), the hint once,
+    then the per-case lines not already said."""
+    hints = [x for x in exercise.lines if x.startswith("hint:")]
+    said = exercise.reason.split("; first: ", 1)[-1]
+    lines = [f"Reason: {exercise.reason}"] if exercise.reason else []
+    if exercise.flag and exercise.flag != exercise.reason:
+        lines.append(f"Flagged: {exercise.flag}")
+    lines += hints[:1]
+    lines += [x for x in exercise.lines if not x.startswith("hint:") and x != said]
+    return lines
+
+
+def _report_names(results):
+    """A unique ``(student folder, file stem)`` per result, for feedback and results files."""
+    names, used = [], set()
+    for r in results:
+        stem = safe_name(Path(r.notebook or r.relative_path or r.path).stem)
+        candidate, k = (r.student_id, stem), 2
+        while candidate in used:
+            candidate, k = (r.student_id, f"{stem}-{k}"), k + 1
+        used.add(candidate)
+        names.append(candidate)
+    return names
+
+
 def write_outputs(results, out):
-    """The CSV gradebook, a feedback file and a Gradescope-style results.json per submission."""
+    """The CSV gradebook, ``students.csv`` (each student's total over the chapters, from the
+    files that count), and per submission a feedback file
+    ``feedback/<student>/<notebook>.txt`` and a Gradescope-style
+    ``results/<student>/<notebook>/results.json``."""
     out = Path(out)
     ids = []
     for r in results:
         for e in r.exercises:
             if e.exercise_id not in ids:
                 ids.append(e.exercise_id)
-    names, used = [], set()
-    for r in results:  # unique file names even when two files share a student id
-        name, k = r.student_id, 2
-        while name in used:
-            name, k = f"{r.student_id}-{k}", k + 1
-        used.add(name)
-        names.append(name)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["student_id", "submission", "notebook", *ids, "total", "max_total", "status", "notes"])
+    writer.writerow(["student_id", "name", "identified_by", "submission", "modified", "notebook",
+                     "counted", *ids, "total", "max_total", "status", "notes"])
     for r in results:
         scores = {e.exercise_id: e.score for e in r.exercises}
-        writer.writerow([r.student_id, Path(r.path).name, r.notebook,
-                         *[scores.get(i, "") for i in ids], r.total, r.max_total, r.status,
-                         " | ".join(r.notes)])
-    for r, name in zip(results, names):
-        lines = [f"Student: {r.student_id}", f"Submission: {Path(r.path).name}",
-                 f"Total: {r.total}/{r.max_total}", ""]
-        lines += [f"Note: {n}" for n in r.notes if not any(n.startswith(e.exercise_id + ":") for e in r.exercises)]
+        counted = "yes" if r.counted else f"no (superseded by {r.superseded_by})"
+        writer.writerow([r.student_id, r.name, r.identified_by, r.relative_path, r.modified,
+                         r.notebook, counted, *[scores.get(i, "") for i in ids], r.total,
+                         r.max_total, r.status, " | ".join(r.notes)])
+    for r, (folder, stem) in zip(results, _report_names(results)):
+        head = [f"Student: {r.student_id}" + (f" ({r.name})" if r.name else ""),
+                f"Submission: {r.relative_path} (modified {r.modified})",
+                f"Notebook: {r.notebook or '-'}",
+                f"Counted: {'yes' if r.counted else 'no, superseded by ' + r.superseded_by}",
+                f"Total: {r.total}/{r.max_total}", ""]
+        lines = head + [f"Note: {n}" for n in r.notes
+                        if not any(n.startswith(e.exercise_id + ":") for e in r.exercises)]
         tests = []
         for e in r.exercises:
-            body = ([f"Reason: {e.reason}"] if e.reason else []) + list(e.lines)
+            body = feedback_lines(e)
             lines += [f"== {e.exercise_id}: {e.score}/{e.max_score}", *[f"  {x}" for x in body], ""]
             tests.append({"name": e.exercise_id, "score": e.score, "max_score": e.max_score,
                           "output": "\n".join(body)})
-        _atomic_write(out.parent / "feedback" / f"{name}.txt", "\n".join(lines) + "\n")
-        gradescope = {"score": r.total, "max_score": r.max_total, "tests": tests,
-                      "output": " | ".join(r.notes), "student_id": r.student_id, "status": r.status}
-        _atomic_write(out.parent / "results" / name / "results.json", json.dumps(gradescope, indent=2))
+        _atomic_write(out.parent / "feedback" / folder / f"{stem}.txt", "\n".join(lines) + "\n")
+        results_json = {"score": r.total, "max_score": r.max_total, "tests": tests,
+                        "output": "\n".join(head[:4] + r.notes),
+                        "extra_data": {"student_id": r.student_id, "name": r.name,
+                                       "submission": r.relative_path, "modified": r.modified,
+                                       "notebook": r.notebook, "counted": r.counted,
+                                       "status": r.status}}
+        _atomic_write(out.parent / "results" / folder / stem / "results.json",
+                      json.dumps(results_json, indent=2))
     _atomic_write(out, buf.getvalue())
+    _atomic_write(out.parent / "students.csv", student_totals(results))
+
+
+def student_totals(results):
+    """CSV text: one row per student, the score of each chapter from the file that counts, and
+    the total over the chapters."""
+    chapters = sorted({r.notebook for r in results if r.notebook})
+    # a chapter's maximum, counted for every student (a chapter not handed in scores 0 of it)
+    chapter_max = {c: max(r.max_total for r in results if r.notebook == c) for c in chapters}
+    students = {}
+    for r in results:
+        if not r.counted:
+            continue
+        entry = students.setdefault(r.student_id, {"name": r.name, "scores": {}})
+        if r.notebook:
+            score = entry["scores"].get(r.notebook)
+            # with --keep all a chapter may have several counted files: the latest counts here
+            if score is None or r.modified >= score[2]:
+                entry["scores"][r.notebook] = (r.total, r.max_total, r.modified)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student_id", "name", *chapters, "total", "max_total"])
+    for sid in sorted(students):
+        scores = students[sid]["scores"]
+        writer.writerow([sid, students[sid]["name"],
+                         *[scores[c][0] if c in scores else "" for c in chapters],
+                         sum(v[0] for v in scores.values()), sum(chapter_max.values())])
+    return buf.getvalue()
 
 
 __all__ = [
     "StudentError", "load_checks", "static_scan", "STARTUP_SECONDS", "Worker",
     "ExerciseResult", "SubmissionResult", "max_score", "grade_exercise", "grade_submission",
-    "collect", "grade_all", "write_outputs"
+    "collect", "grade_all", "feedback_lines", "write_outputs", "student_totals"
 ]

@@ -11,7 +11,12 @@ call at a time the keyword arguments chosen by the check. The worker
 3. installs an audit hook that refuses writes outside its directory and starting processes;
 4. wraps the public functions of every ``seqlearn`` module it can reach, so that a call into
    the course's reference implementation is recorded and reported;
-5. executes the cell and serves the calls.
+5. executes the definitions from the cells above that the exercise uses (imports and helpers,
+   chosen by :func:`seqlearn.grading.submission.context_before`), then the cell, and serves the
+   calls.
+
+Under Bubblewrap (:mod:`seqlearn.grading.isolation`, the default) all of this happens inside
+namespaces that hide the machine; steps 1 and 3 are then a second line of defence.
 
 Answers go back as a JSON header followed by ``.npy`` blobs (no pickle), so a hostile worker
 cannot make the grader execute anything.
@@ -191,11 +196,13 @@ def _install_audit_hook(workdir):
         if event in refused:
             raise PermissionError(f"the grading sandbox does not allow {event}")
         if event in ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.truncate"):
-            path = args[0]
-            if isinstance(path, (str, bytes, os.PathLike)):
-                real = os.path.realpath(os.fsdecode(path))
-                if not real.startswith(workdir + os.sep):
-                    raise PermissionError(f"the grading sandbox does not allow {event} here")
+            # a rename has a source and a destination: both must stay inside the folder
+            paths = args[:2] if event == "os.rename" else args[:1]
+            for path in paths:
+                if isinstance(path, (str, bytes, os.PathLike)):
+                    real = os.path.realpath(os.fsdecode(path))
+                    if not real.startswith(workdir + os.sep):
+                        raise PermissionError(f"the grading sandbox does not allow {event} here")
         if event == "open":
             path, mode, flags = args
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -426,7 +433,8 @@ def main():
 
         torch.set_num_threads(1)
         namespace["torch"] = torch
-    preload_imports(source)
+    context = [strip_magics(snippet) for snippet in cfg.get("context", ())]
+    preload_imports("\n".join(context + [source]))
     os.chdir(cfg["workdir"])
     dropped = _drop_privileges(cfg) if cfg.get("drop_privileges", True) else False
     _apply_limits(cfg)
@@ -436,6 +444,14 @@ def main():
     _install_audit_hook(cfg["workdir"])
 
     recorder.active = True
+    # The definitions from the cells above that the exercise uses (imports, helpers): the
+    # student saw them defined when the check ran in the notebook. One that fails is left out;
+    # the exercise then reports the missing name.
+    for snippet in context:
+        try:
+            exec(compile(snippet, "<student>", "exec"), namespace)  # noqa: S102
+        except BaseException:  # noqa: BLE001 - SystemExit included
+            pass
     try:
         code = compile(source, "<student>", "exec")
         exec(code, namespace)  # noqa: S102 - this is the sandboxed worker

@@ -7,6 +7,7 @@ student edition of one such notebook: its exercise cells keep their tag and ``ex
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class SourceNotebook:
     path: Path
     title: str
     exercises: list  # of Exercise, in notebook order
+    code: frozenset = frozenset()   # the sources of its code cells, stripped (the course's own)
 
     @property
     def ids(self):
@@ -38,6 +40,7 @@ class Submission:
     error: str = ""                  # why the file cannot be graded at all
     cells: dict = field(default_factory=dict)      # exercise id -> source of the first cell
     duplicates: list = field(default_factory=list)  # ids that appear more than once
+    metadata_id: str = ""            # the notebook's metadata student_id, when it has one
 
 
 def _first_heading(nb):
@@ -76,7 +79,8 @@ def load_sources(directory):
         nb = nbformat.read(path, as_version=4)
         exercises = [Exercise(eid, defined_function(src)) for eid, src in _exercise_cells(nb)]
         if exercises:
-            sources.append(SourceNotebook(path, _first_heading(nb), exercises))
+            code = frozenset(c.source.strip() for c in nb.cells if c.cell_type == "code")
+            sources.append(SourceNotebook(path, _first_heading(nb), exercises, code))
     return sources
 
 
@@ -102,7 +106,9 @@ def read_submission(path):
         sub.error = "the notebook file is empty"
         return sub
     try:
-        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        with warnings.catch_warnings():   # e.g. cells without ids, from older Jupyter versions
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except Exception as err:  # noqa: BLE001 - any parse failure means "corrupt"
         sub.error = f"the notebook file is corrupt ({type(err).__name__}); re-download it and submit again"
         return sub
@@ -111,7 +117,8 @@ def read_submission(path):
         return sub
     student = nb.get("metadata", {}).get("student_id")
     if isinstance(student, (str, int)) and str(student).strip():
-        sub.student_id = safe_name(str(student).strip())
+        sub.metadata_id = str(student).strip()
+        sub.student_id = safe_name(sub.metadata_id)
     sub.notebook = nb
     try:
         cells = _exercise_cells(nb)
@@ -127,6 +134,113 @@ def read_submission(path):
         else:
             sub.cells[eid] = source
     return sub
+
+
+def _is_definition(node):
+    """Whether a top-level statement only defines something: an import (not of ``seqlearn``),
+    a function or class, or an assignment whose value calls nothing."""
+    if isinstance(node, ast.Import):
+        return not any(a.name.split(".")[0] == "seqlearn" for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] != "seqlearn"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        return not any(isinstance(n, (ast.Call, ast.Await, ast.Lambda)) or
+                       (isinstance(n, ast.Name) and n.id == "seqlearn")
+                       for n in ast.walk(node.value))
+    return False
+
+
+def _bound_and_used(text):
+    """The names a snippet binds at top level and the names it reads."""
+    tree = ast.parse(text)
+    bound, used = set(), set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return bound, used
+
+
+def context_before(nb, exercise_id, course_code=frozenset(), cell_source=""):
+    """The definitions that the exercise cell ``exercise_id`` relies on, from the cells above it.
+
+    Candidates are the top-level imports (not of ``seqlearn``), function and class definitions
+    and call-free assignments of every code cell above the exercise's cell that is not an
+    exercise or check cell; of those, the ones whose names ``cell_source`` (the exercise cell)
+    reads, and then the ones those read, and so on. Other statements (training runs, plots,
+    calls of the course package) are never run by the grader.
+
+    Returns a list of ``(snippet, own)`` in notebook order; ``own`` is False for a snippet from
+    a cell that is the course's own (its text is in ``course_code``), True for one from a cell
+    the student wrote or changed."""
+    from .sandbox import strip_magics
+
+    candidates = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        tags = meta.get("tags", []) or []
+        if cell.get("cell_type") != "code":
+            continue
+        if "exercise" in tags and str(meta.get("exercise_id")) == exercise_id:
+            break
+        if "exercise" in tags or "check" in tags or not isinstance(cell.get("source"), str):
+            continue
+        text = strip_magics(cell.source)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.splitlines()
+        own = cell.source.strip() not in course_code
+        for node in tree.body:
+            if _is_definition(node):
+                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                snippet = "\n".join(lines[first - 1:node.end_lineno])
+                candidates.append((snippet, own, *_bound_and_used(snippet)))
+    try:
+        wanted = _bound_and_used(strip_magics(cell_source))[1]
+    except SyntaxError:
+        return []
+    chosen = set()
+    changed = True
+    while changed:
+        changed = False
+        # The last definition of a name above the cell is the one the cell sees.
+        for k in range(len(candidates) - 1, -1, -1):
+            _, _, bound, used = candidates[k]
+            hit = bound & wanted
+            later = any(bound & candidates[j][2] & wanted for j in chosen if j > k)
+            if k not in chosen and hit and not later:
+                chosen.add(k)
+                wanted |= used
+                changed = True
+    return [(candidates[k][0], candidates[k][1]) for k in sorted(chosen)]
+
+
+SCORE = re.compile(r"Score: (\d+)/(\d+)")
+
+
+def saved_scores(nb):
+    """``{exercise_id: (score, max_score)}`` as the submitted notebook's own check cells last
+    printed them (the outputs saved with the file); exercises without a printed score are absent."""
+    scores = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        if cell.get("cell_type") != "code" or "check" not in (meta.get("tags") or []):
+            continue
+        text = "".join(str(o.get("text", "")) for o in cell.get("outputs", []) or []
+                       if isinstance(o, dict))
+        found = SCORE.findall(text)
+        if found and meta.get("exercise_id"):
+            scores[str(meta["exercise_id"])] = tuple(map(int, found[-1]))
+    return scores
 
 
 def match_source(sub, sources):
@@ -146,5 +260,5 @@ def match_source(sub, sources):
 
 __all__ = [
     "Exercise", "SourceNotebook", "Submission", "defined_function", "load_sources",
-    "safe_name", "read_submission", "match_source"
+    "safe_name", "read_submission", "context_before", "saved_scores", "SCORE", "match_source"
 ]

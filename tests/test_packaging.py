@@ -1,0 +1,90 @@
+"""The package declares what it imports: its wheel, installed into a fresh virtual environment
+that holds only its declared dependencies (and theirs), runs ``seqlearn doctor``, ``release`` and
+``grade``; and ``doctor`` fails, naming the module, when one of them is missing.
+
+Nothing is downloaded: the fresh environment sees this environment's installed copies of exactly
+those distributions, linked into a folder of its own."""
+
+import importlib.metadata
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT
+from seqlearn.grading.gradescope import runtime_distributions
+
+BOOK = ROOT / "book"
+
+
+def _declared(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = zf.read(name).decode()
+    return [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+            if line.startswith("Requires-Dist:")]
+
+
+def _link_distributions(names, target):
+    """Symbolic links in ``target`` to the installed files (top-level packages, modules and
+    .dist-info folders) of the distributions ``names``."""
+    target.mkdir(parents=True)
+    for name in names:
+        dist = importlib.metadata.distribution(name)
+        base = Path(dist.locate_file(""))
+        tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
+        for top in tops:
+            source = base / top
+            if source.exists() and not (target / top).exists():
+                (target / top).symlink_to(source)
+
+
+def _run(python, *args, cwd):
+    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_wheel_alone_releases_and_grades(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
+                   capture_output=True)
+    wheel = next(wheels.glob("seqlearn-*.whl"))
+    declared = _declared(wheel)
+    assert any(r.startswith("nbformat") for r in declared), declared
+    needed = runtime_distributions(requires=declared)
+    assert "torch" in needed and "nbformat" in needed
+
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True)
+    python = fresh / "bin" / "python"
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    deps = tmp_path / "deps" / "site-packages"
+    _link_distributions(needed, deps)
+    (fresh / "lib" / version / "site-packages" / "declared.pth").write_text(f"{deps}\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                    "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
+    check = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    work = tmp_path / "work"   # not the checkout, whose seqlearn/ would shadow the wheel's
+    work.mkdir()
+    doctor = _run(python, "-m", "seqlearn", "doctor", cwd=work)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert str(fresh) in doctor.stdout and "seqlearn doctor: all good" in doctor.stdout
+    release = _run(python, "-m", "seqlearn", "release", str(BOOK / "01_introduction.ipynb"),
+                   "--out", "student", cwd=work)
+    assert release.returncode == 0, release.stderr
+    grade = _run(python, "-m", "seqlearn", "grade", "student", "--source", str(BOOK), "--out",
+                 "grades.csv", cwd=work)
+    assert grade.returncode == 0, grade.stderr
+    assert "graded 1 submission(s)" in grade.stdout
+    assert "not attempted" in (work / "grades.csv").read_text()
+
+    # Without a declared dependency the doctor says which, and fails.
+    for link in deps.iterdir():
+        if link.name.startswith("nbformat"):
+            link.unlink()
+    doctor = _run(python, "-m", "seqlearn", "doctor", cwd=work)
+    assert doctor.returncode == 1
+    assert "the module 'nbformat' that the course needs is not importable" in doctor.stdout
