@@ -162,6 +162,28 @@ def test_mlp_loss_numpy_matches_torch(loss):
         assert abs(value - nn.functional.mse_loss(y_t, torch.tensor(t)).item()) < 1e-12
 
 
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_both_losses_are_means(loss):
+    """Equation (2.5) and the cross-entropy of chapter 2 average: the batch written twice has the
+    same loss and half the gradient per entry; the MSE is the sum over all N K entries / (N K)."""
+    rng = np.random.default_rng(7)
+    z = rng.standard_normal((6, 3))
+    t = _targets(loss, z.shape, rng)
+    value, dz = npm.mlp_loss(z, t, loss)
+    value2, dz2 = npm.mlp_loss(np.concatenate([z, z]), np.concatenate([t, t]), loss)
+    assert abs(value2 - value) < 1e-12
+    np.testing.assert_allclose(dz2[:6], dz / 2, atol=1e-15)
+    if loss == "mse":
+        assert abs(value - np.sum((z - t) ** 2) / z.size) < 1e-12
+        np.testing.assert_allclose(dz, 2 * (z - t) / z.size, atol=1e-15)
+    else:
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        assert abs(value - np.mean(-np.log(p[np.arange(6), t]))) < 1e-12
+        np.testing.assert_allclose(dz, (p - np.eye(3)[t]) / 6, atol=1e-15)
+    z_t = torch.tensor(z)
+    assert abs(tm.mlp_loss(z_t, torch.tensor(t), loss).item() - value) < 1e-12
+
+
 def test_numpy_gradient_descent_solves_xor():
     x, t = make_xor()
     params = npm.init_mlp_params([2, 4, 1], rng=0, scale=1.0)
@@ -234,7 +256,7 @@ def test_numpy_mlp_bad_input():
         npm.mlp_loss(np.ones((5, 2)), np.ones((5, 2)), loss="hinge")
     with pytest.raises(TypeError, match="params"):
         npm.check_mlp_params([params["W1"], params["b1"]])
-    with pytest.raises(ValueError, match="dy"):
+    with pytest.raises(ValueError, match="dz"):
         npm.mlp_backward(np.ones((5, 3)), npm.mlp_forward(np.ones((5, 3)), params)[1])
     with pytest.raises(ValueError, match="sizes"):
         npm.init_mlp_params([3])

@@ -311,7 +311,7 @@ def test_check_reference_scores_full_and_stub_scores_zero(check, reference, mist
 
 
 def test_every_output_of_every_case_scores():
-    # 4 layers x (A, Y); 5 data sets x (w, b, mistakes); per MLP, the loss and 2 L gradients
+    # 4 layers x (A, Y); 5 data sets x (w, b, mistakes); per MLP, the loss and 2 M gradients
     assert checks.check_sigmoid_layer(checks.reference_sigmoid_layer).max_score == 8
     assert checks.check_perceptron_epoch(checks.reference_perceptron_epoch).max_score == 15
     report = checks.check_mlp_gradients(checks.reference_mlp_gradients)
@@ -355,11 +355,11 @@ def test_perceptron_check_fails_a_function_that_changes_the_callers_w():
 
 
 def _mlp_forward(x, params):
-    L = len(params) // 2
+    num_layers = len(params) // 2
     hs = [x]
-    for l in range(1, L + 1):
+    for l in range(1, num_layers + 1):
         a = hs[-1] @ params[f"W{l}"] + params[f"b{l}"]
-        hs.append(np.tanh(a) if l < L else a)
+        hs.append(np.tanh(a) if l < num_layers else a)
     return hs
 
 
@@ -375,7 +375,7 @@ def test_mlp_check_names_a_function_written_for_one_depth_only():
 
     report = checks.check_mlp_gradients(two_layers_only)
     assert report.score == 5 and "raised KeyError" in str(report)
-    assert "right for L = 2 layer(s) but it fails for L = 1, 3, 4" in str(report)
+    assert "right for M = 2 layer(s) but it fails for M = 1, 3, 4" in str(report)
 
 
 def test_mlp_check_says_which_layers_are_wrong():

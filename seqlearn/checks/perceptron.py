@@ -1,10 +1,10 @@
 """Checks for chapter 2 (Perceptron and feed-forward networks).
 
-Five exercises: a layer of sigmoid neurons (2.1), one epoch of the perceptron rule (2.2) and
-backpropagation through an MLP of any depth (2.3) are *implement* exercises, compared with the
-package's reference on fresh random inputs, every output of every case scoring a point; training
-an MLP on XOR reliably (2.4) is an *experiment*; separability, parameter counts and the
-convergence theorem (2.5) are a *concept* exercise.
+Five exercises: a layer of sigmoid neurons (Exercise 1), one epoch of the perceptron rule
+(Exercise 2) and backpropagation through an MLP of any depth (Exercise 3) are *implement*
+exercises, compared with the package's reference on fresh random inputs, every output of every
+case scoring a point; training an MLP on XOR reliably (Exercise 4) is an *experiment*;
+separability, parameter counts and the convergence theorem (Exercise 5) are a *concept* exercise.
 
 Besides the case-by-case comparison, each implement check recognises the common wrong answers (a
 known mistake reproduced exactly) and names the likely cause; the MLP check also says which
@@ -260,7 +260,7 @@ def check_perceptron_epoch(perceptron_epoch_fn):
 # ---------------------------------------------------------------------------------------------
 # 02-mlp-backward: backpropagation through a tanh MLP of any depth with the mean squared error
 
-#: (layer sizes [D, H_1, ..., K], N, weight scale): no hidden layer at all (L = 1), one example,
+#: (layer sizes [D, H_1, ..., K], N, weight scale): no hidden layer at all (M = 1), one example,
 #: two hidden layers, and three hidden layers of different widths with saturating units.
 MLP_CASES = [([3, 2], 5, 1.0), ([2, 4, 1], 1, 1.0), ([3, 5, 4, 2], 6, 1.0),
              ([4, 3, 6, 5, 3], 8, 2.0)]
@@ -278,28 +278,28 @@ def reference_mlp_gradients(x, t, params):
 def _mlp_variant(x, t, params, scale=2.0, mean_over="all", derivative="h", tanh_output=False,
                  bias_mean=False):
     """The MLP's loss and gradients with one of the usual mistakes switched on."""
-    L = len(params) // 2
+    num_layers = len(params) // 2
     inputs, activations, h = [], [], x
-    for l in range(1, L + 1):
+    for l in range(1, num_layers + 1):
         inputs.append(h)
         a = h @ params[f"W{l}"] + params[f"b{l}"]
         activations.append(a)
-        h = np.tanh(a) if l < L or tanh_output else a
-    y = h
-    M = {"all": y.size, "rows": len(x), "none": 1}[mean_over]
-    loss = float(np.sum((y - t) ** 2) / M)
-    delta = scale * (y - t) / M
+        h = np.tanh(a) if l < num_layers or tanh_output else a
+    z = h
+    count = {"all": z.size, "rows": len(x), "none": 1}[mean_over]
+    loss = float(np.sum((z - t) ** 2) / count)
+    delta = scale * (z - t) / count
     if tanh_output:
-        delta = delta * (1.0 - y**2)
+        delta = delta * (1.0 - z**2)
     grads = {}
-    for l in range(L, 0, -1):
+    for l in range(num_layers, 0, -1):
         grads[f"W{l}"] = inputs[l - 1].T @ delta
         grads[f"b{l}"] = delta.mean(0) if bias_mean else delta.sum(0)
         if l > 1:
             h_below, a_below = inputs[l - 1], activations[l - 2]
             f_prime = {"h": 1.0 - h_below**2, "a": 1.0 - a_below**2, "none": 1.0}[derivative]
             delta = (delta @ params[f"W{l}"].T) * f_prime
-    return loss, {key: grads[key] for l in range(1, L + 1) for key in (f"W{l}", f"b{l}")}
+    return loss, {key: grads[key] for l in range(1, num_layers + 1) for key in (f"W{l}", f"b{l}")}
 
 
 MLP_MISTAKES = [
@@ -307,9 +307,9 @@ MLP_MISTAKES = [
      "every gradient is half the right size: the factor 2 of the squared error's derivative, "
      "equation (2.5)"),
     (lambda **kw: _mlp_variant(**kw, mean_over="rows"),
-     "the loss is divided by N only; the mean of equation (2.5) runs over all N K entries of y"),
+     "the loss is divided by N only; the mean of equation (2.5) runs over all N K entries of z"),
     (lambda **kw: _mlp_variant(**kw, mean_over="none"),
-     "the loss is summed, not averaged: equation (2.5) divides by the number of entries of y"),
+     "the loss is summed, not averaged: equation (2.5) divides by the number N K of entries of z"),
     (lambda **kw: _mlp_variant(**kw, derivative="none"),
      "the hidden layers' gradients lack the derivative of tanh: equation (2.7) multiplies by "
      "f'(a) on the way down"),
@@ -319,8 +319,8 @@ MLP_MISTAKES = [
     (lambda **kw: _mlp_variant(**kw, tanh_output=True),
      "tanh is applied to the output layer too: the last layer of equation (2.4) is linear"),
     (lambda **kw: _mlp_variant(**kw, bias_mean=True),
-     "the bias gradients are averaged over the examples; equation (2.6) sums them (the 1/M is "
-     "already in delta)"),
+     "the bias gradients are averaged over the examples; equation (2.6) sums them (the "
+     "1/(N K) is already in delta)"),
 ]
 
 
@@ -347,7 +347,7 @@ def _where_wrong(student_fn, cases):
         got = as_tuple(got)
         if len(got) != 2 or not isinstance(got[1], dict):
             return ""
-        L = len(case["params"]) // 2
+        num_layers = len(case["params"]) // 2
         if not _same(got[0], want[0]):
             return ("the loss itself is off: get the forward pass (equation (2.4)) and the "
                     "loss (equation (2.5)) right first")
@@ -357,12 +357,12 @@ def _where_wrong(student_fn, cases):
             return ""
         if all(key.startswith("b") for key in wrong):
             return "every weight gradient is right, some bias gradients are not: equation (2.6)"
-        if f"W{L}" not in wrong and f"b{L}" not in wrong:
+        if f"W{num_layers}" not in wrong and f"b{num_layers}" not in wrong:
             layers = sorted({int(key[1:]) for key in wrong})
             return (f"the output layer's gradients are right, those of layer(s) "
                     f"{', '.join(map(str, layers))} are not: the error is in passing delta down "
                     f"through a hidden layer, equation (2.7)")
-        return ("the output layer's gradients are already wrong: start from dL/dy of equation "
+        return ("the output layer's gradients are already wrong: start from dL/dz of equation "
                 "(2.5) and equation (2.6)")
     return ""
 
@@ -371,20 +371,21 @@ def _depth_trouble(student_fn, cases):
     """A message when the function raises on some depths and gets others fully right."""
     depth_ok, depth_raises = set(), set()
     for case in cases:
-        L = len(case["params"]) // 2
+        num_layers = len(case["params"]) // 2
         got = _call(student_fn, case)
         if got is None:
-            depth_raises.add(L)
+            depth_raises.add(num_layers)
         elif _same(got, reference_mlp_gradients(**copy.deepcopy(case))):
-            depth_ok.add(L)
+            depth_ok.add(num_layers)
     if depth_ok and depth_raises:
-        return (f"right for L = {', '.join(map(str, sorted(depth_ok)))} layer(s) but it fails "
-                f"for L = {', '.join(map(str, sorted(depth_raises)))}: read the number of layers "
-                f"from params (W1, ..., WL) and loop over them, L = 1 (no hidden layer) included")
+        return (f"right for M = {', '.join(map(str, sorted(depth_ok)))} layer(s) but it fails "
+                f"for M = {', '.join(map(str, sorted(depth_raises)))}: read the number M of "
+                f"layers from params (W1, ..., WM) and loop over them, M = 1 (no hidden layer) "
+                f"included")
     return ""
 
 
-#: The loss and the 2 L gradients of every case, one point each.
+#: The loss and the 2 M gradients of every case, one point each.
 MLP_POINTS = sum(1 + 2 * (len(sizes) - 1) for sizes, _, _ in MLP_CASES)
 
 
@@ -405,7 +406,7 @@ def check_mlp_gradients(mlp_gradients):
         report = run_check(
             "02-mlp-backward", "mlp_gradients", mlp_gradients,
             reference_mlp_gradients, cases, names, quiet=True,
-            hint="start from dL/dy of equation (2.5) and go from the last layer down to the "
+            hint="start from dL/dz of equation (2.5) and go from the last layer down to the "
                  "first with equations (2.6) and (2.7), reusing the activities of the forward "
                  "pass; test each gradient against finite differences of your own loss "
                  "(seqlearn.gradcheck.numerical_gradient) before running the check")
@@ -468,13 +469,13 @@ def xor_runs(hidden, lr, seeds, steps=XOR_STEPS):
             try:
                 trained, _ = mlp.fit_full_batch(params, x, t, activation="tanh", loss="mse",
                                                 lr=lr, steps=steps)
-                y, _ = mlp.mlp_forward(x, trained)
-                mse = float(np.mean((y - t) ** 2))
+                z, _ = mlp.mlp_forward(x, trained)
+                mse = float(np.mean((z - t) ** 2))
             except FloatingPointError:
-                mse, y = np.inf, None
+                mse, z = np.inf, None
         if not np.isfinite(mse):
             outcomes.append(("diverged", np.inf))
-        elif mse < XOR_SOLVED_MSE and np.all(np.sign(y) == t):
+        elif mse < XOR_SOLVED_MSE and np.all(np.sign(z) == t):
             outcomes.append(("solved", mse))
         else:
             outcomes.append(("stuck", mse))
@@ -595,7 +596,7 @@ CONCEPT_QUESTIONS = [
           summary="separable Boolean functions, hidden units for XOR, an MLP's parameter count, "
                   "Novikoff's bound and the learning rate from a zero start")
 def check_perceptron_concepts(answers):
-    """Check ``answers() -> dict`` of the five questions of Exercise 2.5."""
+    """Check ``answers() -> dict`` of the five questions of Exercise 5."""
     return check_concept("02-perceptron-concepts", "answers", answers, CONCEPT_QUESTIONS)
 
 

@@ -1,16 +1,17 @@
 """The multi-layer perceptron (feed-forward network) and backpropagation, written out by hand.
 
-Layer sizes ``[D, H_1, ..., H_{L-1}, K]`` give L affine layers with parameters ``W1`` (D, H_1),
-``b1`` (H_1,), ..., ``WL`` (H_{L-1}, K), ``bL`` (K,). Row-vector convention, h_0 = x::
+Layer sizes ``[D, H_1, ..., H_{M-1}, K]`` give M = ``num_layers`` affine layers with parameters
+``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WM`` (H_{M-1}, K), ``bM`` (K,) (the keys are ``"W1"``,
+``"b1"``, ... with the layer's number). Row-vector convention, h_0 = x, equation (2.4)::
 
-    a_l = h_{l-1} W_l + b_l,    h_l = f(a_l)        for l = 1 .. L-1   (hidden layers)
-    y   = h_{L-1} W_L + b_L                          (linear output: regression values or logits)
+    a_l = h_{l-1} W_l + b_l,    h_l = f(a_l)        for l = 1 .. M-1   (hidden layers)
+    z   = h_{M-1} W_M + b_M                          (linear output: regression values or logits)
 
-Backpropagation runs the chain rule from the output back to the input (Rumelhart, Hinton &
-Williams 1986)::
+Backpropagation runs the chain rule from the loss L back to the input (Rumelhart, Hinton &
+Williams 1986), equations (2.6)-(2.7), with the examples as rows::
 
-    δ_L = ∂L/∂y
-    ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_n δ_l,   ∂L/∂h_{l-1} = δ_l W_lᵀ
+    δ_M = ∂L/∂z
+    ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_n δ_l[n],   ∂L/∂h_{l-1} = δ_l W_lᵀ
     δ_{l-1} = ∂L/∂h_{l-1} ⊙ f'(a_{l-1})
 """
 
@@ -26,7 +27,8 @@ from .softmax import softmax_cross_entropy
 
 
 def init_mlp_params(sizes, rng=None, scale=None):
-    """Parameters ``W1, b1, ..., WL, bL`` for layer sizes ``[D, H_1, ..., K]``.
+    """Parameters ``W1, b1, ..., WM, bM`` of the M affine layers of layer sizes
+    ``[D, H_1, ..., H_{M-1}, K]``.
 
     Each ``W_l`` (n_in, n_out) ~ U(−s, s) with s = 1/sqrt(n_in) unless ``scale`` is given (the
     initialisation of ``nn.Linear``); biases (n_out,) start at zero. ``rng``: a
@@ -43,23 +45,24 @@ def init_mlp_params(sizes, rng=None, scale=None):
 
 
 def check_mlp_params(params):
-    """Check an MLP's parameter dict ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WL``, ``bL`` (K,):
+    """Check an MLP's parameter dict ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WM``, ``bM`` (K,):
     the keys, and that the layers chain (``W_l`` has as many rows as ``W_{l-1}`` has columns).
 
-    Returns ``(params, L)``: the parameters as float arrays, in a new dict, and the number L of
-    affine layers.
+    Returns ``(params, num_layers)``: the parameters as float arrays, in a new dict, and the
+    number M of affine layers.
     """
     if not isinstance(params, dict):
         raise TypeError(
             f"params: expected a dict with keys W1, b1, ..., got {type(params).__name__}")
-    L = 0
-    while f"W{L + 1}" in params:
-        L += 1
-    expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
-    if L == 0 or set(params) != expected:
-        raise ValueError(f"params: expected the keys W1, b1, ..., WL, bL, got {sorted(params)}")
+    num_layers = 0
+    while f"W{num_layers + 1}" in params:
+        num_layers += 1
+    expected = {f"{p}{l}" for l in range(1, num_layers + 1) for p in "Wb"}
+    if num_layers == 0 or set(params) != expected:
+        raise ValueError(f"params: expected the keys W1, b1, ..., WM, bM (M layers), "
+                         f"got {sorted(params)}")
     checked, n_in = {}, None
-    for l in range(1, L + 1):
+    for l in range(1, num_layers + 1):
         W = as_float_array(f"params['W{l}']", params[f"W{l}"], ndim=2)
         if n_in is not None and W.shape[0] != n_in:
             raise ValueError(
@@ -69,84 +72,87 @@ def check_mlp_params(params):
         checked[f"W{l}"] = W
         checked[f"b{l}"] = as_float_array(f"params['b{l}']", params[f"b{l}"], shape=(W.shape[1],))
         n_in = W.shape[1]
-    return checked, L
+    return checked, num_layers
 
 
 def mlp_forward(x, params, activation="tanh"):
-    """Forward pass of the MLP: h_l = f(h_{l-1} W_l + b_l) for l < L, y = h_{L-1} W_L + b_L, h_0 = x
-    (the activation ``"step"`` has no derivative and is refused).
+    """Forward pass of the MLP with M affine layers, equation (2.4): h_0 = x,
+    h_l = f(h_{l-1} W_l + b_l) for l < M, z = h_{M-1} W_M + b_M (the activation ``"step"`` has
+    no derivative and is refused).
 
     Parameters
     ----------
     x : (..., D) inputs
-    params : dict ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WL`` (H_{L-1}, K), ``bL`` (K,)
+    params : dict ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WM`` (H_{M-1}, K), ``bM`` (K,)
     activation : the hidden layers' f: ``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"identity"``
 
     Returns
     -------
-    y : (..., K), the output layer's activations (no f applied)
+    z : (..., K), the output layer's activations (no f applied): regression values or logits
     cache : what :func:`mlp_backward` needs
     """
     df = get_derivative(activation)
     f = get_activation(activation)
-    params, L = check_mlp_params(params)
+    params, num_layers = check_mlp_params(params)
     D = params["W1"].shape[0]
     x = as_float_array("x", x)
     if x.ndim == 0 or x.shape[-1] != D:
         raise ValueError(
             f"x: expected the last dimension to be {D} (rows of W1), got shape {x.shape}")
     h, layers, outputs = x, [], []
-    for l in range(1, L + 1):
+    for l in range(1, num_layers + 1):
         a, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
         layers.append(linear_cache)
-        h = f(a) if l < L else a
+        h = f(a) if l < num_layers else a
         outputs.append(h)
     return h, (layers, outputs, df)
 
 
-def mlp_backward(dy, cache):
-    """Backpropagation: given ∂L/∂y (..., K) return ``(grads, dx)``.
+def mlp_backward(dz, cache):
+    """Backpropagation, equations (2.6)-(2.7): given ∂L/∂z (..., K) return ``(grads, dx)``.
 
-    From δ_L = ∂L/∂y: ∂L/∂W_l = h_{l-1}ᵀ δ_l, ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ f'(a_{l-1}).
-    ``grads`` maps ``W1, b1, ..., WL, bL`` to their gradients (shaped like the parameters) and
-    ``dx`` (..., D) is ∂L/∂x = δ_1 W_1ᵀ.
+    From δ_M = ∂L/∂z: ∂L/∂W_l = h_{l-1}ᵀ δ_l, ∂L/∂b_l = Σ_n δ_l[n] (the sum over the leading
+    axes), δ_{l-1} = δ_l W_lᵀ ⊙ f'(a_{l-1}). ``grads`` maps ``W1, b1, ..., WM, bM`` to their
+    gradients (shaped like the parameters) and ``dx`` (..., D) is ∂L/∂x = δ_1 W_1ᵀ.
     """
     layers, outputs, df = cache
-    y = outputs[-1]
-    dy = as_float_array("dy", dy, shape=y.shape)
-    L = len(layers)
-    grads, delta = {}, dy
-    for l in range(L, 0, -1):
+    z = outputs[-1]
+    dz = as_float_array("dz", dz, shape=z.shape)
+    num_layers = len(layers)
+    grads, delta = {}, dz
+    for l in range(num_layers, 0, -1):
         dh, layer_grads = linear_backward(delta, layers[l - 1])
         grads[f"W{l}"], grads[f"b{l}"] = layer_grads["W"], layer_grads["b"]
         if l > 1:
             delta = dh * df(outputs[l - 2])
-    return {key: grads[key] for l in range(1, L + 1) for key in (f"W{l}", f"b{l}")}, dh
+    return {key: grads[key] for l in range(1, num_layers + 1) for key in (f"W{l}", f"b{l}")}, dh
 
 
 LOSSES = ("mse", "cross_entropy")
 
 
-def mlp_loss(y, t, loss="mse"):
-    """The loss of the outputs ``y`` (..., K) against the targets ``t``, and its gradient ∂L/∂y.
+def mlp_loss(z, t, loss="mse"):
+    """The loss L of the outputs ``z`` (..., K) against the targets ``t``, and its gradient ∂L/∂z.
+    Both are means: over the examples, and for the MSE over the K outputs too (chapter 2, (2.5)).
 
-    ``loss="mse"``: t (..., K) real targets; L = (1/M) Σ_i (y_i − t_i)² over all M entries (as
-    ``torch.nn.MSELoss``), ∂L/∂y = 2 (y − t) / M.
-    ``loss="cross_entropy"``: t (...) class indices, y logits; L = −(1/N) Σ_n log softmax(y_n)_{t_n}
-    over the N positions, ∂L/∂y_n = (softmax(y_n) − onehot(t_n)) / N
+    ``loss="mse"``: t (..., K) real targets; with N examples (the leading axes) and K outputs,
+    L = 1/(N K) Σ_{n,j} (z_nj − t_nj)², the mean over all N K entries (as ``torch.nn.MSELoss``),
+    ∂L/∂z = 2 (z − t) / (N K).
+    ``loss="cross_entropy"``: t (...) class indices, z logits; ŷ_n = softmax(z_n),
+    L = −(1/N) Σ_n log ŷ_{n, t_n} over the N examples, ∂L/∂z_n = (ŷ_n − onehot(t_n)) / N
     (:func:`seqlearn.numpy.softmax.softmax_cross_entropy`).
 
-    Returns ``(L, dy)``: a float and an array shaped like ``y``.
+    Returns ``(L, dz)``: a float and an array shaped like ``z``.
     """
     if loss == "mse":
-        y = as_float_array("y", y)
+        z = as_float_array("z", z)
         t = as_float_array("t", t)
-        if t.shape != y.shape:
-            raise ValueError(f"t: expected the shape of y {y.shape}, got {t.shape}")
-        diff = y - t
+        if t.shape != z.shape:
+            raise ValueError(f"t: expected the shape of z {z.shape}, got {t.shape}")
+        diff = z - t
         return float(np.mean(diff**2)), 2.0 * diff / diff.size
     if loss == "cross_entropy":
-        return softmax_cross_entropy(y, t)
+        return softmax_cross_entropy(z, t)
     raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
 
 
@@ -157,9 +163,9 @@ def mlp_loss_and_gradients(x, t, params, activation="tanh", loss="mse"):
     x (..., D); t (..., K) for ``loss="mse"``, class indices (...) for ``"cross_entropy"``.
     Returns ``(L, grads)``: a float and a dict keyed and shaped like ``params``.
     """
-    y, cache = mlp_forward(x, params, activation)
-    value, dy = mlp_loss(y, t, loss)
-    grads, _ = mlp_backward(dy, cache)
+    z, cache = mlp_forward(x, params, activation)
+    value, dz = mlp_loss(z, t, loss)
+    grads, _ = mlp_backward(dz, cache)
     return value, grads
 
 

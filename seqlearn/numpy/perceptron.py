@@ -125,8 +125,9 @@ def train_perceptron(x, t, lr=1.0, max_epochs=100, rng=None, w0=None, b0=0.0, sh
     """Run :func:`perceptron_epoch` until an epoch makes no mistake or ``max_epochs`` is reached.
 
     On linearly separable data the loop stops after a finite number of updates, at most
-    (R / γ)² where R = max ‖x_n‖ and γ is the margin of the best separator (Novikoff 1962; with
-    the bias folded into w as an extra input of value 1).
+    (R / γ)² (Novikoff 1962), where R = max_n ‖(x_n, 1)‖ (the bias folded into w as an extra
+    input of value 1) and γ > 0 is a margin with which some unit-length (w*, b*) separates the
+    data: t_n (x_n w* + b*) ≥ γ for every n.
 
     Parameters
     ----------

@@ -1,8 +1,12 @@
 """Softmax outputs and the cross-entropy loss, with its gradient.
 
-    ŷ_k = exp(o_k) / Σ_j exp(o_j)                          logits o (..., V), probabilities ŷ
-    L = −(1/N) Σ_n log ŷ_{n, y_n}                          targets y (...), N positions
-    ∂L/∂o_n = (ŷ_n − onehot(y_n)) / N
+    ŷ_k = exp(z_k) / Σ_j exp(z_j)             logits z (..., V), probabilities ŷ
+    L = −(1/P) Σ_p log ŷ_{p, y_p}             targets y (...), P = targets.size positions
+    ∂L/∂z_p = (ŷ_p − onehot(y_p)) / P
+
+For logits z (B, T, V) of unpadded sequences this is the course's loss L, the mean of the per-step
+losses ℓ_t = −log ŷ_{t, y_t} in nats per step; for a padded batch pass the real steps only,
+``softmax_cross_entropy(z[mask], y[mask])``, and P is the number of real steps Σ_b T_b.
 """
 
 import numpy as np
@@ -11,7 +15,7 @@ from ..validate import as_float_array
 
 
 def softmax(logits, axis=-1):
-    """ŷ_k = exp(o_k) / Σ_j exp(o_j) along ``axis`` (same shape as ``logits``), computed after
+    """ŷ_k = exp(z_k) / Σ_j exp(z_j) along ``axis`` (same shape as ``logits``), computed after
     subtracting the maximum so that exp never overflows."""
     logits = as_float_array("logits", logits)
     shifted = logits - logits.max(axis=axis, keepdims=True)
@@ -21,24 +25,24 @@ def softmax(logits, axis=-1):
 
 def log_softmax(logits, axis=-1):
     """log ŷ along ``axis`` (same shape as ``logits``), computed stably as
-    o − max o − log Σ exp(o − max o)."""
+    z − max z − log Σ exp(z − max z)."""
     logits = as_float_array("logits", logits)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax_cross_entropy(logits, targets):
-    """Mean cross-entropy −(1/N) Σ_n log ŷ_{n, y_n} over all positions, and its gradient.
+    """Mean cross-entropy L = −(1/P) Σ_p log ŷ_{p, y_p} over all P positions, and its gradient.
 
     Parameters
     ----------
-    logits : (..., V) float array of unnormalised scores o
+    logits : (..., V) float array of unnormalised scores z
     targets : (...) int array of class indices y in [0, V)
 
     Returns
     -------
     loss : float, in nats per position
-    dlogits : (..., V), ∂loss/∂o = (ŷ − onehot(y)) / N
+    dlogits : (..., V), ∂L/∂z = (ŷ − onehot(y)) / P
     """
     logits = as_float_array("logits", logits)
     targets = np.asarray(targets)

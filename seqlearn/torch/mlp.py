@@ -1,9 +1,10 @@
 """The multi-layer perceptron in PyTorch (mirrors ``seqlearn.numpy.mlp``; autograd does the backward).
 
-Layer sizes ``[D, H_1, ..., K]``; parameters ``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WL``, ``bL``
-with the NumPy reference's names and layouts (row-vector convention)::
+Layer sizes ``[D, H_1, ..., H_{M-1}, K]`` give M = ``num_layers`` affine layers; parameters
+``W1`` (D, H_1), ``b1`` (H_1,), ..., ``WM`` (H_{M-1}, K), ``bM`` (K,) with the NumPy reference's
+names and layouts (row-vector convention)::
 
-    h_l = f(h_{l-1} W_l + b_l)  for l < L,     y = h_{L-1} W_L + b_L,     h_0 = x
+    h_l = f(h_{l-1} W_l + b_l)  for l < M,     z = h_{M-1} W_M + b_M,     h_0 = x
 
 The built-in equivalent is ``nn.Sequential(nn.Linear, nn.Tanh, ..., nn.Linear)``, whose
 ``Linear.weight`` (n_out, n_in) is ``W_lᵀ``.
@@ -30,7 +31,7 @@ class MLP(nn.Module):
 
     Parameters
     ----------
-    sizes : ``[D, H_1, ..., K]``
+    sizes : ``[D, H_1, ..., H_{M-1}, K]``, M + 1 numbers for M affine layers
     activation : ``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"identity"``
     dtype, device : of the parameters
 
@@ -55,24 +56,25 @@ class MLP(nn.Module):
 
     @property
     def num_layers(self):
-        """L, the number of affine layers."""
+        """M, the number of affine layers."""
         return len(self.sizes) - 1
 
     def forward(self, x):
-        """x (..., D) -> outputs y (..., K): h_l = f(h_{l-1} W_l + b_l) for l < L,
-        y = h_{L-1} W_L + b_L, h_0 = x (as ``seqlearn.numpy.mlp.mlp_forward``)."""
+        """x (..., D) -> outputs z (..., K): h_l = f(h_{l-1} W_l + b_l) for l < M,
+        z = h_{M-1} W_M + b_M, h_0 = x (as ``seqlearn.numpy.mlp.mlp_forward``)."""
         h = check_tensor("x", x, last_dim=self.sizes[0])
-        L = self.num_layers
-        for l in range(1, L + 1):
+        num_layers = self.num_layers
+        for l in range(1, num_layers + 1):
             a = h @ getattr(self, f"W{l}") + getattr(self, f"b{l}")
-            h = self.f(a) if l < L else a
+            h = self.f(a) if l < num_layers else a
         return h
 
     @classmethod
     def from_numpy(cls, params, activation="tanh", dtype=torch.float64, device=None):
-        """An MLP holding the NumPy parameters ``W1, b1, ..., WL, bL`` (copied)."""
-        params, L = check_mlp_params(params)
-        sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, L + 1)]
+        """An MLP holding the NumPy parameters ``W1, b1, ..., WM, bM`` (copied)."""
+        params, num_layers = check_mlp_params(params)
+        sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1]
+                                           for l in range(1, num_layers + 1)]
         model = cls(sizes, activation, dtype=dtype, device=device)
         with torch.no_grad():
             for name, value in params.items():
@@ -140,23 +142,25 @@ class MLP(nn.Module):
 LOSSES = ("mse", "cross_entropy")
 
 
-def mlp_loss(y, t, loss="mse"):
-    """The loss L (a 0-d tensor) of the outputs ``y`` (..., K) against the targets ``t``.
+def mlp_loss(z, t, loss="mse"):
+    """The loss L (a 0-d tensor) of the outputs ``z`` (..., K) against the targets ``t``; both
+    losses are means.
 
-    ``"mse"``: t (..., K), L = (1/M) Σ_i (y_i − t_i)² over all M entries; ``"cross_entropy"``:
-    logits y against class indices t (...), L = −(1/N) Σ_n log softmax(y_n)_{t_n}. As
-    ``seqlearn.numpy.mlp.mlp_loss``, which also returns ∂L/∂y (here autograd computes it)."""
+    ``"mse"``: t (..., K), L = 1/(N K) Σ_{n,j} (z_nj − t_nj)², the mean over all N K entries
+    (N examples, K outputs); ``"cross_entropy"``: logits z against class indices t (...),
+    L = −(1/N) Σ_n log softmax(z_n)_{t_n}, the mean over the N examples. As
+    ``seqlearn.numpy.mlp.mlp_loss``, which also returns ∂L/∂z (here autograd computes it)."""
     if loss == "mse":
-        if t.shape != y.shape:
-            raise ValueError(f"t: expected the shape of y {tuple(y.shape)}, got {tuple(t.shape)}")
-        return F.mse_loss(y, t.to(y.dtype))
+        if t.shape != z.shape:
+            raise ValueError(f"t: expected the shape of z {tuple(z.shape)}, got {tuple(t.shape)}")
+        return F.mse_loss(z, t.to(z.dtype))
     if loss == "cross_entropy":
-        if t.shape != y.shape[:-1]:
+        if t.shape != z.shape[:-1]:
             raise ValueError(
-                f"t: expected shape {tuple(y.shape[:-1])} (y without its last axis), "
+                f"t: expected shape {tuple(z.shape[:-1])} (z without its last axis), "
                 f"got {tuple(t.shape)}"
             )
-        return F.cross_entropy(y.reshape(-1, y.shape[-1]), t.reshape(-1).long())
+        return F.cross_entropy(z.reshape(-1, z.shape[-1]), t.reshape(-1).long())
     raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
 
 
