@@ -438,9 +438,9 @@ def test_the_references_score_full_marks(check, reference):
 
 
 def test_the_checks_refuse_the_package_and_whole_job_routines(capsys):
-    def fixed_points_by_scipy(W, h):
+    def fixed_points_by_scipy(W_hh, b_h):
         import scipy.optimize
-        return (scipy.optimize.fsolve(lambda x: -x + W @ np.tanh(x) + h, np.zeros(2))[None],
+        return (scipy.optimize.fsolve(lambda a: -a + np.tanh(a) @ W_hh + b_h, np.zeros(2))[None],
                 np.ones(1, bool))
 
     def jacobian_by_autograd(x_t, h_prev, W_xh, W_hh, b_h):
@@ -513,19 +513,19 @@ def test_check_rnn_forward_names_the_off_by_one(capsys):
 
 def test_check_rnn_outputs_names_the_axis_and_the_overflow(capsys):
     def over_time(h, W_hy, b_y):
-        o = h @ W_hy + b_y
-        e = np.exp(o - o.max(axis=1, keepdims=True))
-        return o, e / e.sum(axis=1, keepdims=True)
+        z = h @ W_hy + b_y
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return z, e / e.sum(axis=1, keepdims=True)
 
     report = rnn_checks.check_rnn_outputs(over_time)
-    assert report.score == 5        # every o, no y_hat (with T = 1 it gives all ones)
+    assert report.score == 5        # every z, no y_hat (with T = 1 it gives all ones)
     assert "time axis" in capsys.readouterr().out
 
     def unstable(h, W_hy, b_y):  # right except for huge scores, where exp overflows
-        o = h @ W_hy + b_y
+        z = h @ W_hy + b_y
         with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(o)
-            return o, e / e.sum(axis=-1, keepdims=True)
+            e = np.exp(z)
+            return z, e / e.sum(axis=-1, keepdims=True)
 
     report = rnn_checks.check_rnn_outputs(unstable)
     out = capsys.readouterr().out
@@ -563,29 +563,29 @@ def test_check_rnn_jacobian_names_the_mistakes(answer, words, capsys):
     assert words in capsys.readouterr().out
 
 
-def _solved_fixed_points(W, h):
+def _solved_fixed_points(W_hh, b_h):
     """An independent solution: Newton's method from a grid, as a student would write it."""
-    bound = np.max(np.abs(W).sum(axis=1) + np.abs(h)) + 1.0
+    bound = np.max(np.abs(W_hh).sum(axis=0) + np.abs(b_h)) + 1.0
     grid = np.linspace(-bound, bound, 21)
-    x = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
+    a = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
     for _ in range(100):
-        F = -x + np.tanh(x) @ W.T + h
-        J = -np.eye(2) + W * (1 - np.tanh(x) ** 2)[:, None, :]
+        F = -a + np.tanh(a) @ W_hh + b_h
+        J = -np.eye(2) + W_hh.T * (1 - np.tanh(a) ** 2)[:, None, :]
         step = np.linalg.solve(J, -F[..., None])[..., 0]
-        x = x + step / np.maximum(np.linalg.norm(step, axis=1, keepdims=True), 1.0)
-    F = -x + np.tanh(x) @ W.T + h
+        a = a + step / np.maximum(np.linalg.norm(step, axis=1, keepdims=True), 1.0)
+    F = -a + np.tanh(a) @ W_hh + b_h
     points = []
-    for p in x[np.abs(F).max(axis=1) < 1e-10]:
+    for p in a[np.abs(F).max(axis=1) < 1e-10]:
         if all(np.abs(p - q).max() > 1e-6 for q in points):
             points.append(p)
     points = np.array(points).reshape(-1, 2)
-    J = -np.eye(2) + W * (1 - np.tanh(points) ** 2)[:, None, :]
+    J = -np.eye(2) + W_hh.T * (1 - np.tanh(points) ** 2)[:, None, :]
     return points, np.all(np.linalg.eigvals(J).real < 0, axis=1)
 
 
 def test_check_ctrnn_fixed_points_compares_sets_in_any_order(capsys):
-    def reversed_order(W, h):
-        points, stable = _solved_fixed_points(W, h)
+    def reversed_order(W_hh, b_h):
+        points, stable = _solved_fixed_points(W_hh, b_h)
         return points[::-1].tolist(), stable[::-1].astype(int)   # lists and 0/1 are fine too
 
     assert rnn_checks.check_ctrnn_fixed_points(_solved_fixed_points).passed
@@ -593,35 +593,35 @@ def test_check_ctrnn_fixed_points_compares_sets_in_any_order(capsys):
     capsys.readouterr()
 
 
-def _only_attractors(W, h):
-    points, stable = _solved_fixed_points(W, h)
+def _only_attractors(W_hh, b_h):
+    points, stable = _solved_fixed_points(W_hh, b_h)
     return points[stable], stable[stable]
 
 
-def _duplicated(W, h):
-    points, stable = _solved_fixed_points(W, h)
+def _duplicated(W_hh, b_h):
+    points, stable = _solved_fixed_points(W_hh, b_h)
     return np.concatenate([points, points + 1e-9]), np.concatenate([stable, stable])
 
 
-def _discrete_map_stability(W, h):
-    points, _ = _solved_fixed_points(W, h)
-    M = W * (1 - np.tanh(points) ** 2)[:, None, :]
+def _discrete_map_stability(W_hh, b_h):
+    points, _ = _solved_fixed_points(W_hh, b_h)
+    M = W_hh.T * (1 - np.tanh(points) ** 2)[:, None, :]
     return points, np.all(np.abs(np.linalg.eigvals(M)) < 1, axis=1)
 
 
-def _symmetric_eigenvalues(W, h):
-    points, _ = _solved_fixed_points(W, h)
-    J = -np.eye(2) + W * (1 - np.tanh(points) ** 2)[:, None, :]
+def _symmetric_eigenvalues(W_hh, b_h):
+    points, _ = _solved_fixed_points(W_hh, b_h)
+    J = -np.eye(2) + W_hh.T * (1 - np.tanh(points) ** 2)[:, None, :]
     return points, np.all(np.linalg.eigvalsh(J) < 0, axis=1)
 
 
-def _flipped(W, h):
-    points, stable = _solved_fixed_points(W, h)
+def _flipped(W_hh, b_h):
+    points, stable = _solved_fixed_points(W_hh, b_h)
     return points, ~stable
 
 
-def _starts_too_close(W, h):
-    points, stable = _solved_fixed_points(W, h)
+def _starts_too_close(W_hh, b_h):
+    points, stable = _solved_fixed_points(W_hh, b_h)
     near = np.abs(points).max(axis=1) < 1.5      # as if Newton had started only near the origin
     return points[near], stable[near]
 
@@ -629,7 +629,7 @@ def _starts_too_close(W, h):
 @pytest.mark.parametrize("answer, words", [
     (_only_attractors, "only the attractors"),
     (_duplicated, "merge the points"),
-    (lambda W, h: _solved_fixed_points(W.T, h), "−x + Wᵀ tanh(x) + h"),
+    (lambda W_hh, b_h: _solved_fixed_points(W_hh.T, b_h), "−a + tanh(a) W_hhᵀ + b_h"),
     (_discrete_map_stability, "discrete map"),
     (_symmetric_eigenvalues, "eigvalsh"),
     (_flipped, "flipped"),

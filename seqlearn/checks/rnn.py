@@ -26,7 +26,7 @@ exercise                  kind         what the check does
                                        stable and an unstable focus, three to nine fixed points)
 03-three-attractors       experiment   counts the attractors of the chosen two-unit CTRNN, by
                                        its fixed points and by simulating a grid of starts, and
-                                       checks that the count survives small changes of W and h
+                                       checks that the count survives small changes of W_hh and b_h
 ========================= ============ ==========================================================
 
 The references are the package's own ``seqlearn.numpy.rnn``, ``seqlearn.numpy.gradient_flow``
@@ -280,9 +280,9 @@ def check_rnn_forward(rnn_forward):
 # -- 03-rnn-outputs ---------------------------------------------------------------------------
 
 def reference_rnn_outputs(h, W_hy, b_y):
-    """o_t = h_t W_hy + b_y (B, T, V) and ŷ_t = softmax(o_t) over the V classes (3.2)."""
-    o = h @ W_hy + b_y
-    return o, _softmax(o, axis=-1)
+    """z_t = h_t W_hy + b_y (B, T, V) and ŷ_t = softmax(z_t) over the V classes (3.2)."""
+    z = h @ W_hy + b_y
+    return z, _softmax(z, axis=-1)
 
 
 #: (B, T, H, V, shift of the scores) of the outputs' cases: T = 1, B = 1, and last scores near
@@ -307,25 +307,25 @@ def _outputs_cases(rng):
                   "near 1000 that overflow a naive softmax); names a softmax over time or over "
                   "the whole array")
 def check_rnn_outputs(rnn_outputs):
-    """Check ``rnn_outputs(h, W_hy, b_y) -> (o, y_hat)`` against the reference."""
+    """Check ``rnn_outputs(h, W_hy, b_y) -> (z, y_hat)`` against the reference."""
     cases = _outputs_cases(fresh_rng())
 
     def softmax_over_time(h, W_hy, b_y):
-        o = h @ W_hy + b_y
-        return o, _softmax(o, axis=1)
+        z = h @ W_hy + b_y
+        return z, _softmax(z, axis=1)
 
     def softmax_over_everything(h, W_hy, b_y):
-        o = h @ W_hy + b_y
-        e = np.exp(o - o.max())
-        return o, e / e.sum()
+        z = h @ W_hy + b_y
+        e = np.exp(z - z.max())
+        return z, e / e.sum()
 
     def without_bias(h, W_hy, b_y):
-        o = h @ W_hy
-        return o, _softmax(o, axis=-1)
+        z = h @ W_hy
+        return z, _softmax(z, axis=-1)
 
     mistakes = [
         (softmax_over_time,
-         "the softmax is taken over the time axis; each step's scores o_t are normalised over "
+         "the softmax is taken over the time axis; each step's scores z_t are normalised over "
          "the V classes (equation 3.2)"),
         (softmax_over_everything,
          "the softmax is normalised over the whole array; each ŷ_t must sum to 1 on its own "
@@ -338,7 +338,7 @@ def check_rnn_outputs(rnn_outputs):
                             "near 1000 exp overflows: the text says how to keep the softmax "
                             "finite without changing it")
     return run_check("03-rnn-outputs", "Softmax outputs of an RNN", rnn_outputs,
-                     reference_rnn_outputs, cases, ["o", "y_hat"], hint=hint)
+                     reference_rnn_outputs, cases, ["z", "y_hat"], hint=hint)
 
 
 # -- 03-rnn-jacobian --------------------------------------------------------------------------
@@ -487,7 +487,7 @@ def _measure_forgetting(choice, rng=None):
                      f"{gap:g} of each other to locate the transition")
     else:
         lines.append("hint: linearise the step (3.1) around the state h = 0 with your Jacobian "
-                     "(3.3): when does a small state shrink at every step? Measure around that "
+                     "(3.3): when does a small state die out over many steps? Measure around that "
                      "value with your rnn_forward or with forgetting_ratio(rho)")
     return score, lines
 
@@ -505,23 +505,23 @@ def check_forgetting(choose_spectral_radii):
 
 # -- 03-ctrnn-fixed-points --------------------------------------------------------------------
 
-def reference_fixed_points(W, h):
-    """The fixed points (K, 2) of τ dx/dt = −x + W tanh(x) + h (τ = 1) and whether each is
+def reference_fixed_points(W_hh, b_h):
+    """The fixed points (K, 2) of τ da/dt = −a + tanh(a) W_hh + b_h (τ = 1) and whether each is
     stable (K,), in the package's order."""
-    fixed = _find_fixed_points(W, h)
+    fixed = _find_fixed_points(W_hh, b_h)
     return fixed.points, fixed.stable
 
 
 #: The kinds of two-unit systems of the fixed-point check, one case each. Self-inhibition and
-#: the stable focus are stable for the flow but not for the discrete map x_{t+1} = W tanh(x_t) + h,
+#: the stable focus are stable for the flow but not for the discrete map a_{t+1} = tanh(a_t) W_hh + b_h,
 #: and the focus has a Jacobian that is far from symmetric.
 _CTRNN_KINDS = ("no coupling", "self-inhibition", "stable focus", "bistable", "four attractors",
                 "unstable focus", "three attractors")
 
 
 def _ctrnn_system(rng, kind):
-    """A random (W, h) of the given kind (see ``_CTRNN_KINDS``)."""
-    if kind == "no coupling":                     # W = 0: the one fixed point is h itself
+    """A random (W_hh, b_h) of the given kind (see ``_CTRNN_KINDS``)."""
+    if kind == "no coupling":                     # W_hh = 0: the one fixed point is b_h itself
         return np.zeros((2, 2)), rng.normal(scale=2.0, size=2)
     if kind == "self-inhibition":
         return (-np.diag(rng.uniform(2.0, 4.0, 2)) + rng.uniform(-0.3, 0.3, (2, 2)),
@@ -543,13 +543,13 @@ def _ctrnn_system(rng, kind):
             rng.uniform(2.8, 3.5) * np.sign(rng.normal()) + rng.normal(scale=0.1, size=2))
 
 
-def _well_posed(W, h):
+def _well_posed(W_hh, b_h):
     """The reference's answer when the system is safe to grade (every fixed point clearly
     stable or not, the points apart, a denser grid of starts finds no more), else ``None``."""
-    fixed = _find_fixed_points(W, h)
+    fixed = _find_fixed_points(W_hh, b_h)
     if len(fixed.points) == 0 or np.min(np.abs(fixed.eigenvalues.real)) < 0.05:
         return None
-    if len(_find_fixed_points(W, h, grid_size=31).points) != len(fixed.points):
+    if len(_find_fixed_points(W_hh, b_h, grid_size=31).points) != len(fixed.points):
         return None
     distance = np.abs(fixed.points[:, None] - fixed.points[None]).max(-1)
     if np.min(distance + 10 * np.eye(len(distance))) < 0.05:
@@ -561,10 +561,10 @@ def _ctrnn_cases(rng):
     cases = []
     for kind in _CTRNN_KINDS:
         for _ in range(100):
-            W, h = _ctrnn_system(rng, kind)
-            if _well_posed(W, h) is not None:
+            W_hh, b_h = _ctrnn_system(rng, kind)
+            if _well_posed(W_hh, b_h) is not None:
                 break
-        cases.append({"W": W, "h": h})
+        cases.append({"W_hh": W_hh, "b_h": b_h})
     return cases
 
 
@@ -602,26 +602,26 @@ def _fixed_point_label(point, eigenvalues):
     return f"({point[0]:+.3f}, {point[1]:+.3f}), {kind}"
 
 
-def _stability_variants(W, points):
+def _stability_variants(W_hh, points):
     """Mistaken stability tests at the right points: (stable (K,), message), the most specific
     first."""
     slope = 1 - np.tanh(points) ** 2
-    J = -np.eye(2) + W * slope[:, None, :]
-    map_J = W * slope[:, None, :]
+    J = -np.eye(2) + W_hh.T * slope[:, None, :]
+    map_J = W_hh.T * slope[:, None, :]
     return [
         (np.all(np.abs(np.linalg.eigvals(map_J)) < 1, axis=1),
-         "you tested |λ| < 1 of W diag(tanh'(x*)): that is the stability of the discrete map "
-         "x_{t+1} = W tanh(x_t) + h; the flow (3.4) is stable when every eigenvalue of its "
+         "you tested |λ| < 1 of W_hhᵀ diag(tanh'(a*)): that is the stability of the discrete "
+         "map a_{t+1} = tanh(a_t) W_hh + b_h; the flow (3.4) is stable when every eigenvalue of its "
          "Jacobian (3.5) has a negative real part"),
         (np.all(np.linalg.eigvalsh(J) < 0, axis=1),
          "np.linalg.eigvalsh assumes a symmetric matrix and reads only one triangle; the "
          "Jacobian (3.5) is not symmetric in general: use np.linalg.eigvals"),
         (np.all(np.linalg.eigvals(map_J).real < 0, axis=1),
-         "the −δ_ij term of the Jacobian (3.5) is missing: the leak −x of equation (3.4) "
+         "the −δ_ij term of the Jacobian (3.5) is missing: the leak −a of equation (3.4) "
          "contributes −1 on the diagonal"),
-        (np.repeat(np.all(np.linalg.eigvals(-np.eye(2) + W).real < 0), len(points)),
+        (np.repeat(np.all(np.linalg.eigvals(-np.eye(2) + W_hh).real < 0), len(points)),
          "you used the Jacobian at the origin for every point: tanh' in equation (3.5) is "
-         "taken at the fixed point x*, where the units may be saturated"),
+         "taken at the fixed point a*, where the units may be saturated"),
         (~np.all(np.linalg.eigvals(J).real < 0, axis=1),
          "the stability is flipped: a fixed point is stable when every eigenvalue of its "
          "Jacobian (3.5) has a negative real part"),
@@ -630,10 +630,10 @@ def _stability_variants(W, points):
 
 def diagnose_fixed_points(student_fn, cases, default_hint):
     """What is wrong with the student's fixed points: duplicates, only the attractors, missing
-    points or the points of Wᵀ (on the first case that shows one of these), else the mistaken
+    points or the points of W_hhᵀ (on the first case that shows one of these), else the mistaken
     stability test of :func:`_stability_variants` that reproduces the student's answer on every
     case, else ``default_hint``."""
-    classified = []           # (W, reference points, the student's stable in reference order)
+    classified = []           # (W_hh, reference points, the student's stable in reference order)
     for case in cases:
         want_points, want_stable = reference_fixed_points(**copy.deepcopy(case))
         try:
@@ -653,29 +653,30 @@ def diagnose_fixed_points(student_fn, cases, default_hint):
                     "many starts, each time to within rounding; merge the points that (nearly) "
                     "coincide")
         if not found.all():
-            transposed = _find_fixed_points(case["W"].T, case["h"]).points
+            transposed = _find_fixed_points(case["W_hh"].T, case["b_h"]).points
             if (len(points) == len(transposed) and len(points) and all(
                     np.abs(points - p).max(-1).min() < 1e-4 for p in transposed)):
-                return ("these are the fixed points of −x + Wᵀ tanh(x) + h: W[i, j] is the "
-                        "weight from unit j to unit i (equation 3.4), so in a batch of row "
-                        "vectors the coupling term is tanh(x) @ W.T")
+                return ("these are the fixed points of −a + tanh(a) W_hhᵀ + b_h: W_hh[i, j] "
+                        "is the weight from unit i to unit j (equation 3.4, as in the Elman "
+                        "RNN), so in a batch of row vectors the coupling term is "
+                        "tanh(a) @ W_hh")
             if found.any() and np.array_equal(found, want_stable):
                 return ("you found only the attractors: a simulation of the flow ends in those, "
-                        "never in a saddle or a source. Solve −x + W tanh(x) + h = 0 instead "
-                        "(Newton's method), from starts spread over the region where fixed "
+                        "never in a saddle or a source. Solve −a + tanh(a) W_hh + b_h = 0 "
+                        "instead (Newton's method), from starts spread over the region where fixed "
                         "points can lie")
-            fixed = _find_fixed_points(case["W"], case["h"])
+            fixed = _find_fixed_points(case["W_hh"], case["b_h"])
             missing = [_fixed_point_label(p, e) for p, e, hit in
                        zip(fixed.points, fixed.eigenvalues, found) if not hit]
             return (f"{len(missing)} of the {len(want_points)} fixed points are missing from "
                     f"your answer, e.g. {missing[0]}: start Newton's method from more points, "
                     "spread over the whole region where fixed points can lie (since "
-                    "|tanh| ≤ 1, every fixed point has |x_i| ≤ Σ_j |W_ij| + |h_i|)")
+                    "|tanh| ≤ 1, every fixed point has |a_j| ≤ Σ_i |W_hh[i, j]| + |b_j|)")
         if len(points) == len(want_points):
             order = np.abs(want_points[:, None] - points[None]).max(-1).argmin(axis=1)
-            classified.append((case["W"], want_points, want_stable, stable[order]))
+            classified.append((case["W_hh"], want_points, want_stable, stable[order]))
     if any(not np.array_equal(got, want) for _, _, want, got in classified):
-        variants = [_stability_variants(W, points) for W, points, _, _ in classified]
+        variants = [_stability_variants(W_hh, points) for W_hh, points, _, _ in classified]
         for k, (_, message) in enumerate(variants[0]):
             if all(np.array_equal(got, v[k][0]) for (*_, got), v in zip(classified, variants)):
                 return message
@@ -686,10 +687,10 @@ def diagnose_fixed_points(student_fn, cases, default_hint):
           summary="all fixed points of fresh two-unit CTRNNs (3.4) and their stability (3.5), "
                   "compared as sets with find_fixed_points (no coupling, self-inhibition, a "
                   "stable and an unstable focus, bistable, four and three attractors); names "
-                  "duplicates, only the attractors, missing points, Wᵀ, wrong stability tests",
+                  "duplicates, only the attractors, missing points, W_hhᵀ, wrong stability tests",
           forbidden=ROOT_FINDERS)
 def check_ctrnn_fixed_points(find_fixed_points):
-    """Check ``find_fixed_points(W, h) -> (points (K, 2), stable (K,))``, in any order."""
+    """Check ``find_fixed_points(W_hh, b_h) -> (points (K, 2), stable (K,))``, in any order."""
     cases = _ctrnn_cases(fresh_rng())
     title = "Fixed points of a two-unit CTRNN"
     reason = forbidden_use(find_fixed_points, ROOT_FINDERS)
@@ -698,12 +699,12 @@ def check_ctrnn_fixed_points(find_fixed_points):
                          reference_fixed_points, cases, ["points", "stable"])
     hint = diagnose_fixed_points(
         find_fixed_points, cases,
-        "a fixed point solves −x + W tanh(x) + h = 0 (equation 3.4); find them all, each "
+        "a fixed point solves −a + tanh(a) W_hh + b_h = 0 (equation 3.4); find them all, each "
         "once, and decide stability from the eigenvalues of the Jacobian (3.5) at each one")
 
-    def in_any_order(W, h):   # the student's answer, put in the reference's order
-        got = find_fixed_points(W=W, h=h)
-        return _in_reference_order(got, reference_fixed_points(W.copy(), h.copy())[0])
+    def in_any_order(W_hh, b_h):   # the student's answer, put in the reference's order
+        got = find_fixed_points(W_hh=W_hh, b_h=b_h)
+        return _in_reference_order(got, reference_fixed_points(W_hh.copy(), b_h.copy())[0])
 
     with reference_allowed():     # the wrapper is the package's; the student's was checked above
         return run_check("03-ctrnn-fixed-points", title, in_any_order, reference_fixed_points,
@@ -712,10 +713,10 @@ def check_ctrnn_fixed_points(find_fixed_points):
 
 # -- 03-three-attractors ----------------------------------------------------------------------
 
-#: The attractor experiment: a two-unit CTRNN (τ = 1, tanh) with the chosen W and h must have
+#: The attractor experiment: a two-unit CTRNN (τ = 1, tanh) with the chosen W_hh and b_h must have
 #: ``target`` attractors, found as stable fixed points and reached by simulating a grid of
 #: ``resolution`` × ``resolution`` starts (at least ``reached`` of them must end in one), and
-#: keep that many when every entry of W and h moves by up to ``perturbation``, in each of
+#: keep that many when every entry of W_hh and b_h moves by up to ``perturbation``, in each of
 #: ``perturbed_copies`` random copies. Entries are limited to ``limit`` in absolute value.
 ATTRACTORS = {"target": 3, "resolution": 40, "reached": 0.95, "perturbation": 0.05,
               "perturbed_copies": 20, "limit": 10.0}
@@ -723,35 +724,34 @@ ATTRACTORS = {"target": 3, "resolution": 40, "reached": 0.95, "perturbation": 0.
 
 def _as_ctrnn(choice):
     if not isinstance(choice, (tuple, list)) or len(choice) != 2:
-        raise TypeError(f"expected a pair (W, h), got {type(choice).__name__}")
-    W, h, _ = _check_ctrnn_params(to_numpy(choice[0]), to_numpy(choice[1]), 1.0)
-    if W.shape != (2, 2):
-        raise ValueError(f"W: expected a (2, 2) matrix for two units, got shape {W.shape}")
-    h = np.broadcast_to(h, (2,)).copy()
-    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(h))):
-        raise ValueError("W and h must be finite")
-    if max(np.abs(W).max(), np.abs(h).max()) > ATTRACTORS["limit"]:
-        raise ValueError(f"keep every entry of W and h within ±{ATTRACTORS['limit']:g}")
-    return W, h
+        raise TypeError(f"expected a pair (W_hh, b_h), got {type(choice).__name__}")
+    W_hh, b_h, _ = _check_ctrnn_params(to_numpy(choice[0]), to_numpy(choice[1]), 1.0)
+    if W_hh.shape != (2, 2):
+        raise ValueError(f"W_hh: expected a (2, 2) matrix for two units, got shape {W_hh.shape}")
+    b_h = np.broadcast_to(b_h, (2,)).copy()
+    if max(np.abs(W_hh).max(), np.abs(b_h).max()) > ATTRACTORS["limit"]:
+        raise ValueError(f"keep every entry of W_hh and b_h within ±{ATTRACTORS['limit']:g}")
+    return W_hh, b_h
 
 
-def count_attractors(W, h):
-    """The number of stable fixed points of the two-unit CTRNN (W, h), τ = 1 and tanh."""
-    return int(_find_fixed_points(W, h).stable.sum())
+def count_attractors(W_hh, b_h):
+    """The number of stable fixed points of the two-unit CTRNN (W_hh, b_h), τ = 1 and tanh."""
+    return int(_find_fixed_points(W_hh, b_h).stable.sum())
 
 
 def _measure_attractors(choice, rng=None):
-    W, h = _as_ctrnn(choice)
+    W_hh, b_h = _as_ctrnn(choice)
     rng = fresh_rng() if rng is None else rng
     target = ATTRACTORS["target"]
-    fixed = _find_fixed_points(W, h)
+    fixed = _find_fixed_points(W_hh, b_h)
     n = int(fixed.stable.sum())
     score = int(n == target)
     kinds = f"{len(fixed.points)} fixed point(s), {n} of them stable"
-    lines = [f"W = {W.tolist()}, h = {h.tolist()}: {kinds}: "
+    lines = [f"W_hh = {W_hh.tolist()}, b_h = {b_h.tolist()}: {kinds}: "
              + ("right" if n == target else f"needs {target} attractors")]
-    bound = float(np.max(np.abs(W).sum(axis=1) + np.abs(h))) + 1.0
-    _, _, labels, _ = _basins_of_attraction(W, h, xlim=(-bound, bound), ylim=(-bound, bound),
+    bound = float(np.max(np.abs(W_hh).sum(axis=0) + np.abs(b_h))) + 1.0
+    _, _, labels, _ = _basins_of_attraction(W_hh, b_h, xlim=(-bound, bound),
+                                            ylim=(-bound, bound),
                                             resolution=ATTRACTORS["resolution"])
     reached = sorted(set(labels[labels >= 0].ravel().tolist()))
     share = float(np.mean(labels >= 0))
@@ -763,28 +763,29 @@ def _measure_attractors(choice, rng=None):
     counts = []
     for _ in range(ATTRACTORS["perturbed_copies"]):
         d = ATTRACTORS["perturbation"]
-        counts.append(count_attractors(W + rng.uniform(-d, d, (2, 2)),
-                                       h + rng.uniform(-d, d, 2)))
+        counts.append(count_attractors(W_hh + rng.uniform(-d, d, (2, 2)),
+                                       b_h + rng.uniform(-d, d, 2)))
     robust = n == target and all(c == target for c in counts)
     score += robust
-    lines.append(f"with every entry of W and h moved by up to ±{ATTRACTORS['perturbation']:g}: "
+    lines.append(f"with every entry of W_hh and b_h moved by up to ±{ATTRACTORS['perturbation']:g}: "
                  f"{counts} attractors in {len(counts)} random copies: "
                  + ("robust" if robust else "not robust: move away from the bifurcation"
                     if n == target else f"needs {target} in every copy"))
     if score < 3:
-        lines.append("hint: with h = 0 the flow is symmetric under x → −x, so attractors come "
-                     "in pairs, plus perhaps the origin; what does a constant input do to that "
-                     "symmetry? Explore with the sliders and count with "
-                     "count_attractors(W, h)")
+        lines.append("hint: with b_h = 0 the flow is symmetric under a → −a, so attractors "
+                     "come in pairs, plus perhaps the origin; what does a constant input do to "
+                     "that symmetry? Explore with the sliders and count with "
+                     "count_attractors(W_hh, b_h)")
     return score, lines
 
 
 @register("03-three-attractors", kind="experiment", points=3,
-          summary="the chosen two-unit CTRNN (W, h): a point for exactly 3 stable fixed points, "
-                  "one if a 40 × 40 grid of simulated starts reaches exactly 3 attractors (95% of "
-                  "starts end in one), one if 20 random copies with W and h moved by ±0.05 keep 3")
+          summary="the chosen two-unit CTRNN (W_hh, b_h): a point for exactly 3 stable fixed "
+                  "points, one if a 40 × 40 grid of simulated starts reaches exactly 3 attractors "
+                  "(95% of starts end in one), one if 20 random copies with W_hh and b_h moved by "
+                  "±0.05 keep 3")
 def check_three_attractors(choose_ctrnn):
-    """Check ``choose_ctrnn() -> (W (2, 2), h (2,))``."""
+    """Check ``choose_ctrnn() -> (W_hh (2, 2), b_h (2,))``."""
     return check_experiment("03-three-attractors", "A network with three attractors",
                             choose_ctrnn, _measure_attractors, max_score=3)
 

@@ -1,39 +1,64 @@
 """Continuous-time recurrent neural networks (CTRNNs): an RNN as a dynamical system.
 
-The state x (N,) of N units follows the ordinary differential equation (Hopfield 1984; Beer 1995)::
+In the course's notation (row vectors, the letters of the Elman RNN), the pre-activations a (H,)
+of H units follow the ordinary differential equation of Hopfield (1984) and Beer (1995)::
 
-    τ dx/dt = −x + W σ(x) + h          (W σ(x))_i = Σ_j W_ij σ(x_j)
+    τ da/dt = −a + σ(a) W_hh + b_h          (σ(a) W_hh)_j = Σ_i σ(a_i) W_hh[i, j]
 
-with W (N, N) the coupling (W_ij: from unit j to unit i), h (N,) a constant input, τ > 0 a time
-constant (a scalar or one per unit) and σ = tanh or the logistic function. Batches of states have
-shape (..., N) and are computed as σ(x) Wᵀ. Euler's method with step Δt = τ is the discrete
-RNN x_{t+1} = W σ(x_t) + h, which is why the long-run behaviour of the ODE — fixed points,
-their stability, their basins of attraction — says something about discrete RNNs too.
+with W_hh (H, H) the coupling (W_hh[i, j]: from unit i to unit j, as in the Elman RNN), b_h a
+scalar or (H,) constant input (a constant input x W_xh would add to it), τ > 0 a time constant (a
+scalar or one per unit) and σ = tanh or the logistic function; h = σ(a) are the units' outputs.
+Batches of states have shape (..., H). This is the form the functions integrate.
+
+Euler's method with step Δt = τ gives a_{t+1} = σ(a_t) W_hh + b_h: with σ = tanh and h_t = tanh(a_t)
+that is the Elman RNN a_{t+1} = h_t W_hh + b_h, h_{t+1} = tanh(a_{t+1}) with no input, which is
+why the long-run behaviour of the ODE (fixed points, their stability, their basins of attraction)
+says something about discrete RNNs too. The same flow written for the outputs,
+τ dh/dt = −h + σ(h W_hh + b_h), is this one seen through a = h W_hh + b_h.
+
+Fixed-point analysis: :func:`find_fixed_points` (Newton's method from many starts),
+:func:`classify_fixed_points` (stable, saddle, source from the Jacobian's eigenvalues),
+:func:`scan_fixed_points` and :func:`locate_bifurcations` (how they change along a family of
+networks), :func:`basins_of_attraction`. ``seqlearn.plotting.phase_portrait`` and
+``seqlearn.plotting.bifurcation_diagram`` draw them.
 """
 
 from collections import namedtuple
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, check_positive_number
+from ..validate import (as_float_array, as_generator, check_positive_int, check_positive_number,
+                        describe)
 
 
-def _logistic(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^{-x}), without overflow warnings
+def _logistic(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # = 1 / (1 + e^{-a}), without overflow warnings
 
 
 #: name -> the unit's σ, elementwise.
 ACTIVATIONS = {"tanh": np.tanh, "logistic": _logistic}
 
-# name -> σ' as a function of x (the Jacobian and Newton's method need it).
+# name -> σ' as a function of a (the Jacobian and Newton's method need it).
 _DERIVATIVES = {
-    "tanh": lambda x: 1.0 - np.tanh(x) ** 2,
-    "logistic": lambda x: _logistic(x) * (1.0 - _logistic(x)),
+    "tanh": lambda a: 1.0 - np.tanh(a) ** 2,
+    "logistic": lambda a: _logistic(a) * (1.0 - _logistic(a)),
 }
 
-#: The result of :func:`find_fixed_points`: ``points`` (K, N), ``eigenvalues`` (K, N) complex
-#: eigenvalues of the Jacobian of dx/dt at each point, ``stable`` (K,) bool (all real parts < 0).
+#: The result of :func:`find_fixed_points`: ``points`` (K, H), ``eigenvalues`` (K, H) complex
+#: eigenvalues of the Jacobian of da/dt at each point, ``stable`` (K,) bool (all real parts < 0).
 FixedPoints = namedtuple("FixedPoints", ["points", "eigenvalues", "stable"])
+
+#: The kinds of fixed point that :func:`classify_fixed_points` tells apart.
+FIXED_POINT_KINDS = ("stable", "saddle", "source", "non-hyperbolic")
+
+#: The result of :func:`scan_fixed_points`, one row per fixed point found at any value of the
+#: scanned parameter: ``value`` (P,) the parameter, ``point`` (P, H), ``eigenvalues`` (P, H)
+#: complex, ``kind`` (P,) str (one of :data:`FIXED_POINT_KINDS`).
+FixedPointScan = namedtuple("FixedPointScan", ["value", "point", "eigenvalues", "kind"])
+
+#: One change found by :func:`locate_bifurcations`: the parameter ``value`` where it happens and
+#: the census (:func:`fixed_point_census`) just ``before`` and just ``after`` it.
+Bifurcation = namedtuple("Bifurcation", ["value", "before", "after"])
 
 
 def _check_activation(activation):
@@ -43,176 +68,181 @@ def _check_activation(activation):
     return ACTIVATIONS[activation], _DERIVATIVES[activation]
 
 
-def check_ctrnn_params(W, h, tau):
-    """Check a CTRNN's parameters: ``W`` (N, N), ``h`` a scalar or (N,), ``tau`` a scalar or (N,)
-    of positive time constants. Returns them as float arrays ``(W, h, tau)``."""
-    W = as_float_array("W", W, ndim=2)
-    N = W.shape[0]
-    if W.shape != (N, N):
-        raise ValueError(f"W: expected a square (N, N) coupling matrix, got shape {W.shape}")
-    h = as_float_array("h", h)
-    if h.ndim > 1 or (h.ndim == 1 and h.shape != (N,)):
-        raise ValueError(f"h: expected a scalar or shape ({N},), got shape {h.shape}")
+def check_ctrnn_params(W_hh, b_h, tau):
+    """Check a CTRNN's parameters: ``W_hh`` (H, H), ``b_h`` a scalar or (H,), ``tau`` a scalar or
+    (H,) of positive time constants. Returns them as float arrays ``(W_hh, b_h, tau)``."""
+    W_hh = as_float_array("W_hh", W_hh, ndim=2)
+    H = W_hh.shape[0]
+    if W_hh.shape != (H, H):
+        raise ValueError(f"W_hh: expected a square (H, H) coupling matrix, got shape {W_hh.shape}")
+    b_h = as_float_array("b_h", b_h)
+    if b_h.ndim > 1 or (b_h.ndim == 1 and b_h.shape != (H,)):
+        raise ValueError(f"b_h: expected a scalar or shape ({H},), got shape {b_h.shape}")
     tau = as_float_array("tau", tau)
-    if tau.ndim > 1 or (tau.ndim == 1 and tau.shape != (N,)):
-        raise ValueError(f"tau: expected a scalar or shape ({N},), got shape {tau.shape}")
+    if tau.ndim > 1 or (tau.ndim == 1 and tau.shape != (H,)):
+        raise ValueError(f"tau: expected a scalar or shape ({H},), got shape {tau.shape}")
     if np.any(tau <= 0):
         raise ValueError(f"tau: time constants must be positive, got {tau}")
-    return W, h, tau
+    return W_hh, b_h, tau
 
 
-def ctrnn_derivative(x, W, h, tau=1.0, activation="tanh"):
-    """dx/dt = (−x + W σ(x) + h) / τ.
+def ctrnn_derivative(a, W_hh, b_h, tau=1.0, activation="tanh"):
+    """da/dt = (−a + σ(a) W_hh + b_h) / τ.
 
     Parameters
     ----------
-    x : (..., N) states (one state, or a batch of them)
-    W : (N, N) coupling; h : scalar or (N,) input; tau : scalar or (N,) time constants > 0
+    a : (..., H) states (one state, or a batch of them)
+    W_hh : (H, H) coupling, W_hh[i, j] from unit i to unit j; b_h : scalar or (H,) constant
+        input; tau : scalar or (H,) time constants > 0
     activation : "tanh" or "logistic"
 
     Returns
     -------
-    (..., N), the time derivative at each state
+    (..., H), the time derivative at each state
     """
     sigma, _ = _check_activation(activation)
-    W, h, tau = check_ctrnn_params(W, h, tau)
-    x = as_float_array("x", x)
-    if x.ndim == 0 or x.shape[-1] != W.shape[0]:
-        raise ValueError(f"x: expected shape (..., {W.shape[0]}), got shape {x.shape}")
-    return (-x + sigma(x) @ W.T + h) / tau
+    W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
+    a = as_float_array("a", a)
+    if a.ndim == 0 or a.shape[-1] != W_hh.shape[0]:
+        raise ValueError(f"a: expected shape (..., {W_hh.shape[0]}), got shape {a.shape}")
+    return (-a + sigma(a) @ W_hh + b_h) / tau
 
 
-def ctrnn_jacobian(x, W, tau=1.0, activation="tanh"):
-    """The Jacobian of dx/dt at the state(s) x: J_ij = (−δ_ij + W_ij σ'(x_j)) / τ_i.
+def ctrnn_jacobian(a, W_hh, tau=1.0, activation="tanh"):
+    """The Jacobian of da/dt at the state(s) ``a``::
 
-    ``x`` (N,) or (M, N) gives (N, N) or (M, N, N).
+        J_ij = ∂(da_i/dt)/∂a_j = (−δ_ij + σ'(a_j) W_hh[j, i]) / τ_i,   J = (−I + W_hhᵀ diag σ'(a)) / τ
+
+    ``a`` (H,) or (B, H) gives (H, H) or (B, H, H).
     """
     _, dsigma = _check_activation(activation)
-    W, _, tau = check_ctrnn_params(W, 0.0, tau)
-    N = W.shape[0]
-    x = as_float_array("x", x)
-    if x.ndim not in (1, 2) or x.shape[-1] != N:
-        raise ValueError(f"x: expected shape ({N},) or (M, {N}), got shape {x.shape}")
-    J = -np.eye(N) + W * dsigma(x)[..., None, :]
+    W_hh, _, tau = check_ctrnn_params(W_hh, 0.0, tau)
+    H = W_hh.shape[0]
+    a = as_float_array("a", a)
+    if a.ndim not in (1, 2) or a.shape[-1] != H:
+        raise ValueError(f"a: expected shape ({H},) or (B, {H}), got shape {a.shape}")
+    J = -np.eye(H) + W_hh.T * dsigma(a)[..., None, :]
     return J / np.reshape(tau, (-1, 1)) if np.ndim(tau) else J / tau
 
 
-def integrate_ode(f, x0, dt, steps, method="rk4"):
-    """The states x_0 = x0, x_1, ..., x_steps of dx/dt = f(x) at the times 0, Δt, ..., steps·Δt.
+def integrate_ode(f, a0, dt, steps, method="rk4"):
+    """The states a_0 = a0, a_1, ..., a_steps of da/dt = f(a) at the times 0, Δt, ..., steps·Δt.
 
-    ``method="euler"``: x_{k+1} = x_k + Δt f(x_k). ``method="rk4"``, the classical fourth-order
-    Runge–Kutta step: x_{k+1} = x_k + Δt (k_1 + 2 k_2 + 2 k_3 + k_4) / 6 with k_1 = f(x_k),
-    k_2 = f(x_k + Δt k_1 / 2), k_3 = f(x_k + Δt k_2 / 2), k_4 = f(x_k + Δt k_3).
+    ``method="euler"``: a_{k+1} = a_k + Δt f(a_k). ``method="rk4"``, the classical fourth-order
+    Runge–Kutta step: a_{k+1} = a_k + Δt (k_1 + 2 k_2 + 2 k_3 + k_4) / 6 with k_1 = f(a_k),
+    k_2 = f(a_k + Δt k_1 / 2), k_3 = f(a_k + Δt k_2 / 2), k_4 = f(a_k + Δt k_3).
 
-    Only ``+`` and ``*`` touch the states, so ``x0`` may be a NumPy array or a torch tensor (this
+    Only ``+`` and ``*`` touch the states, so ``a0`` may be a NumPy array or a torch tensor (this
     one function integrates for ``seqlearn.torch.ctrnn`` too, and autograd differentiates through
-    it). Returns a list of ``steps + 1`` states shaped like ``x0``.
+    it). Returns a list of ``steps + 1`` states shaped like ``a0``.
     """
     steps = check_positive_int("steps", steps)
     dt = check_positive_number("dt", dt)
     if method not in ("euler", "rk4"):
         raise ValueError(f"method: expected 'euler' or 'rk4', got {method!r}")
-    x = x0
-    states = [x]
+    a = a0
+    states = [a]
     for _ in range(steps):
         if method == "euler":
-            x = x + dt * f(x)
+            a = a + dt * f(a)
         else:
-            k1 = f(x)
-            k2 = f(x + 0.5 * dt * k1)
-            k3 = f(x + 0.5 * dt * k2)
-            k4 = f(x + dt * k3)
-            x = x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-        states.append(x)
+            k1 = f(a)
+            k2 = f(a + 0.5 * dt * k1)
+            k3 = f(a + 0.5 * dt * k2)
+            k4 = f(a + dt * k3)
+            a = a + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        states.append(a)
     return states
 
 
-def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
-    """Integrate τ dx/dt = −x + W σ(x) + h from ``x0`` with a fixed step ``dt``.
+def simulate_ctrnn(a0, W_hh, b_h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
+    """Integrate τ da/dt = −a + σ(a) W_hh + b_h from ``a0`` with a fixed step ``dt``.
 
     Parameters
     ----------
-    x0 : (N,) or (M, N) initial state(s); a batch is integrated at once
-    W, h, tau, activation : as in :func:`ctrnn_derivative`
+    a0 : (H,) or (B, H) initial state(s); a batch is integrated at once
+    W_hh, b_h, tau, activation : as in :func:`ctrnn_derivative`
     dt : step size > 0; steps : number of steps
-    method : "euler" (x += Δt f(x)) or "rk4" (the classical fourth-order Runge–Kutta step), see
+    method : "euler" (a += Δt f(a)) or "rk4" (the classical fourth-order Runge–Kutta step), see
         :func:`integrate_ode`
 
     Returns
     -------
-    trajectory : ``(steps + 1, *x0.shape)``, the states at times 0, Δt, ..., steps·Δt
+    trajectory : ``(steps + 1, *a0.shape)``, the states at times 0, Δt, ..., steps·Δt
     """
-    W, h, tau = check_ctrnn_params(W, h, tau)
+    W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
     _check_activation(activation)
-    x = as_float_array("x0", x0)
-    N = W.shape[0]
-    if x.ndim not in (1, 2) or x.shape[-1] != N:
-        raise ValueError(f"x0: expected shape ({N},) or (M, {N}), got shape {x.shape}")
-    states = integrate_ode(lambda state: ctrnn_derivative(state, W, h, tau, activation),
-                           x, dt, steps, method)
+    a = as_float_array("a0", a0)
+    H = W_hh.shape[0]
+    if a.ndim not in (1, 2) or a.shape[-1] != H:
+        raise ValueError(f"a0: expected shape ({H},) or (B, {H}), got shape {a.shape}")
+    states = integrate_ode(lambda state: ctrnn_derivative(state, W_hh, b_h, tau, activation),
+                           a, dt, steps, method)
     return np.stack(states)
 
 
-def _default_starts(W, h, grid_size, rng):
-    # Every fixed point satisfies |x_i| = |Σ_j W_ij σ(x_j) + h_i| ≤ Σ_j |W_ij| + |h_i| (|σ| ≤ 1),
-    # so starts spread over that box can reach all of them.
-    N = W.shape[0]
-    bound = float(np.max(np.abs(W).sum(axis=1) + np.abs(h))) + 0.5
-    if N <= 3:
-        axes = [np.linspace(-bound, bound, grid_size)] * N
-        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, N)
-    return rng.uniform(-bound, bound, size=(grid_size ** 3, N))
+def _default_starts(W_hh, b_h, grid_size, rng):
+    # Every fixed point satisfies |a_j| = |Σ_i σ(a_i) W_hh[i, j] + b_j| ≤ Σ_i |W_hh[i, j]| + |b_j|
+    # (|σ| ≤ 1), so starts spread over that box can reach all of them.
+    H = W_hh.shape[0]
+    bound = float(np.max(np.abs(W_hh).sum(axis=0) + np.abs(b_h))) + 0.5
+    if H <= 3:
+        axes = [np.linspace(-bound, bound, grid_size)] * H
+        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, H)
+    return rng.uniform(-bound, bound, size=(grid_size ** 3, H))
 
 
-def find_fixed_points(W, h, tau=1.0, activation="tanh", starts=None, grid_size=15, tol=1e-12,
-                      max_iter=100, merge_radius=1e-3, rng=None):
-    """All fixed points x* (−x* + W σ(x*) + h = 0) reachable by Newton's method from many starts.
+def find_fixed_points(W_hh, b_h, tau=1.0, activation="tanh", starts=None, grid_size=15,
+                      tol=1e-12, max_iter=100, merge_radius=1e-3, rng=None):
+    """All fixed points a* (−a* + σ(a*) W_hh + b_h = 0) reachable by Newton's method from many
+    starts.
 
-    Newton's iteration on F(x) = −x + W σ(x) + h, run on every start at once:
-    x ← x − J_F(x)⁻¹ F(x) with J_F = −I + W diag(σ'(x)), the step capped at length 1 so that far
-    starts cannot be thrown out of the region where fixed points lie. Converged points
+    Newton's iteration on F(a) = −a + σ(a) W_hh + b_h, run on every start at once:
+    a ← a − J_F(a)⁻¹ F(a) with J_F = −I + W_hhᵀ diag(σ'(a)), the step capped at length 1 so that
+    far starts cannot be thrown out of the region where fixed points lie. Converged points
     (``max |F| < tol``) are merged when closer than ``merge_radius``, and classified by the
-    eigenvalues of the Jacobian of dx/dt (which τ scales): stable when all real parts are negative.
+    eigenvalues of the Jacobian of da/dt (:func:`ctrnn_jacobian`, which τ scales): stable when all
+    real parts are negative.
 
     Parameters
     ----------
-    W, h, tau, activation : as in :func:`ctrnn_derivative`
-    starts : (M, N) initial guesses; by default a ``grid_size ** N`` grid (N ≤ 3) or ``grid_size ** 3``
-        random points (N > 3) over a box that contains every fixed point
+    W_hh, b_h, tau, activation : as in :func:`ctrnn_derivative`
+    starts : (S, H) initial guesses; by default a ``grid_size ** H`` grid (H ≤ 3) or
+        ``grid_size ** 3`` random points (H > 3) over a box that contains every fixed point
     tol : residual below which a point counts as a fixed point; max_iter : Newton steps
     rng : for the random starts: a ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's
         global state, which ``seqlearn.seed`` sets)
 
     Returns
     -------
-    FixedPoints(points (K, N), eigenvalues (K, N) complex, stable (K,) bool), sorted by points
+    FixedPoints(points (K, H), eigenvalues (K, H) complex, stable (K,) bool), sorted by points
     """
     sigma, dsigma = _check_activation(activation)
-    W, h, tau = check_ctrnn_params(W, h, tau)
-    N = W.shape[0]
+    W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
+    H = W_hh.shape[0]
     grid_size = check_positive_int("grid_size", grid_size)
     if starts is None:
-        x = _default_starts(W, h, grid_size, as_generator(rng))
+        a = _default_starts(W_hh, b_h, grid_size, as_generator(rng))
     else:
-        x = as_float_array("starts", starts, shape=(None, N)).copy()
+        a = as_float_array("starts", starts, shape=(None, H)).copy()
 
     def residual(state):
-        return -state + sigma(state) @ W.T + h
+        return -state + sigma(state) @ W_hh + b_h
 
-    eye = np.eye(N)
+    eye = np.eye(H)
     for _ in range(max_iter):
-        F = residual(x)
+        F = residual(a)
         active = np.max(np.abs(F), axis=1) >= tol
         if not active.any():
             break
-        J = -eye + W * dsigma(x[active])[:, None, :]
+        J = -eye + W_hh.T * dsigma(a[active])[:, None, :]
         # lstsq-free batched solve; a (nearly) singular Jacobian gets a tiny ridge.
         step = np.linalg.solve(J + 1e-14 * eye, -F[active][..., None])[..., 0]
         length = np.linalg.norm(step, axis=1, keepdims=True)
-        x[active] += step / np.maximum(length, 1.0)
-    error = np.max(np.abs(residual(x)), axis=1)
-    converged = np.all(np.isfinite(x), axis=1) & (error < tol)
-    found = x[converged][np.argsort(error[converged])]
+        a[active] += step / np.maximum(length, 1.0)
+    error = np.max(np.abs(residual(a)), axis=1)
+    converged = np.all(np.isfinite(a), axis=1) & (error < tol)
+    found = a[converged][np.argsort(error[converged])]
 
     # Near a degenerate fixed point (a singular Jacobian: a bifurcation) Newton converges slowly
     # and stops at many points within ~tol^(1/3) of it; the best of each cluster stands for all.
@@ -220,18 +250,158 @@ def find_fixed_points(W, h, tau=1.0, activation="tanh", starts=None, grid_size=1
     for p in found:
         if not any(np.max(np.abs(p - q)) < merge_radius for q in points):
             points.append(p)
-    points = np.array(sorted(points, key=tuple)).reshape(-1, N)
+    points = np.array(sorted(points, key=tuple)).reshape(-1, H)
     if len(points) == 0:
-        return FixedPoints(points, np.empty((0, N), complex), np.empty(0, bool))
-    eigenvalues = np.linalg.eigvals(ctrnn_jacobian(points, W, tau, activation)).astype(complex)
+        return FixedPoints(points, np.empty((0, H), complex), np.empty(0, bool))
+    eigenvalues = np.linalg.eigvals(ctrnn_jacobian(points, W_hh, tau, activation)).astype(complex)
     eigenvalues = np.sort_complex(eigenvalues)
     stable = np.all(eigenvalues.real < 0, axis=1)
     return FixedPoints(points, eigenvalues, stable)
 
 
+def classify_fixed_points(eigenvalues, tol=1e-9):
+    """The kind of each fixed point, from the eigenvalues λ of its Jacobian (:func:`ctrnn_jacobian`).
+
+    ``eigenvalues`` (K, H), complex or real (one row per fixed point, as in :class:`FixedPoints`).
+    Returns (K,) strings, one of :data:`FIXED_POINT_KINDS`:
+
+    * ``"stable"``: every Re λ < −tol; small perturbations die out (an attractor);
+    * ``"source"``: every Re λ > tol; every small perturbation grows;
+    * ``"saddle"``: some Re λ < −tol and some > tol, none in between; perturbations along some
+      directions die out and along others grow;
+    * ``"non-hyperbolic"``: some |Re λ| ≤ tol; the linearisation does not decide (this is where a
+      bifurcation happens).
+    """
+    eigenvalues = np.asarray(eigenvalues)
+    if eigenvalues.ndim != 2:
+        raise ValueError(f"eigenvalues: expected shape (K, H), got {describe(eigenvalues)}")
+    real = as_float_array("eigenvalues", eigenvalues.real, ndim=2, allow_empty=True)
+    tol = float(tol)
+    if not tol >= 0:
+        raise ValueError(f"tol: expected a number ≥ 0, got {tol!r}")
+    kinds = np.full(len(real), "saddle", dtype=object)
+    kinds[np.all(real < -tol, axis=1)] = "stable"
+    kinds[np.all(real > tol, axis=1)] = "source"
+    kinds[np.any(np.abs(real) <= tol, axis=1)] = "non-hyperbolic"
+    return kinds.astype(str)
+
+
+def fixed_point_census(kinds):
+    """How many fixed points of each kind: a dict ``{kind: count}`` in the order of
+    :data:`FIXED_POINT_KINDS`, kinds with no point left out (``kinds`` as returned by
+    :func:`classify_fixed_points`)."""
+    kinds = list(np.asarray(kinds, dtype=str).ravel())
+    unknown = set(kinds) - set(FIXED_POINT_KINDS)
+    if unknown:
+        raise ValueError(f"kinds: expected entries of {FIXED_POINT_KINDS}, got {sorted(unknown)}")
+    return {kind: kinds.count(kind) for kind in FIXED_POINT_KINDS if kind in kinds}
+
+
+def _check_family(family, values):
+    if not callable(family):
+        raise TypeError(f"family: expected a function value -> (W_hh, b_h), got {describe(family)}")
+    values = as_float_array("values", values, ndim=1)
+    return np.sort(values)
+
+
+def _fixed_points_at(family, value, tau, activation, extra_starts, options):
+    W_hh, b_h = family(float(value))
+    W_hh, b_h, _ = check_ctrnn_params(W_hh, b_h, tau)
+    if extra_starts is not None and len(extra_starts):
+        grid = _default_starts(W_hh, b_h, options.get("grid_size", 15),
+                               as_generator(options.get("rng")))
+        options = dict(options, starts=np.concatenate([grid, extra_starts]))
+    fixed = find_fixed_points(W_hh, b_h, tau, activation, **options)
+    return fixed, classify_fixed_points(fixed.eigenvalues)
+
+
+def scan_fixed_points(family, values, tau=1.0, activation="tanh", **options):
+    """Every fixed point of a one-parameter family of CTRNNs, classified, at every value.
+
+    ``family(value) -> (W_hh, b_h)`` builds the network for one value of the parameter (e.g. the
+    self-coupling ``w_self`` of ``[[w_self, w_cross], [w_cross, w_self]]``); ``values`` (S,) are
+    the values to scan (sorted). At each, :func:`find_fixed_points` (``options`` go to it) finds
+    the fixed points and :func:`classify_fixed_points` classifies them.
+
+    Returns
+    -------
+    FixedPointScan(value (P,), point (P, H), eigenvalues (P, H), kind (P,)), one row per fixed
+    point found, in the order of ``values``: the data of a bifurcation diagram
+    (``seqlearn.plotting.bifurcation_diagram``)
+    """
+    values = _check_family(family, values)
+    rows = []
+    for value in values:
+        fixed, kinds = _fixed_points_at(family, value, tau, activation, None, options)
+        rows.append((np.full(len(kinds), value), fixed.points, fixed.eigenvalues, kinds))
+    if not any(len(r[3]) for r in rows):
+        raise ValueError("family: no fixed point found at any of the values")
+    return FixedPointScan(*(np.concatenate(column) for column in zip(*rows)))
+
+
+def locate_bifurcations(family, values, tol=1e-4, tau=1.0, activation="tanh", **options):
+    """Where the number or the stability of the fixed points of ``family`` changes.
+
+    The census (:func:`fixed_point_census`) is taken at each of the sorted ``values``; between two
+    neighbours whose censuses differ, bisection narrows the change down to an interval shorter
+    than ``tol``, restarting Newton's method at each midpoint from the default grid plus the fixed
+    points found at the two ends (so that points just born, still close together, are found).
+    Values where some point is non-hyperbolic (the grid hit a bifurcation exactly) are skipped;
+    a midpoint that hits one is a bifurcation, and the censuses just beside it decide what it is.
+    ``family``, ``tau``, ``activation`` and ``options`` are as in :func:`scan_fixed_points`.
+
+    Returns
+    -------
+    list of Bifurcation(value, before, after): the middle of the final interval (within ``tol``
+    of the change) and the censuses on either side, in increasing order of value. A change that
+    happens and is undone between two neighbouring values is not seen: scan finely enough.
+    """
+    values = _check_family(family, values)
+    tol = check_positive_number("tol", tol)
+
+    def census(value, starts=None):
+        fixed, kinds = _fixed_points_at(family, value, tau, activation, starts, options)
+        return fixed_point_census(kinds), fixed.points
+
+    def refine(lo, c_lo, p_lo, hi, c_hi, p_hi):
+        if hi - lo <= tol:
+            return [Bifurcation((lo + hi) / 2, c_lo, c_hi)]
+        mid = (lo + hi) / 2
+        starts = np.concatenate([p_lo, p_hi])
+        c_mid, p_mid = census(mid, starts)
+        if "non-hyperbolic" in c_mid:        # mid is a bifurcation: look just beside it
+            step = tol / 4
+            (c_left, p_left), (c_right, p_right) = (census(mid - step, starts),
+                                                    census(mid + step, starts))
+            if "non-hyperbolic" in c_left or "non-hyperbolic" in c_right:
+                return [Bifurcation(mid, c_lo, c_hi)]
+            found = []
+            if c_left != c_lo:
+                found += refine(lo, c_lo, p_lo, mid - step, c_left, p_left)
+            if c_left != c_right:
+                found.append(Bifurcation(mid, c_left, c_right))
+            if c_right != c_hi:
+                found += refine(mid + step, c_right, p_right, hi, c_hi, p_hi)
+            return found
+        if c_mid == c_lo:
+            return refine(mid, c_mid, p_mid, hi, c_hi, p_hi)
+        if c_mid == c_hi:
+            return refine(lo, c_lo, p_lo, mid, c_mid, p_mid)
+        return (refine(lo, c_lo, p_lo, mid, c_mid, p_mid)
+                + refine(mid, c_mid, p_mid, hi, c_hi, p_hi))
+
+    grid = [(value, *census(value)) for value in values]
+    grid = [row for row in grid if "non-hyperbolic" not in row[1]]
+    found = []
+    for (lo, c_lo, p_lo), (hi, c_hi, p_hi) in zip(grid, grid[1:]):
+        if c_lo != c_hi:
+            found += refine(lo, c_lo, p_lo, hi, c_hi, p_hi)
+    return found
+
+
 def attractor_labels(final_states, attractors, radius=1e-2):
     """Which attractor each state has reached: the index of the nearest row of ``attractors``
-    (K, N) when it is within ``radius`` (max-norm) of ``final_states`` (M, N), else −1.
+    (K, H) when it is within ``radius`` (max-norm) of ``final_states`` (B, H), else −1.
 
     Applied to the last step of :func:`simulate_ctrnn` run from a grid of starts, this colours the
     basins of attraction of the stable fixed points.
@@ -247,12 +417,12 @@ def attractor_labels(final_states, attractors, radius=1e-2):
     return labels
 
 
-def basins_of_attraction(W, h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0), ylim=(-8.0, 8.0),
-                         resolution=80, dt=0.25, steps=200, radius=0.25):
+def basins_of_attraction(W_hh, b_h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0),
+                         ylim=(-8.0, 8.0), resolution=80, dt=0.25, steps=200, radius=0.25):
     """Label a grid of starting states of a 2-unit CTRNN by the attractor each one reaches.
 
-    Every point of a ``resolution`` × ``resolution`` grid over ``xlim`` × ``ylim`` is integrated
-    for ``steps`` RK4 steps of ``dt`` (all at once, as a batch) and labelled with
+    Every point (a_1, a_2) of a ``resolution`` × ``resolution`` grid over ``xlim`` × ``ylim`` is
+    integrated for ``steps`` RK4 steps of ``dt`` (all at once, as a batch) and labelled with
     :func:`attractor_labels` against the stable fixed points of :func:`find_fixed_points`. The
     generous default ``radius`` lets slowly converging starts (near a bifurcation an attractor's
     eigenvalues approach 0) count as arrived; starts on a basin boundary flow to a saddle and stay
@@ -260,26 +430,28 @@ def basins_of_attraction(W, h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0), yli
 
     Returns
     -------
-    xs, ys : (R,) grid coordinates of unit 1 and unit 2
+    xs, ys : (R,) grid coordinates of unit 1 (a_1) and unit 2 (a_2)
     labels : (R, R) int, ``labels[i, j]`` for the start (xs[j], ys[i]) (image layout): the index
         into ``fixed.points[fixed.stable]``, or −1 when no attractor was reached
     fixed : the :class:`FixedPoints` of the network
     """
-    W, h, tau = check_ctrnn_params(W, h, tau)
-    if W.shape != (2, 2):
+    W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
+    if W_hh.shape != (2, 2):
         raise ValueError(
-            f"W: basins are drawn for 2-unit networks, expected shape (2, 2), got {W.shape}")
+            f"W_hh: basins are drawn for 2-unit networks, expected shape (2, 2), got {W_hh.shape}")
     resolution = check_positive_int("resolution", resolution)
-    fixed = find_fixed_points(W, h, tau, activation)
+    fixed = find_fixed_points(W_hh, b_h, tau, activation)
     xs = np.linspace(*xlim, resolution)
     ys = np.linspace(*ylim, resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    final = simulate_ctrnn(grid, W, h, tau, dt, steps, "rk4", activation)[-1]
+    final = simulate_ctrnn(grid, W_hh, b_h, tau, dt, steps, "rk4", activation)[-1]
     labels = attractor_labels(final, fixed.points[fixed.stable], radius)
     return xs, ys, labels.reshape(resolution, resolution), fixed
 
 
 __all__ = [
-    "ACTIVATIONS", "FixedPoints", "attractor_labels", "basins_of_attraction", "check_ctrnn_params",
-    "ctrnn_derivative", "ctrnn_jacobian", "find_fixed_points", "integrate_ode", "simulate_ctrnn",
+    "ACTIVATIONS", "Bifurcation", "FIXED_POINT_KINDS", "FixedPointScan", "FixedPoints",
+    "attractor_labels", "basins_of_attraction", "check_ctrnn_params", "classify_fixed_points",
+    "ctrnn_derivative", "ctrnn_jacobian", "find_fixed_points", "fixed_point_census",
+    "integrate_ode", "locate_bifurcations", "scan_fixed_points", "simulate_ctrnn",
 ]

@@ -5,7 +5,8 @@ Row-vector, batch-first convention (the notation table of the introduction)::
     a_t = x_t W_xh + h_{t-1} W_hh + b_h          x_t (B, D), h_t (B, H)
     h_t = tanh(a_t)                              W_xh (D, H), W_hh (H, H), b_h (H,)
 
-A stack of L layers reads the states of layer l-1 at the same step (h_t^(0) = x_t is the input)::
+A stack of M layers (``num_layers``) reads the states of layer l-1 at the same step
+(h_t^(0) = x_t is the input; l = 1, ..., M)::
 
     h_t^(l) = tanh(h_t^(l-1) W_xh^(l) + h_{t-1}^(l) W_hh^(l) + b_h^(l))
 
@@ -183,28 +184,28 @@ def check_stacked_rnn_params(params_list):
 
 
 def stacked_rnn_forward(x, h0, params_list, lengths=None):
-    """Run a stack of ``L = len(params_list)`` Elman layers over a batch of sequences: layer l is
+    """Run a stack of ``M = len(params_list)`` Elman layers over a batch of sequences: layer l is
     :func:`rnn_forward` over the output sequence of layer l-1.
 
     Parameters
     ----------
     x : (B, T, D) inputs
-    h0 : (L, B, H) initial states of every layer, or ``None`` for zeros
-    params_list : list of L dicts ``{"W_xh", "W_hh", "b_h"}`` (layer 0 first)
+    h0 : (M, B, H) initial states of every layer, or ``None`` for zeros
+    params_list : list of M dicts ``{"W_xh", "W_hh", "b_h"}`` (layer 0 first)
     lengths : optional (B,) integers in 1..T, as in :func:`rnn_forward`
 
     Returns
     -------
-    h : (B, T, H), the states of the top layer h_1^(L) .. h_T^(L) (zero at padded steps)
-    h_last : (L, B, H), the last state of every layer (at step lengths[b] − 1 with lengths)
+    h : (B, T, H), the states of the top layer h_1^(M) .. h_T^(M) (zero at padded steps)
+    h_last : (M, B, H), the last state of every layer (at step lengths[b] − 1 with lengths)
     cache : what :func:`stacked_rnn_backward` needs
     """
     params_list = check_stacked_rnn_params(params_list)
-    L, H = len(params_list), params_list[0]["W_hh"].shape[0]
+    M, H = len(params_list), params_list[0]["W_hh"].shape[0]
     x = as_float_array("x", x, ndim=3)
     B, T = x.shape[:2]
     if h0 is not None:
-        h0 = as_float_array("h0", h0, shape=(L, B, H))
+        h0 = as_float_array("h0", h0, shape=(M, B, H))
     last = np.full(B, T - 1) if lengths is None else padding_mask(lengths, T, B).sum(axis=1) - 1
     caches, finals = [], []
     layer_input = x
@@ -225,22 +226,22 @@ def stacked_rnn_forward(x, h0, params_list, lengths=None):
 def stacked_rnn_backward(dh, cache, dh_last=None):
     """Backpropagation through time through the whole stack, from the top layer down.
 
-    ``dh`` (B, T, H) is ∂L/∂h_t^(L) for the top layer's states; ``dh_last`` (L, B, H), optional,
-    is ∂L/∂h_last for the last state of each layer. Layer l's ∂L/∂x (its input's gradient) is the
-    ``dh`` of layer l-1.
+    ``dh`` (B, T, H) is ∂L/∂h_t^(M) for the top layer's states (M layers, L the loss);
+    ``dh_last`` (M, B, H), optional, is ∂L/∂h_last for the last state of each layer. Layer l's
+    ∂L/∂x (its input's gradient) is the ``dh`` of layer l-1.
 
     Returns ``grads`` (a list of dicts like ``params_list``), ``dx`` (B, T, D) and ``dh0``
-    (L, B, H).
+    (M, B, H).
     """
     caches, last = cache["layers"], cache["last"]
-    L = len(caches)
+    M = len(caches)
     B, T, _ = caches[0]["x"].shape
     H = caches[0]["params"]["W_hh"].shape[0]
     upstream = as_float_array("dh", dh, shape=(B, T, H))
     if dh_last is not None:
-        dh_last = as_float_array("dh_last", dh_last, shape=(L, B, H))
-    grads, dh0 = [None] * L, [None] * L
-    for layer in reversed(range(L)):
+        dh_last = as_float_array("dh_last", dh_last, shape=(M, B, H))
+    grads, dh0 = [None] * M, [None] * M
+    for layer in reversed(range(M)):
         if dh_last is not None:
             upstream = upstream.copy()
             upstream[np.arange(B), last] += dh_last[layer]

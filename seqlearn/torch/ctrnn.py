@@ -1,11 +1,13 @@
 """Continuous-time RNNs in PyTorch, mirroring ``seqlearn.numpy.ctrnn``.
 
-    τ dx/dt = −x + W σ(x) + h          (W σ(x))_i = Σ_j W_ij σ(x_j)
+    τ da/dt = −a + σ(a) W_hh + b_h          (σ(a) W_hh)_j = Σ_i σ(a_i) W_hh[i, j]
 
-The functions integrate batches of states on any device and are differentiable, so W, h and τ
-can be fitted by gradient descent through the simulation; :class:`CTRNN` holds them as
-parameters. Fixed-point analysis stays in the NumPy reference (:meth:`CTRNN.find_fixed_points`
-calls it). The integrator is the NumPy module's :func:`integrate_ode`, which works on tensors.
+for the pre-activations a (..., H) of H units, in the letters of the Elman RNN (row vectors,
+W_hh[i, j] from unit i to unit j); h = σ(a) are the units' outputs. The functions integrate
+batches of states on any device and are differentiable, so W_hh, b_h and τ can be fitted by
+gradient descent through the simulation; :class:`CTRNN` holds them as parameters. Fixed-point
+analysis stays in the NumPy reference (:meth:`CTRNN.find_fixed_points` calls it). The integrator
+is the NumPy module's :func:`integrate_ode`, which works on tensors.
 """
 
 import torch
@@ -26,15 +28,15 @@ def _activation(name):
     return ACTIVATIONS[name]
 
 
-def _check_system(x, W, h, tau, x_name="x"):
-    check_tensor("W", W, ndim=2)
-    N = W.shape[0]
-    if W.shape[1] != N:
-        raise ValueError(f"W: expected a square (N, N) coupling matrix, got {describe(W)}")
-    check_tensor(x_name, x, last_dim=N)
-    for name, value in (("h", h), ("tau", tau)):
-        if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != (N,):
-            raise ValueError(f"{name}: expected a scalar or shape ({N},), got {describe(value)}")
+def _check_system(a, W_hh, b_h, tau, a_name="a"):
+    check_tensor("W_hh", W_hh, ndim=2)
+    H = W_hh.shape[0]
+    if W_hh.shape[1] != H:
+        raise ValueError(f"W_hh: expected a square (H, H) coupling matrix, got {describe(W_hh)}")
+    check_tensor(a_name, a, last_dim=H)
+    for name, value in (("b_h", b_h), ("tau", tau)):
+        if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != (H,):
+            raise ValueError(f"{name}: expected a scalar or shape ({H},), got {describe(value)}")
     if isinstance(tau, torch.Tensor):
         if torch.any(tau <= 0):
             raise ValueError("tau: time constants must be positive")
@@ -42,32 +44,32 @@ def _check_system(x, W, h, tau, x_name="x"):
         raise ValueError(f"tau: time constants must be positive, got {tau!r}")
 
 
-def ctrnn_derivative(x, W, h, tau=1.0, activation="tanh"):
-    """dx/dt = (−x + W σ(x) + h) / τ for states ``x`` (..., N); ``W`` (N, N); ``h`` and ``tau``
-    numbers or (N,) tensors. Returns (..., N)."""
+def ctrnn_derivative(a, W_hh, b_h, tau=1.0, activation="tanh"):
+    """da/dt = (−a + σ(a) W_hh + b_h) / τ for states ``a`` (..., H); ``W_hh`` (H, H); ``b_h`` and
+    ``tau`` numbers or (H,) tensors. Returns (..., H)."""
     sigma = _activation(activation)
-    _check_system(x, W, h, tau)
-    return (-x + sigma(x) @ W.T + h) / tau
+    _check_system(a, W_hh, b_h, tau)
+    return (-a + sigma(a) @ W_hh + b_h) / tau
 
 
-def simulate_ctrnn(x0, W, h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
-    """Integrate τ dx/dt = −x + W σ(x) + h from ``x0`` (N,) or (M, N) with fixed steps ``dt``
+def simulate_ctrnn(a0, W_hh, b_h, tau=1.0, dt=0.05, steps=200, method="rk4", activation="tanh"):
+    """Integrate τ da/dt = −a + σ(a) W_hh + b_h from ``a0`` (H,) or (B, H) with fixed steps ``dt``
     (``"euler"`` or ``"rk4"``, :func:`integrate_ode`). Returns the trajectory
-    ``(steps + 1, *x0.shape)``, x0 first."""
-    _check_system(x0, W, h, tau, "x0")
+    ``(steps + 1, *a0.shape)``, a0 first."""
+    _check_system(a0, W_hh, b_h, tau, "a0")
     _activation(activation)
-    states = integrate_ode(lambda state: ctrnn_derivative(state, W, h, tau, activation),
-                           x0, dt, steps, method)
+    states = integrate_ode(lambda state: ctrnn_derivative(state, W_hh, b_h, tau, activation),
+                           a0, dt, steps, method)
     return torch.stack(states)
 
 
 class CTRNN(nn.Module):
-    """A continuous-time RNN with parameters ``W`` (N, N), ``h`` (N,) and time constants ``tau``
-    (N,) (a buffer: fixed unless made a parameter by the user). ``W`` starts as N(0, 1/N)
-    entries, ``h`` at zero.
+    """A continuous-time RNN with parameters ``W_hh`` (H, H), ``b_h`` (H,) and time constants
+    ``tau`` (H,) (a buffer: fixed unless made a parameter by the user). ``W_hh`` starts as
+    N(0, 1/H) entries, ``b_h`` at zero.
 
-    ``forward(x0, dt, steps, method)`` is :func:`simulate_ctrnn` with the module's W, h, tau and
-    activation: the trajectory ``(steps + 1, *x0.shape)``.
+    ``forward(a0, dt, steps, method)`` is :func:`simulate_ctrnn` with the module's W_hh, b_h, tau
+    and activation: the trajectory ``(steps + 1, *a0.shape)``.
     """
 
     def __init__(self, size, activation="tanh", tau=1.0, dtype=None, device=None):
@@ -76,46 +78,49 @@ class CTRNN(nn.Module):
         _activation(activation)
         self.activation = activation
         factory = {"dtype": dtype, "device": device}
-        self.W = nn.Parameter(torch.randn(size, size, **factory) / size ** 0.5)
-        self.h = nn.Parameter(torch.zeros(size, **factory))
+        self.W_hh = nn.Parameter(torch.randn(size, size, **factory) / size ** 0.5)
+        self.b_h = nn.Parameter(torch.zeros(size, **factory))
         self.register_buffer("tau", torch.full((size,), float(tau), **factory))
 
     def extra_repr(self):
         return f"size={self.size}, activation={self.activation!r}"
 
-    def derivative(self, x):
-        """dx/dt at the states ``x`` (..., N) (:func:`ctrnn_derivative`)."""
-        return ctrnn_derivative(x, self.W, self.h, self.tau, self.activation)
+    def derivative(self, a):
+        """da/dt at the states ``a`` (..., H) (:func:`ctrnn_derivative`)."""
+        return ctrnn_derivative(a, self.W_hh, self.b_h, self.tau, self.activation)
 
-    def forward(self, x0, dt=0.05, steps=200, method="rk4"):
-        """The trajectory ``(steps + 1, *x0.shape)`` from ``x0`` (N,) or (M, N)."""
-        return simulate_ctrnn(x0, self.W, self.h, self.tau, dt, steps, method, self.activation)
+    def forward(self, a0, dt=0.05, steps=200, method="rk4"):
+        """The trajectory ``(steps + 1, *a0.shape)`` from ``a0`` (H,) or (B, H)."""
+        return simulate_ctrnn(a0, self.W_hh, self.b_h, self.tau, dt, steps, method,
+                              self.activation)
 
     @classmethod
     def from_numpy(cls, params, activation="tanh", dtype=torch.float64, device=None):
-        """The module of the NumPy parameters ``params``: a dict with ``W`` (N, N), ``h`` (a
-        scalar or (N,)) and, optionally, ``tau`` (a scalar or (N,); 1 when absent), as
+        """The module of the NumPy parameters ``params``: a dict with ``W_hh`` (H, H), ``b_h`` (a
+        scalar or (H,)) and, optionally, ``tau`` (a scalar or (H,); 1 when absent), as
         :meth:`to_numpy` returns it."""
-        check_param_dict(params, ("W", "h"))
-        W, h, tau = np_ctrnn.check_ctrnn_params(params["W"], params["h"], params.get("tau", 1.0))
-        model = cls(W.shape[0], activation=activation, dtype=dtype, device=device)
+        check_param_dict(params, ("W_hh", "b_h"))
+        W_hh, b_h, tau = np_ctrnn.check_ctrnn_params(params["W_hh"], params["b_h"],
+                                                     params.get("tau", 1.0))
+        model = cls(W_hh.shape[0], activation=activation, dtype=dtype, device=device)
         with torch.no_grad():
-            model.W.copy_(torch.as_tensor(W, dtype=dtype))
-            model.h.copy_(torch.as_tensor(h, dtype=dtype).expand(model.size))
+            model.W_hh.copy_(torch.as_tensor(W_hh, dtype=dtype))
+            model.b_h.copy_(torch.as_tensor(b_h, dtype=dtype).expand(model.size))
             model.tau.copy_(torch.as_tensor(tau, dtype=dtype).expand(model.size))
         return model
 
     def to_numpy(self):
-        """A dict ``{"W" (N, N), "h" (N,), "tau" (N,)}`` of NumPy arrays (the arguments of the
-        NumPy functions)."""
+        """A dict ``{"W_hh" (H, H), "b_h" (H,), "tau" (H,)}`` of NumPy arrays (the arguments of
+        the NumPy functions)."""
         return {name: getattr(self, name).detach().cpu().numpy().copy()
-                for name in ("W", "h", "tau")}
+                for name in ("W_hh", "b_h", "tau")}
 
     def find_fixed_points(self, **kwargs):
         """The fixed points of the current parameters, by
         :func:`seqlearn.numpy.ctrnn.find_fixed_points` (keyword arguments go to it)."""
         p = self.to_numpy()
-        return np_ctrnn.find_fixed_points(p["W"], p["h"], p["tau"], self.activation, **kwargs)
+        return np_ctrnn.find_fixed_points(p["W_hh"], p["b_h"], p["tau"], self.activation,
+                                          **kwargs)
 
 
 __all__ = ["ACTIVATIONS", "CTRNN", "ctrnn_derivative", "integrate_ode", "simulate_ctrnn"]

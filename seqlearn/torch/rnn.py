@@ -5,7 +5,7 @@ Row-vector, batch-first convention, one bias per layer::
     a_t = x_t W_xh + h_{t-1} W_hh + b_h          x_t (B, D), h_t (B, H)
     h_t = f(a_t),  f = tanh (or relu)            W_xh (D, H), W_hh (H, H), b_h (H,)
 
-With ``num_layers = L > 1`` the layers are stacked: the states h_t^(l-1) of layer l-1 are the
+With ``num_layers = M > 1`` the layers are stacked: the states h_t^(l-1) of layer l-1 are the
 inputs x_t of layer l, so layer 0 has W_xh (D, H) and every later layer W_xh (H, H) (the NumPy
 ``stacked_rnn_forward``).
 
