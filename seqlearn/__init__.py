@@ -52,10 +52,17 @@ common             check_tokens                    torch  token-id tensors of th
 common             copy_numpy_params               torch  the torch half of every from_numpy; NumPy's parameters are the dicts themselves
 ctrnn              attractor_labels                numpy  basin analysis for chapter 3's figures, on NumPy arrays
 ctrnn              basins_of_attraction            numpy  basin analysis for chapter 3's figures, on NumPy arrays
+ctrnn              Bifurcation                     numpy  what locate_bifurcations returns
+ctrnn              classify_fixed_points           numpy  fixed-point analysis on NumPy eigenvalues (stable, saddle, source)
 ctrnn              ctrnn_jacobian                  numpy  the analytic Jacobian for the fixed-point analysis; torch's autograd gives it
 ctrnn              find_fixed_points               numpy  Newton's method on NumPy arrays; the torch CTRNN calls it as a method
+ctrnn              FIXED_POINT_KINDS               numpy  the kinds classify_fixed_points tells apart
+ctrnn              fixed_point_census              numpy  counts the kinds of fixed points, for the fixed-point analysis on NumPy arrays
+ctrnn              FixedPointScan                  numpy  what scan_fixed_points returns
 ctrnn              FixedPoints                     numpy  what find_fixed_points returns
-ctrnn              CTRNN                           torch  a module holding W, h and tau whose forward is simulate_ctrnn; NumPy passes them to simulate_ctrnn
+ctrnn              locate_bifurcations             numpy  bisection over find_fixed_points, on NumPy arrays (chapter 3's bifurcation diagram)
+ctrnn              scan_fixed_points               numpy  find_fixed_points over a family of networks, on NumPy arrays (chapter 3's bifurcation diagram)
+ctrnn              CTRNN                           torch  a module holding W_hh, b_h and tau whose forward is simulate_ctrnn; NumPy passes them to simulate_ctrnn
 forecast           from_level                      numpy  data preparation on arrays, used after either half's forecaster
 forecast           MinMaxScaler                    numpy  data preparation on arrays, used before either half's forecaster
 forecast           naive_last_value                numpy  a baseline forecast on arrays, the control for both halves' models
@@ -68,6 +75,7 @@ forecast           predict                         torch  the forecasts of a tor
 gradient_flow      jacobian_products               numpy  the backward products of those Jacobians; torch differentiates the recurrence instead
 gradient_flow      jacobians_from_states           numpy  the formula J_t = diag(f'(a_t)) W_hhᵀ; torch differentiates the recurrence instead
 gradient_flow      linear_power_norms              numpy  a matrix experiment on NumPy arrays (chapter 5's linear case)
+gradient_flow      one_unit_rnn_loss               numpy  chapter 5's cliff: a scalar RNN on a grid of (w, b), BPTT written out
 gradient_flow      NONLINEARITIES                  numpy  the torch functions use the model's own nonlinearity
 gradient_flow      orthogonal_matrix               numpy  torch has ``nn.init.orthogonal_``
 gradient_flow      rnn_states                      numpy  torch takes the states from ElmanRNN(x, h0); NumPy also offers linear units
@@ -89,7 +97,7 @@ mut                PARAM_SHAPES                    numpy  the parameter table of
 perceptron         PerceptronRun                   numpy  what train_perceptron returns
 perceptron         train_perceptron                numpy  chapter 2's run with the history of weights for its figures; Perceptron.train_epoch in torch
 rnn                rnn_forward                     numpy  mirrored by ElmanRNN
-rnn                stacked_rnn_forward             numpy  mirrored by ElmanRNN(num_layers=L)
+rnn                stacked_rnn_forward             numpy  mirrored by ElmanRNN(num_layers=M)
 rnn                ElmanRNN                        torch  the torch mirror of rnn_forward (and of the stack); named so as not to shadow nn.RNN
 rnn                NONLINEARITIES                  torch  the nonlinearities ElmanRNN accepts; NumPy's rnn is tanh only
 transformer        CharTransformer                 torch  a language model trained with autograd only; its blocks have NumPy references

@@ -14,7 +14,8 @@ matplotlib.use("Agg")
 collect_ignore = ["grading_corpus"]
 
 ROOT = Path(__file__).resolve().parent.parent
-BOOK_NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+# chapters NN_slug, and a chapter split in two: NN_slug and NNb_slug
+BOOK_NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]*_*.ipynb"))
 LECTURE_NOTEBOOKS = sorted((ROOT / "lectures").glob("*.ipynb"))
 ALL_NOTEBOOKS = BOOK_NOTEBOOKS + LECTURE_NOTEBOOKS
 
