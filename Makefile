@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book test venv benchmark clean student bwrap
+.PHONY: book test venv benchmark clean student bwrap site-test
 
 venv: $(STAMP)
 
@@ -50,7 +50,7 @@ ifeq ($(EDITION),student)
 	rm -rf $(STUDENT_SRC) _build/student/html
 	mkdir -p $(STUDENT_SRC)/book _build/student
 	cp _config.yml _toc.yml references.bib $(STUDENT_SRC)/
-	mkdir -p $(STUDENT_SRC)/tools && cp tools/docstring_sections.py $(STUDENT_SRC)/tools/
+	mkdir -p $(STUDENT_SRC)/tools && cp tools/docstring_sections.py tools/site_fixes.py $(STUDENT_SRC)/tools/
 	cp -r _mathjax_static $(STUDENT_SRC)/
 	cp book/*.md $(STUDENT_SRC)/book/
 	$(BIN)/python -m seqlearn release book --out $(STUDENT_SRC)/book
@@ -63,6 +63,12 @@ else ifeq ($(EDITION),public)
 else
 	$(error EDITION must be public or student, not '$(EDITION)')
 endif
+
+# The built book in headless Chromium (Debian's package), offline: every page and slide deck.
+site-test: $(STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ echo "make site-test needs Chromium (Debian: apt-get install chromium); not testing"; exit 1; }
+	$(BIN)/python tools/site_test.py _build/html --out _build/site-test
 
 # The student editions that the chapters' Colab buttons open (committed; a test keeps them fresh).
 student: $(STAMP)

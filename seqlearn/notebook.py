@@ -20,11 +20,14 @@ seqlearn.setup_notebook(seed=0)'''
 
 
 def setup_notebook(seed=0):
-    """Seed every generator (``seqlearn.seed``) and apply the course's plotting style."""
+    """Seed every generator (``seqlearn.seed``), apply the course's plotting style, and make the
+    figures shown carry their description (``seqlearn.alt_text``, the book's alt text)."""
+    from . import alt_text
     from . import seed as seed_all
     from .plotting import use_course_style
 
     use_course_style()
+    alt_text.install()
     seed_all(seed)
 
 

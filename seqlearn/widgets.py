@@ -1,15 +1,17 @@
 """Interactive figures that also show as a static figure in the HTML book.
 
 ``interactive_figure(draw, **controls)`` returns an object whose display bundle holds both the
-live ipywidgets view (used by Jupyter and Colab) and a PNG of the figure at the controls'
-initial values (used by the HTML book, where no kernel runs: ``_config.yml`` drops the widget
-view for the HTML builder).
+live ipywidgets view (used by Jupyter and Colab) and the figure at the controls' initial values,
+as a PNG and as an HTML figure with alt text and a caption naming the controls (used by the HTML
+book, where no kernel runs: ``_config.yml`` drops the widget view for the HTML builder).
 """
 
 import base64
-import io
+import html
 
 import matplotlib.pyplot as plt
+
+from .alt_text import describe_figure, png_with_description
 
 
 def _initial_value(control):
@@ -44,10 +46,20 @@ class InteractiveFigure:
         return fig
 
     def static_png(self):
-        """PNG bytes of the figure at the controls' initial values."""
-        buffer = io.BytesIO()
-        self.render().savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-        return buffer.getvalue()
+        """PNG bytes of the figure at the controls' initial values (with its description)."""
+        return png_with_description(self.render(), dpi=90, bbox_inches="tight")
+
+    def static_html(self):
+        """The static figure as an HTML ``figure``: the PNG with its description as alt text,
+        and a caption naming the controls that the notebook version offers."""
+        figure = self.render()
+        png = base64.b64encode(png_with_description(figure, dpi=90, bbox_inches="tight"))
+        controls = ", ".join(f"{name} (here {self.initial[name]!r})" for name in self.controls)
+        return (f'<figure class="seqlearn-interactive-figure">'
+                f'<img alt="{html.escape(describe_figure(figure))}" '
+                f'src="data:image/png;base64,{png.decode("ascii")}"/>'
+                f"<figcaption>Interactive figure, shown at its first setting; in Jupyter or Colab "
+                f"its controls change {html.escape(controls)}.</figcaption></figure>")
 
     @property
     def widget(self):
@@ -78,6 +90,7 @@ class InteractiveFigure:
         except Exception:  # noqa: BLE001 - no widget front end (a plain console): figure only
             pass
         bundle["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
+        bundle["text/html"] = self.static_html()
         bundle["text/plain"] = f"<interactive figure: {', '.join(self.controls)}>"
         return bundle
 
