@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book test venv benchmark clean student bwrap site-test
+.PHONY: book test venv benchmark clean student bwrap site-test repository
 
 venv: $(STAMP)
 
@@ -69,6 +69,10 @@ site-test: $(STAMP)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ echo "make site-test needs Chromium (Debian: apt-get install chromium); not testing"; exit 1; }
 	$(BIN)/python tools/site_test.py _build/html --out _build/site-test
+
+# Point the course at a fork: make repository URL=https://github.com/OWNER/NAME
+repository: $(STAMP)
+	$(BIN)/python tools/set_repository.py $(URL)
 
 # The student editions that the chapters' Colab buttons open (committed; a test keeps them fresh).
 student: $(STAMP)

@@ -6,6 +6,7 @@ Nothing is downloaded: the fresh environment sees this environment's installed c
 those distributions, linked into a folder of its own."""
 
 import importlib.metadata
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,6 +16,22 @@ from conftest import ROOT
 from seqlearn.grading.gradescope import runtime_distributions
 
 BOOK = ROOT / "book"
+
+
+def build_wheel(folder):
+    """A wheel of the working tree's package, built from a copy in ``folder`` (a build in the
+    checkout would leave build/ and *.egg-info behind)."""
+    source = folder / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "seqlearn", source / "seqlearn",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    wheels = folder / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(wheels), str(source)], check=True,
+                   capture_output=True)
+    return next(wheels.glob("seqlearn-*.whl"))
 
 
 def _declared(wheel):
@@ -44,11 +61,7 @@ def _run(python, *args, cwd):
 
 
 def test_the_wheel_alone_releases_and_grades(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
-                   capture_output=True)
-    wheel = next(wheels.glob("seqlearn-*.whl"))
+    wheel = build_wheel(tmp_path)
     declared = _declared(wheel)
     assert any(r.startswith("nbformat") for r in declared), declared
     needed = runtime_distributions(requires=declared)
