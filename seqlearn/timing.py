@@ -28,4 +28,38 @@ def best_time(fn, repeats=3):
     return best
 
 
-__all__ = ["best_time"]
+def saved_tensor_bytes(fn, exclude=()):
+    """The memory, in bytes, that torch autograd keeps for the backward pass of ``fn()``.
+
+    Every tensor that an operation saves for its backward pass while ``fn()`` runs (seen by
+    ``torch.autograd.graph.saved_tensors_hooks``) is counted by the bytes of its storage, each
+    storage once (a view and the tensor it views share one). Tensors that share a storage with one
+    of ``exclude`` (the parameters, the inputs: memory that exists whether or not anything is
+    saved) are not counted. ``fn`` takes no arguments and runs with gradients enabled.
+
+    Returns ``(bytes, result)``, ``result`` being what ``fn()`` returned (keep it alive to call
+    ``backward`` on it).
+    """
+    import torch
+
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function of no arguments, got {describe(fn)}")
+    try:
+        skip = {t.untyped_storage().data_ptr() for t in exclude}
+    except (AttributeError, TypeError):
+        raise TypeError(f"exclude: expected an iterable of tensors, got {describe(exclude)}") \
+            from None
+    sizes = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in skip:
+            sizes[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        result = fn()
+    return sum(sizes.values()), result
+
+
+__all__ = ["best_time", "saved_tensor_bytes"]

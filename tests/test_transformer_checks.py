@@ -328,7 +328,7 @@ def test_positional_encoding_mistakes_are_named(kwargs, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"split": "reshape"}, "reshape to (B, H, T, d_k) alone"),
+    ({"split": "reshape"}, "reshape to (B, h, T, d_k) alone"),
     ({"project_out": False}, "output projection of equation (8.4) is missing"),
     ({"scale": "model"}, "scaled by 1/√d_model"),
     ({"scale": "none"}, "the scores are not scaled"),

@@ -277,6 +277,17 @@ def test_positional_encoding_values_by_hand():
     np.testing.assert_allclose(pe8[:, 0::2] ** 2 + pe8[:, 1::2] ** 2, 1.0, atol=1e-14)
 
 
+def test_the_slowest_frequency_is_10000_to_the_minus_d_minus_2_over_d():
+    """The last pair, i = D/2 - 1, turns by 10000^(-(D-2)/D) radians per position, which the
+    chapter and the docstrings state: not 1/10000, the limit for large D."""
+    for D in (4, 16, 64):
+        pe = sinusoidal_positional_encoding(300, D)       # angles below π: no wrapping
+        slowest = 10000.0 ** (-(D - 2) / D)
+        angle = np.arctan2(pe[:, D - 2], pe[:, D - 1])      # (sin, cos) of the last pair
+        np.testing.assert_allclose(angle, np.arange(300) * slowest, atol=1e-12)
+        assert not np.isclose(slowest, 1e-4, rtol=0.01)
+
+
 def test_encoder_is_permutation_equivariant_without_positional_encoding(rng):
     params, x, _, _ = _encoder_problem(rng, False)
     perm = np.array([3, 1, 0, 2])

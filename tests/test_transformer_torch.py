@@ -16,7 +16,8 @@ from seqlearn.numpy import attention as np_att
 from seqlearn.numpy import common as np_common
 from seqlearn.numpy import layernorm as np_ln
 from seqlearn.numpy import transformer as np_tf
-from seqlearn.torch.attention import causal_mask
+from seqlearn.timing import saved_tensor_bytes
+from seqlearn.torch.attention import MultiHeadAttention, causal_mask
 from seqlearn.torch.common import padding_mask
 from seqlearn.torch.layernorm import LayerNorm
 from seqlearn.torch.transformer import (CharTransformer, DecoderBlock, EncoderBlock, FeedForward,
@@ -391,6 +392,48 @@ def test_char_transformer_bad_inputs():
         model.generate(torch.tensor([1]), 3, temperature=-1.0)
     with pytest.raises(ValueError, match="prompt"):
         model.generate(torch.zeros(2, 2, dtype=torch.long), 3)
+
+
+# -- the memory that training keeps (seqlearn.timing.saved_tensor_bytes, chapter 8's measurement) -
+def test_saved_tensor_bytes_counts_each_saved_storage_once():
+    x = torch.randn(5, 7, requires_grad=True)
+    nbytes, y = saved_tensor_bytes(lambda: x.exp(), exclude=[x])     # exp saves its output
+    assert nbytes == 5 * 7 * 4 and y.shape == (5, 7)
+    # sin saves its input, a view of exp's output: one storage, counted once
+    nbytes, _ = saved_tensor_bytes(lambda: x.exp().view(-1).sin(), exclude=[x])
+    assert nbytes == 5 * 7 * 4
+    w = torch.randn(7, requires_grad=True)
+    assert saved_tensor_bytes(lambda: x * w, exclude=[x, w])[0] == 0   # the inputs themselves
+    assert saved_tensor_bytes(lambda: x * w)[0] == (5 * 7 + 7) * 4
+    with torch.no_grad():
+        assert saved_tensor_bytes(lambda: x.exp())[0] == 0
+
+
+@pytest.mark.parametrize("T", [64, 256])
+def test_attention_keeps_its_weights_for_backward_unless_fused(T):
+    """The chapter's measurement: the explicit attention keeps the h T² weights (4 bytes each in
+    float32) and a few (T, D) arrays; the fused kernel recomputes the weights, keeping O(T D)."""
+    torch.manual_seed(0)
+    D, heads = 16, 4
+    x = torch.randn(1, T, D, requires_grad=True)
+    explicit = MultiHeadAttention(D, heads, fused=False, dtype=torch.float32)
+    fused = MultiHeadAttention(D, heads, dtype=torch.float32)
+    fused.load_state_dict(explicit.state_dict())
+    kept = {}
+    for name, layer in (("explicit", explicit), ("fused", fused)):
+        kept[name], out = saved_tensor_bytes(lambda: layer(x, x, x),
+                                             exclude=[x, *layer.parameters()])
+        out.sum().backward()                 # what was counted is what backward needs
+    weights = 4 * heads * T * T
+    assert weights <= kept["explicit"] <= weights + 8 * 4 * T * D
+    assert kept["fused"] <= 8 * 4 * T * D + 4 * heads * T
+
+
+def test_saved_tensor_bytes_bad_input():
+    with pytest.raises(TypeError, match="fn"):
+        saved_tensor_bytes(3)
+    with pytest.raises(TypeError, match="exclude"):
+        saved_tensor_bytes(lambda: None, exclude=[1, 2])
 
 
 # -- CUDA -----------------------------------------------------------------------------------------

@@ -362,7 +362,7 @@ def check_positional_encoding(positional_encoding):
          "sin/cos pair (or, equally, the even column index 2i divided by d_model)"),
         (lambda **k: _positional_encoding_variant(**k, exponent="negative"),
          "the position is multiplied by 10000^(2i/d_model); divide by it, so the frequencies "
-         "fall from 1 to 1/10000"),
+         "fall from 1 (i = 0) to 10000^(-(d_model-2)/d_model) (the last pair)"),
         (lambda **k: _positional_encoding_variant(**k, first=1),
          "the positions start at 1; they start at t = 0"),
     ]
@@ -385,22 +385,22 @@ def _mha_variant(query, key, value, params, num_heads, split="transpose", projec
                  scale="head", biases=True, heads=None):
     p = params
     B, Tq, D = query.shape
-    H = num_heads if heads is None else heads
-    dk = D // H
+    h = num_heads if heads is None else heads
+    dk = D // h
 
     def project(x, W, b):
         return x @ p[W] + (p[b] if biases else 0.0)
 
-    def split_heads(x):                          # (B, T, D) -> (B, H, T, dk)
+    def split_heads(x):                          # (B, T, D) -> (B, h, T, dk)
         if split == "reshape":
-            return x.reshape(B, H, -1, dk)
-        return x.reshape(B, -1, H, dk).transpose(0, 2, 1, 3)
+            return x.reshape(B, h, -1, dk)
+        return x.reshape(B, -1, h, dk).transpose(0, 2, 1, 3)
 
     Q = split_heads(project(query, "W_q", "b_q"))
     K = split_heads(project(key, "W_k", "b_k"))
     V = split_heads(project(value, "W_v", "b_v"))
     factor = 1 / np.sqrt(dk) if scale == "head" else (1 / np.sqrt(D) if scale == "model" else 1.0)
-    heads_out = _softmax(Q @ K.transpose(0, 1, 3, 2) * factor) @ V        # (B, H, Tq, dk)
+    heads_out = _softmax(Q @ K.transpose(0, 1, 3, 2) * factor) @ V        # (B, h, Tq, dk)
     if split == "reshape":
         concat = heads_out.reshape(B, Tq, D)
     else:
@@ -412,7 +412,7 @@ def _mha_variant(query, key, value, params, num_heads, split="transpose", projec
 
 def _mha_cases(rng):
     cases = []
-    for B, Tq, Tk, D, H in [(1, 3, 3, 4, 1), (2, 4, 4, 8, 2), (3, 5, 6, 12, 3), (2, 6, 4, 16, 4),
+    for B, Tq, Tk, D, h in [(1, 3, 3, 4, 1), (2, 4, 4, 8, 2), (3, 5, 6, 12, 3), (2, 6, 4, 16, 4),
                             (1, 1, 1, 8, 2)]:
         params = {}
         for name in ("W_q", "W_k", "W_v", "W_o"):
@@ -425,7 +425,7 @@ def _mha_cases(rng):
         else:
             key, value = rng.normal(size=(B, Tk, D)), rng.normal(size=(B, Tk, D))
         cases.append({"query": query, "key": key, "value": value, "params": params,
-                      "num_heads": H})
+                      "num_heads": h})
     return cases
 
 
@@ -439,9 +439,9 @@ def check_multi_head_attention(multi_head_attention):
     cases = _mha_cases(fresh_rng())
     mistakes = [
         (lambda **k: _mha_variant(**k, split="reshape"),
-         "the heads are split with a reshape to (B, H, T, d_k) alone, which mixes positions; "
-         "reshape to (B, T, H, d_k) and then transpose to (B, H, T, d_k) (and back before "
-         "concatenating)"),
+         "the heads are split with a reshape to (B, h, T, d_k) alone (h = num_heads), which "
+         "mixes positions; reshape to (B, T, h, d_k) and then transpose to (B, h, T, d_k) (and "
+         "back before concatenating)"),
         (lambda **k: _mha_variant(**k, project_out=False),
          "the output projection of equation (8.4) is missing"),
         (lambda **k: _mha_variant(**k, scale="model"),
@@ -497,9 +497,10 @@ def positions_experiment(task, positional_encoding, seed):
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        V = vocabulary_size(setup["n_symbols"])
-        model = Transformer(V, V, d_model=setup["d_model"], num_heads=setup["num_heads"],
-                            d_ff=setup["d_ff"], num_layers=1, max_len=2 * setup["lengths"][1] + 2,
+        vocab_size = vocabulary_size(setup["n_symbols"])
+        model = Transformer(vocab_size, vocab_size, d_model=setup["d_model"],
+                            num_heads=setup["num_heads"], d_ff=setup["d_ff"], num_layers=1,
+                            max_len=2 * setup["lengths"][1] + 2,
                             positional_encoding=positional_encoding)
         batches = np.random.default_rng(seed + 1)
         train_seq2seq(model, lambda step: transduction_task(

@@ -3,7 +3,7 @@ position-wise feed-forward network, and the post-LN encoder and decoder blocks.
 
 Row-vector, batch-first convention, x (B, T, D) with D = d_model::
 
-    PE[t, 2i]   = sin(t / 10000^(2i/D))        PE[t, 2i+1] = cos(t / 10000^(2i/D))
+    PE[t, 2i]   = sin(ω_i t)   PE[t, 2i+1] = cos(ω_i t)   ω_i = 10000^(−2i/D), i = 0 .. D/2 − 1
     FF(x)       = relu(x W_1 + b_1) W_2 + b_2  W_1 (D, F), W_2 (F, D)
 
     encoder block (post-LN, as in the paper and ``nn.TransformerEncoderLayer(norm_first=False)``)
@@ -32,11 +32,12 @@ from .layernorm import init_layer_norm_params, layer_norm_backward, layer_norm_f
 
 
 def sinusoidal_positional_encoding(T, d_model):
-    """(T, D) table PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(t / 10000^(2i/D)).
+    """(T, D) table PE[t, 2i] = sin(ω_i t), PE[t, 2i+1] = cos(ω_i t), ω_i = 10000^(−2i/D).
 
-    Each pair of columns is a rotation at its own frequency, from one radian per position (i = 0)
-    down to 1/10000 of that, so PE[t + k] is a fixed linear function of PE[t] for every t.
-    ``d_model`` must be even.
+    Each pair of columns i = 0 .. D/2 − 1 is a rotation at its own frequency ω_i, from one radian
+    per position (i = 0) down to ω_{D/2−1} = 10000^(−(D−2)/D) for the last pair (1/10000 only in
+    the limit of large D; 1.33e-4 for D = 64), so PE[t + k] = PE[t] R_k, a fixed rotation of
+    PE[t] for every t. ``d_model`` must be even.
     """
     T = check_positive_int("T", T)
     D = check_positive_int("d_model", d_model)
@@ -205,8 +206,8 @@ def decoder_block_forward(x, memory, params, num_heads, self_mask=None, memory_m
     memory_mask : optional bool broadcastable to (B, num_heads, T, S), usually the source padding
         ``padding_mask(src_lengths, S)[:, None, None, :]``
 
-    Returns ``z`` (B, T, D) and a cache whose ``"self_weights"`` (B, H, T, T) and
-    ``"cross_weights"`` (B, H, T, S) are the attention weights.
+    Returns ``z`` (B, T, D) and a cache whose ``"self_weights"`` (B, num_heads, T, T) and
+    ``"cross_weights"`` (B, num_heads, T, S) are the attention weights.
     """
     check_param_dict(params, ("self_attention", "norm_1", "cross_attention", "norm_2",
                               "feed_forward", "norm_3"))

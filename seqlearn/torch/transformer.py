@@ -1,7 +1,7 @@
 """Transformers as ``nn.Module``s, mirroring ``seqlearn.numpy.transformer`` (Vaswani et al., 2017).
 
 * :func:`sinusoidal_positional_encoding` / :class:`PositionalEncoding` —
-  PE[t, 2i] = sin(t / 10000^(2i/D)),  PE[t, 2i+1] = cos(t / 10000^(2i/D));
+  PE[t, 2i] = sin(ω_i t),  PE[t, 2i+1] = cos(ω_i t),  ω_i = 10000^(−2i/D), i = 0 .. D/2 − 1;
 * :class:`FeedForward` — relu(x W_1 + b_1) W_2 + b_2, applied at every position;
 * :class:`EncoderBlock` — post-LN (the original paper's order)::
 
@@ -45,11 +45,12 @@ from .seq2seq import source_lengths
 def sinusoidal_positional_encoding(T, d_model, dtype=None, device=None):
     """(T, D) sinusoidal positional encodings (Vaswani et al., 2017)::
 
-        PE[t, 2i] = sin(t / 10000^(2i/D)),   PE[t, 2i+1] = cos(t / 10000^(2i/D))
+        PE[t, 2i] = sin(ω_i t),   PE[t, 2i+1] = cos(ω_i t),   ω_i = 10000^(−2i/D)
 
-    Each pair of columns turns at its own frequency, from 1 down to 1/10000 radians per step, so
-    PE[t + k] is a fixed rotation of PE[t]. ``d_model`` must be even. Computed in float64, then
-    converted to ``dtype`` (default: torch's default dtype).
+    Each pair of columns i = 0 .. D/2 − 1 turns at its own frequency ω_i, from 1 radian per
+    position (i = 0) down to 10000^(−(D−2)/D) for the last pair (1/10000 only in the limit of
+    large D), so PE[t + k] is a fixed rotation of PE[t]. ``d_model`` must be even. Computed in
+    float64, then converted to ``dtype`` (default: torch's default dtype).
     """
     T = check_positive_int("T", T)
     D = check_positive_int("d_model", d_model)
@@ -341,9 +342,11 @@ class Transformer(nn.Module):
 
     ::
 
-        x = E_src[src] √D + PE,         memory = Encoder_L(...Encoder_1(x))   (src ≠ PAD masked)
-        y = E_tgt[tgt_in] √D + PE,      h = Decoder_L(...Decoder_1(y, memory))  (causal)
-        logits = h W_out + b_out                                             (B, T, V_tgt)
+        x = E_src[src] √D + PE,         memory = Encoder_M(...Encoder_1(x))   (src ≠ PAD masked)
+        y = E_tgt[tgt_in] √D + PE,      h = Decoder_M(...Decoder_1(y, memory))  (causal)
+        z = h W_out + b_out                                    logits (B, T, tgt_vocab_size)
+
+    with M = ``num_layers`` blocks on each side.
 
     Follows the course's seq2seq interface: ``model(src, tgt_in)`` gives the logits under
     teacher forcing, ``greedy_decode(src, max_len)`` produces tokens one step at a time. With
@@ -398,7 +401,7 @@ class Transformer(nn.Module):
         return x, src_mask
 
     def decode(self, tgt_in, memory, src_mask, need_weights=False):
-        """Logits (B, T, V_tgt) for ``tgt_in`` (B, T) given the encoder's ``memory``; with
+        """Logits (B, T, tgt_vocab_size) for ``tgt_in`` (B, T) given the encoder's ``memory``; with
         ``need_weights`` also the last layer's cross-attention (B, heads, T, S)."""
         tgt_in = check_tokens("tgt_in", tgt_in, self.tgt_vocab_size, device=self.W_out.device)
         check_tensor("memory", memory, ndim=3, last_dim=self.d_model)
@@ -418,7 +421,7 @@ class Transformer(nn.Module):
 
     def forward(self, src, tgt_in):
         """Teacher forcing: ``src`` (B, S) padded with PAD, ``tgt_in`` (B, T) = BOS + target.
-        Returns the logits (B, T, V_tgt) of the next target token at every position."""
+        Returns the logits (B, T, tgt_vocab_size) of the next target token at every position."""
         memory, src_mask = self.encode(src)
         return self.decode(tgt_in, memory, src_mask)
 
@@ -453,8 +456,10 @@ class Transformer(nn.Module):
 class CharTransformer(nn.Module):
     """Decoder-only (causal) Transformer over characters: a language model::
 
-        x = E[indices] √D + PE,   h = Block_L(...Block_1(x)) with a causal mask,
-        logits = LN(h) W_out + b_out                                    (B, T, V)
+        x = E[indices] √D + PE,   h = Block_M(...Block_1(x)) with a causal mask,
+        z = LN(h) W_out + b_out                                 logits (B, T, vocab_size)
+
+    with M = ``num_layers`` blocks.
 
     The blocks are :class:`EncoderBlock` s with a causal mask, pre-LN by default
     (``norm_first=True``, with a final LayerNorm): they train stably at a learning rate of a few
@@ -489,8 +494,9 @@ class CharTransformer(nn.Module):
                 f"context={self.context}, norm_first={self.norm_first}")
 
     def forward(self, indices):
-        """``indices`` (B, T) or (T,) with T ≤ context -> logits (B, T, V) or (T, V): at
-        position t the scores of the character at t + 1, computed from positions 0..t."""
+        """``indices`` (B, T) or (T,) with T ≤ context -> logits z (B, T, vocab_size) or
+        (T, vocab_size): at position t the scores of the character at t + 1, computed from
+        positions 0..t."""
         indices = check_tokens("indices", indices, self.vocab_size, (1, 2),
                                device=self.W_out.device)
         single = indices.dim() == 1
@@ -511,8 +517,9 @@ class CharTransformer(nn.Module):
         return logits[0] if single else logits
 
     def loss(self, inputs, targets):
-        """Mean cross-entropy (nats per character) of predicting ``targets`` (same shape as
-        ``inputs``, usually the inputs shifted by one)."""
+        """L = −(1/(BT)) Σ_b Σ_t log softmax(z_{b,t})[y_{b,t}], the mean cross-entropy (nats per
+        character) of predicting ``targets`` y (same shape as ``inputs``, usually the inputs
+        shifted by one)."""
         device = self.W_out.device
         inputs = check_tokens("inputs", inputs, self.vocab_size, (1, 2), device=device)
         targets = check_tokens("targets", targets, self.vocab_size, (1, 2), device=device)
