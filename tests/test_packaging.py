@@ -5,33 +5,15 @@ that holds only its declared dependencies (and theirs), runs ``seqlearn doctor``
 Nothing is downloaded: the fresh environment sees this environment's installed copies of exactly
 those distributions, linked into a folder of its own."""
 
-import importlib.metadata
-import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 from conftest import ROOT
+from environments import build_wheel, fresh_venv
 from seqlearn.grading.gradescope import runtime_distributions
 
 BOOK = ROOT / "book"
-
-
-def build_wheel(folder):
-    """A wheel of the working tree's package, built from a copy in ``folder`` (a build in the
-    checkout would leave build/ and *.egg-info behind)."""
-    source = folder / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "seqlearn", source / "seqlearn",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    wheels = folder / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(source)], check=True,
-                   capture_output=True)
-    return next(wheels.glob("seqlearn-*.whl"))
 
 
 def _declared(wheel):
@@ -40,20 +22,6 @@ def _declared(wheel):
         metadata = zf.read(name).decode()
     return [line.split(":", 1)[1].strip() for line in metadata.splitlines()
             if line.startswith("Requires-Dist:")]
-
-
-def _link_distributions(names, target):
-    """Symbolic links in ``target`` to the installed files (top-level packages, modules and
-    .dist-info folders) of the distributions ``names``."""
-    target.mkdir(parents=True)
-    for name in names:
-        dist = importlib.metadata.distribution(name)
-        base = Path(dist.locate_file(""))
-        tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
-        for top in tops:
-            source = base / top
-            if source.exists() and not (target / top).exists():
-                (target / top).symlink_to(source)
 
 
 def _run(python, *args, cwd):
@@ -67,13 +35,8 @@ def test_the_wheel_alone_releases_and_grades(tmp_path):
     needed = runtime_distributions(requires=declared)
     assert "torch" in needed and "nbformat" in needed
 
-    fresh = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True)
-    python = fresh / "bin" / "python"
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    deps = tmp_path / "deps" / "site-packages"
-    _link_distributions(needed, deps)
-    (fresh / "lib" / version / "site-packages" / "declared.pth").write_text(f"{deps}\n")
+    python = fresh_venv(tmp_path, needed)
+    fresh, deps = tmp_path / "venv", tmp_path / "deps" / "site-packages"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
                     "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
     check = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "check"],
