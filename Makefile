@@ -20,6 +20,15 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # MathJax is served with the book (copied into _build/html/_static), so math renders offline.
+# reveal.js for the lecture decks' slide shows, likewise served with the book.
+REVEAL_VERSION := 5.1.0
+_reveal_static/reveal.js/dist/reveal.js:
+	mkdir -p _reveal_static/reveal.js .reveal-download
+	cd .reveal-download && npm pack --silent reveal.js@$(REVEAL_VERSION) >/dev/null
+	tar -xzf .reveal-download/reveal.js-$(REVEAL_VERSION).tgz -C .reveal-download
+	cp -r .reveal-download/package/dist .reveal-download/package/plugin _reveal_static/reveal.js/
+	rm -rf .reveal-download
+
 _mathjax_static/mathjax/tex-chtml.js:
 	mkdir -p _mathjax_static/mathjax .mathjax-download
 	cd .mathjax-download && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
@@ -45,13 +54,13 @@ test: $(STAMP) bwrap
 EDITION ?= public
 STUDENT_SRC := _build/student_src
 
-book: $(STAMP) _mathjax_static/mathjax/tex-chtml.js
+book: $(STAMP) _mathjax_static/mathjax/tex-chtml.js _reveal_static/reveal.js/dist/reveal.js
 ifeq ($(EDITION),student)
 	rm -rf $(STUDENT_SRC) _build/student/html
 	mkdir -p $(STUDENT_SRC)/book _build/student
 	cp _config.yml _toc.yml references.bib $(STUDENT_SRC)/
 	mkdir -p $(STUDENT_SRC)/tools && cp tools/docstring_sections.py tools/site_fixes.py $(STUDENT_SRC)/tools/
-	cp -r _mathjax_static $(STUDENT_SRC)/
+	cp -r _mathjax_static _reveal_static $(STUDENT_SRC)/
 	cp book/*.md $(STUDENT_SRC)/book/
 	$(BIN)/python -m seqlearn release book --out $(STUDENT_SRC)/book
 	$(BIN)/jupyter-book build $(STUDENT_SRC) --warningiserror --keep-going
@@ -59,6 +68,7 @@ ifeq ($(EDITION),student)
 	$(BIN)/python tools/check_book.py _build/student/html
 else ifeq ($(EDITION),public)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --path-output .
+	$(BIN)/python tools/render_decks.py lectures/*.ipynb --out _build/html/lectures
 	$(BIN)/python tools/check_book.py _build/html
 else
 	$(error EDITION must be public or student, not '$(EDITION)')

@@ -262,7 +262,7 @@ PAGE_REPORT = r"""(() => {
   const clone = document.body.cloneNode(true);
   clone.querySelectorAll('pre, code, script, style, .highlight, mjx-container, mjx-assistive-mml')
        .forEach(n => n.remove());
-  const text = clone.innerText || '';
+  const text = clone.textContent || '';   // hidden slides included
   report.raw_math = ['$$', '\\(', '\\['].filter(s => text.includes(s));
   report.images = [...document.querySelectorAll('img')].map(img => {
     const fig = img.closest('figure');
@@ -363,13 +363,17 @@ def word_only_in(target, pages, site):
     return candidates[len(candidates) // 2]
 
 
-async def run(site, out, executable):
+async def run(site, out, executable, only=None):
     site = Path(site).resolve()
     out.mkdir(parents=True, exist_ok=True)
     chapters = sorted((site / "book").glob("[0-9][0-9]*_*.html"))
     pages = sorted(p for p in site.rglob("*.html")
-                   if "_static" not in p.parts and "_sources" not in p.parts and p.name != "search.html")
-    decks = sorted((site / "lectures").glob("*.slides.html")) if (site / "lectures").is_dir() else []
+                   if "_static" not in p.parts and "_sources" not in p.parts
+                   and p.name != "search.html" and not p.name.endswith(".slides.html"))
+    decks = sorted(site.glob("lectures/*.slides.html"))
+    if only:
+        pages = [p for p in pages if only in p.relative_to(site).as_posix()]
+        decks = [p for p in decks if only in p.relative_to(site).as_posix()]
     base, server = serve(site)
     problems, timings = {}, {}
     with tempfile.TemporaryDirectory(prefix="seqlearn-chromium-") as profile:
@@ -391,7 +395,7 @@ async def run(site, out, executable):
                 timings[rel] = time.perf_counter() - start
                 if found:
                     problems[rel] = found
-            if chapters:
+            if chapters and not only:
                 word = word_only_in(chapters[-1], pages, site)
                 await browser.load(urljoin(base, f"search.html?q={word}"), settle=0)
                 deadline = time.monotonic() + 20
@@ -413,6 +417,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", nargs="?", default=str(ROOT / "_build" / "html"))
     parser.add_argument("--out", default=str(ROOT / "_build" / "site-test"))
+    parser.add_argument("--only", default=None,
+                        help="test only the pages whose path contains this text (while fixing)")
     args = parser.parse_args(argv)
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
@@ -423,7 +429,8 @@ def main(argv=None):
         print(f"site-test: no built site in {args.site}: run `make book` first", file=sys.stderr)
         return 1
     start = time.perf_counter()
-    pages, decks, problems, timings = asyncio.run(run(args.site, Path(args.out), executable))
+    pages, decks, problems, timings = asyncio.run(run(args.site, Path(args.out), executable,
+                                                      args.only))
     seconds = time.perf_counter() - start
     for page, found in problems.items():
         print(f"{page}:")
