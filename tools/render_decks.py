@@ -14,7 +14,6 @@ a code cell shows its code (unless tagged ``hide-input`` or ``remove-input``) an
 
 import argparse
 import html
-import re
 import sys
 from pathlib import Path
 
