@@ -79,3 +79,30 @@ def test_diagnose_flags_a_module_without_course(monkeypatch):
     monkeypatch.setitem(sys.modules, "seqlearn", impostor)
     lines, problems = doctor.diagnose()
     assert any("/somewhere/seqlearn/__init__.py" in p and "PyPI" in p for p in problems)
+
+
+def test_doctor_reports_the_modules_and_the_grading_sandbox():
+    lines, problems = doctor.diagnose()
+    assert not problems
+    assert any(line.startswith("modules     all importable") for line in lines)
+    assert any(line.startswith("sandbox     Bubblewrap available") for line in lines), lines
+
+
+def test_doctor_grading_runs_an_honest_and_a_hostile_submission():
+    out = subprocess.run([sys.executable, "-m", "seqlearn", "doctor", "--grading"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "honest submission: full marks (4/4)" in out.stdout
+    assert "hostile submission: every escape refused" in out.stdout
+
+
+def test_a_missing_module_is_a_problem_named_by_the_doctor(monkeypatch):
+    real = doctor._module_version
+
+    def missing_nbformat(name):
+        return (None, "not importable (ModuleNotFoundError: No module named 'nbformat')") \
+            if name == "nbformat" else real(name)
+
+    monkeypatch.setattr(doctor, "_module_version", missing_nbformat)
+    _, problems = doctor.diagnose()
+    assert any("the module 'nbformat' that the course needs is not importable" in p for p in problems)
