@@ -1,4 +1,4 @@
-"""Chapter 4: truncated BPTT (sliding and chunked) and the chapter's exercise checks."""
+"""Chapter 4: truncated BPTT (sliding, chunked, BPTT(k; k′)) and the chapter's exercise checks."""
 
 import numpy as np
 import pytest
@@ -71,6 +71,60 @@ def test_chunked_truncation_is_a_sum_of_independent_chunks():
     got = chunked_bptt_gradients(x, h0, params, dh, 4)
     for name in got:
         assert relative_error(got[name], first[name] + second[name] + third[name]) < 1e-12
+
+
+def _loss_by_loss(params, x, h0, dh, k, every):
+    """BPTT(k; k′) built loss by loss: the loss of step t, whose pass ends after step e (the
+    first of k′, 2k′, …, T at or after t + 1), is backpropagated from t down to max(e − k, 0),
+    from that step's carried state held constant."""
+    h, _ = rnn_forward(x, h0, params)
+    T = x.shape[1]
+    ends = list(range(every, T, every)) + [T]
+    total = {name: 0.0 for name in params}
+    for t in range(T):
+        end = next(e for e in ends if e >= t + 1)
+        start = max(end - k, 0)
+        only_t = np.zeros_like(dh[:, start:t + 1])
+        only_t[:, -1] = dh[:, t]
+        grads = _full(params, x[:, start:t + 1], h0 if start == 0 else h[:, start - 1], only_t)
+        for name in total:
+            total[name] = total[name] + grads[name]
+    return total
+
+
+@pytest.mark.parametrize("k, every", [(3, 1), (4, 2), (5, 3), (4, 4), (6, 4), (12, 5)])
+def test_bptt_k_every_is_the_sum_of_its_losses_truncated_paths(k, every):
+    params, x, h0, dh = _problem(seed=5, T=11)
+    got = truncated_bptt_gradients(x, h0, params, dh, k, every=every)
+    expected = _loss_by_loss(params, x, h0, dh, k, every)
+    for name in got:
+        assert relative_error(got[name], expected[name]) < 1e-12, name
+
+
+@pytest.mark.parametrize("k", [1, 3, 4])
+def test_bptt_k_k_is_the_chunked_truncation_when_k_divides_T(k):
+    params, x, h0, dh = _problem(seed=6, T=12)
+    got = truncated_bptt_gradients(x, h0, params, dh, k, every=k)
+    expected = chunked_bptt_gradients(x, h0, params, dh, k)
+    for name in got:
+        assert relative_error(got[name], expected[name]) < 1e-12, name
+
+
+def test_bptt_k_every_lies_between_sliding_and_chunked():
+    """Each loss gets at least k − k′ + 1 steps: fewer passes, a coarser gradient."""
+    params, x, h0, dh = _problem(seed=7, T=24, scale=1.0)
+    full = _full(params, x, h0, dh)["W_hh"]
+    error = {every: relative_error(truncated_bptt_gradients(x, h0, params, dh, 8, every)["W_hh"],
+                                   full) for every in (1, 4, 8)}
+    assert error[1] < error[4] < error[8]
+
+
+def test_every_longer_than_k_is_refused():
+    params, x, h0, dh = _problem()
+    with pytest.raises(ValueError, match="every"):
+        truncated_bptt_gradients(x, h0, params, dh, 3, every=4)
+    with pytest.raises(ValueError, match="every"):
+        truncated_bptt_gradients(x, h0, params, dh, 3, every=0)
 
 
 @pytest.mark.parametrize("truncate", TRUNCATIONS)
@@ -182,7 +236,7 @@ def test_output_gradient_without_the_max_shift_fails_the_large_scores():
         e = np.exp(logits)
         grad = e / e.sum(axis=1, keepdims=True)
         grad[np.arange(len(targets)), targets] -= 1.0
-        return grad
+        return grad / len(targets)
 
     with np.errstate(all="ignore"):
         report = bptt_checks.check_output_gradient(unshifted)
@@ -193,7 +247,7 @@ def test_output_gradient_without_the_max_shift_fails_the_large_scores():
 
 
 @pytest.mark.parametrize("flags,message", [
-    (dict(per_step=True), "divided by T"),
+    (dict(mean=False), "divided by T"),
     (dict(sign=-1.0), "sign is flipped"),
     (dict(onehot=False), "the softmax alone"),
     (dict(axis=0), "normalises each row"),
@@ -211,7 +265,7 @@ def test_output_gradient_check_refuses_a_library_softmax():
     def library(logits, targets):
         grad = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
         grad[np.arange(len(targets)), targets] -= 1.0
-        return grad
+        return grad / len(targets)
 
     with core.reference_allowed(False):
         report = bptt_checks.check_output_gradient(library)
@@ -249,8 +303,8 @@ def test_bptt_step_without_dh_next_still_gets_the_last_step_right():
     (dict(transposed=False), "through W_hhᵀ, not W_hh", None),
     (dict(derivative=False), "missing tanh'", None),
     (dict(batch="sum"), "B times too large", None),
-    (dict(time="mean"), "divided by T", None),
-    (dict(hy_reads="h_prev"), "o_t reads h_t", {"W_hy"}),
+    (dict(time="sum"), "T times too large", None),
+    (dict(hy_reads="h_prev"), "z_t reads h_t", {"W_hy"}),
 ])
 def test_bptt_mistakes_are_named(flags, message, wrong):
     report = bptt_checks.check_bptt(lambda **case: bptt_checks._bptt_variant(**case, **flags))

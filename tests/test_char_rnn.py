@@ -119,16 +119,33 @@ def test_carried_state_chains_chunks():
     whole, h_whole = char_rnn_loss(inputs, targets, params, h_prev)
     first, h_mid = char_rnn_loss(inputs[:4], targets[:4], params, h_prev)
     second, h_end = char_rnn_loss(inputs[4:], targets[4:], params, h_mid)
-    assert abs(first + second - whole) < 1e-12
+    assert abs((4 * first + 6 * second) / 10 - whole) < 1e-12  # means over 4, 6 and 10 steps
     np.testing.assert_allclose(h_end, h_whole, atol=1e-14)
 
 
-def test_loss_is_summed_over_time_in_nats():
+def test_loss_is_the_mean_over_steps_and_batch_in_nats_per_character():
     params = init_char_rnn_params(V, H, rng=np.random.default_rng(0), scale=0.0)
     inputs = np.arange(5) % V
     loss, h_last = char_rnn_loss(inputs, (inputs + 1) % V, params)
-    assert loss == pytest.approx(5 * np.log(V), rel=1e-12)  # zero weights: uniform predictions
+    assert loss == pytest.approx(np.log(V), rel=1e-12)  # zero weights: uniform predictions
     assert h_last.shape == (H,)
+    params, inputs, targets, h_prev = _problem(seed=9, batch=3, T=7)
+    logits, _ = char_rnn_forward(inputs, h_prev, params)
+    logp = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    per_step = -np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]  # (B, T)
+    assert char_rnn_loss(inputs, targets, params, h_prev)[0] == pytest.approx(per_step.mean(),
+                                                                                rel=1e-12)
+    loss, grads, _ = char_rnn_loss_and_gradients(inputs, targets, params, h_prev)
+    assert loss == pytest.approx(per_step.mean(), rel=1e-12)
+    # ∂L/∂b_y = Σ_{b,t} (ŷ_{b,t} − 1_{y_{b,t}}) / (BT)
+    dz = np.exp(logp)
+    np.put_along_axis(dz, targets[..., None],
+                      np.take_along_axis(dz, targets[..., None], axis=-1) - 1.0, axis=-1)
+    np.testing.assert_allclose(grads["b_y"], dz.sum(axis=(0, 1)) / per_step.size, atol=1e-14)
+    model = CharRNN.from_numpy(params)
+    t_loss, _ = model.loss(torch.from_numpy(inputs), torch.from_numpy(targets),
+                           torch.from_numpy(h_prev))
+    assert t_loss.item() == pytest.approx(per_step.mean(), rel=1e-12)
 
 
 def test_unigram_entropy():

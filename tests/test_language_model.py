@@ -289,6 +289,32 @@ def test_numpy_training_lowers_the_held_out_loss_of_macbeth():
     assert history["smooth_losses"][0] == pytest.approx(0.999 * np.log(V) + 0.001 * losses[0])
 
 
+def test_numpy_training_takes_min_char_rnns_steps_on_the_summed_loss():
+    """The mean loss with clip = c / T and Adagrad's eps = 1e-8 / T² moves the weights exactly as
+    min-char-rnn's Adagrad does on the loss summed over the chunk, with clip c and eps 1e-8."""
+    text = load_text("macbeth")[:3000]
+    ids = CharVocabulary(text).encode(text)
+    V, H, T, c = int(ids.max()) + 1, 16, 10, 0.5
+    params = np_char_rnn.init_char_rnn_params(V, H, rng=np.random.default_rng(0), scale=0.3)
+    manual = {k: v.copy() for k, v in params.items()}
+    np_lm.train_language_model(params, ids, T, 1, steps=6, clip=c / T, eval_every=100,
+                               progress=False)
+    memory = {k: np.zeros_like(v) for k, v in manual.items()}
+    h, clipped = np.zeros((1, H)), 0
+    for step in range(6):
+        window = ids[step * T + np.arange(T + 1)][None]
+        _, grads, h = np_char_rnn.char_rnn_loss_and_gradients(window[:, :-1], window[:, 1:], manual, h)
+        for k in manual:
+            g = grads[k] * T  # the gradient of the summed loss
+            clipped += int(np.any(np.abs(g) > c))
+            g = np.clip(g, -c, c)
+            memory[k] += g * g
+            manual[k] -= 0.1 * g / np.sqrt(memory[k] + 1e-8)
+    assert clipped > 0  # the clip bound is exercised
+    for k in manual:
+        np.testing.assert_allclose(params[k], manual[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
 def test_numpy_training_with_several_streams_and_a_time_budget():
     text = load_text("macbeth")[:6000]
     ids = CharVocabulary(text).encode(text)

@@ -34,10 +34,10 @@ def test_rtrl_online_char_rnn_gradient_equals_bptt():
     h_prev = rng.normal(0, 0.5, size=H)
     _, bptt, _ = char_rnn.char_rnn_loss_and_gradients(inputs, targets, params, h_prev)
 
-    def output_gradient(t, h_t):  # ∂ℓ_t/∂h_t = (ŷ_t − 1_{y_t}) W_hyᵀ
+    def output_gradient(t, h_t):  # what L = (1/T) Σ_t ℓ_t sends to h_t: (ŷ_t − 1_{y_t}) W_hyᵀ / T
         d_logits = softmax(h_t @ params["W_hy"] + params["b_y"])
         d_logits[:, targets[t]] -= 1.0
-        return d_logits @ params["W_hy"].T
+        return d_logits @ params["W_hy"].T / T
 
     x = np.eye(V)[inputs][None]
     rnn_params = {k: params[k] for k in ("W_xh", "W_hh", "b_h")}

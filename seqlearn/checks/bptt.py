@@ -3,10 +3,10 @@
 =========================== ============ ========================================================
 exercise                    kind         what the check does
 =========================== ============ ========================================================
-04-output-gradient          implement    ∂L/∂o_t for softmax and cross-entropy (4.3) against the
-                                         reference on fresh random scores (T = 1, V = 2; scores
-                                         of ±800, where a softmax without the max shift gives
-                                         NaN)
+04-output-gradient          implement    ∂L/∂z_t for softmax and the mean cross-entropy (4.3)
+                                         against the reference on fresh random scores (T = 1,
+                                         V = 2; scores of ±800, where a softmax without the max
+                                         shift gives NaN)
 04-bptt-step                implement    one step of the backward recursion (4.4): δ_t and the
                                          gradient sent to h_{t-1} (B = 1, the last step with
                                          nothing from later steps, saturated units)
@@ -18,8 +18,8 @@ exercise                    kind         what the check does
 04-rtrl-step                implement    one RTRL step (4.6): h_t and the sensitivities P_t of
                                          W_xh, W_hh and b_h from P_{t-1} (P_0 = 0, B = D = H = 1)
 04-bptt-costs               concept      the orders of time and memory of BPTT, sliding and
-                                         chunked truncated BPTT and RTRL in N, T and k, and the
-                                         size of P_t for N = 100, D = 50
+                                         chunked truncated BPTT and RTRL in H, T and k, and the
+                                         size of P_t for H = 100, D = 50
 04-clip-by-norm             implement    clips a list of gradient arrays by their global norm
                                          (4.7): arrays each below the threshold but together
                                          above it, an all-zero gradient, cases on both sides
@@ -32,8 +32,8 @@ exercise                    kind         what the check does
 The references are the package's own (``seqlearn.numpy.softmax``, ``rnn``, ``rtrl``, ``optim``;
 ``seqlearn.torch.forecast`` for the experiment). When an answer is wrong, the check compares it
 with what the typical mistakes give (a sign, a missing tanh', W_hh not transposed, h_t where
-h_{t-1} belongs, a missing path through time, a mean where the loss sums, clipping each array
-alone, ...) and names the mistake it recognises; otherwise its hint points to the equation by
+h_{t-1} belongs, a missing path through time, a sum where the loss averages, clipping each
+array alone, ...) and names the mistake it recognises; otherwise its hint points to the equation by
 number, never to the formula.
 
 A small wrapper around the student's function (:func:`_guarded`) turns a list answer into
@@ -105,30 +105,31 @@ def _run_labelled(exercise_id, title, student_fn, reference_fn, cases, names, hi
 # -- 04-output-gradient -------------------------------------------------------------------------
 
 def reference_output_gradient(logits, targets):
-    """∂L/∂o_t = ŷ_t − onehot(y_t) (4.3) for L = −Σ_t log ŷ_{t, y_t}: logits (T, V), targets
-    (T,) -> (T, V)."""
+    """∂L/∂z_t = (ŷ_t − onehot(y_t)) / T (4.3) for L = −(1/T) Σ_t log ŷ_{t, y_t}: logits
+    (T, V), targets (T,) -> (T, V)."""
     grad = _softmax(logits)
     grad[np.arange(len(targets)), targets] -= 1.0
-    return grad
+    return grad / len(targets)
 
 
-def _output_gradient_variant(logits, targets, sign=1.0, onehot=True, axis=-1, per_step=False,
+def _output_gradient_variant(logits, targets, sign=1.0, onehot=True, axis=-1, mean=True,
                              log=False):
     p = np.moveaxis(_stable_softmax(np.moveaxis(logits, axis, -1)), -1, axis)
     if log:
         p = np.log(p)
     if onehot:
         p[np.arange(len(targets)), targets] -= 1.0
-    return sign * p / (len(targets) if per_step else 1)
+    return sign * p / (len(targets) if mean else 1)
 
 
 _OUTPUT_MISTAKES = [
     (dict(sign=-1.0), "the sign is flipped: L = -Σ log ŷ, so raising the target's score lowers "
-                      "the loss, and its entry of ∂L/∂o_t is negative (equation 4.3)"),
+                      "the loss, and its entry of ∂L/∂z_t is negative (equation 4.3)"),
     (dict(onehot=False), "that is the softmax alone: the -log ŷ_{t,y_t} of the target also "
                          "contributes, at the target's column (equation 4.3)"),
-    (dict(per_step=True), "the answer is divided by T: the loss (4.2) sums over the steps, it "
-                          "does not average them"),
+    (dict(mean=False), "that is ∂ℓ_t/∂z_t, the gradient of step t's own loss: L (4.2) is the "
+                       "mean of the T steps' losses, so every row is divided by T (equation "
+                       "4.3)"),
     (dict(axis=0), "the softmax normalises each row (the V scores of one step), not each "
                    "column"),
     (dict(log=True), "that uses log ŷ where ŷ belongs: differentiate the log-sum-exp of "
@@ -154,10 +155,11 @@ def _output_gradient_cases(rng):
 
 
 @register("04-output-gradient", kind="implement", points=len(_OUTPUT_SHAPES),
-          summary="∂L/∂o_t = softmax(o_t) - onehot(y_t) for every step (4.3) against the "
-                  "reference on 5 fresh cases (T = 1 with V = 2, scores of ±800 and spread over "
-                  "hundreds, where a softmax without the max shift gives NaN); a flipped sign, "
-                  "a missing one-hot, a mean over T, the softmax over the wrong axis are named",
+          summary="∂L/∂z_t = (softmax(z_t) - onehot(y_t)) / T for every step (4.3) against "
+                  "the reference on 5 fresh cases (T = 1 with V = 2, scores of ±800 and spread "
+                  "over hundreds, where a softmax without the max shift gives NaN); a flipped "
+                  "sign, a missing one-hot, a missing 1/T, the softmax over the wrong axis are "
+                  "named",
           forbidden=AUTOGRAD + ("softmax", "log_softmax", "cross_entropy"))
 def check_output_gradient(output_gradient):
     """Check ``output_gradient(logits, targets) -> dlogits``."""
@@ -168,12 +170,12 @@ def check_output_gradient(output_gradient):
         return refused
     output_gradient = _guarded(output_gradient)
     mistakes = _variants(_output_gradient_variant, _OUTPUT_MISTAKES)
-    default = ("write ℓ_t in terms of the scores o_t, as the derivation of equation (4.3) does, "
-               "and differentiate one row first")
+    default = ("write ℓ_t in terms of the scores z_t, as the derivation of equation (4.3) does, "
+               "differentiate one row first, then remember that L averages the ℓ_t")
     hint = diagnose_outputs(
         output_gradient, cases[3], reference_output_gradient, mistakes, ["dlogits"], default,
         nonfinite="exp overflows for scores of several hundred (exp(710) is inf in float64): "
-                  "softmax(o) does not change when the same number is subtracted from every "
+                  "softmax(z) does not change when the same number is subtracted from every "
                   "score of a row, so subtract the row's largest score before exponentiating")
     if hint is default:  # nothing recognised on the large scores: try ordinary ones
         hint = diagnose_outputs(output_gradient, cases[1], reference_output_gradient, mistakes,
@@ -278,23 +280,24 @@ def _rnn_params(params):
 
 
 def bptt_loss(x, targets, h0, params):
-    """The loss of the exercise: L = (1/B) Σ_b Σ_t −log softmax(o_{b,t})[y_{b,t}], with
-    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), o_t = h_t W_hy + b_y (equations 4.1-4.2)."""
+    """The loss of the exercise: L = (1/(BT)) Σ_b Σ_t −log softmax(z_{b,t})[y_{b,t}], with
+    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), z_t = h_t W_hy + b_y (equations 4.1-4.2): the mean
+    over the T steps and the B sequences."""
     h, _ = _rnn_forward(x, h0, _rnn_params(params))
     logp = _log_softmax(h @ params["W_hy"] + params["b_y"])
-    B = x.shape[0]
-    return float(-np.take_along_axis(logp, targets[..., None], axis=-1).sum() / B)
+    B, T = x.shape[:2]
+    return float(-np.take_along_axis(logp, targets[..., None], axis=-1).sum() / (B * T))
 
 
 def reference_bptt(x, targets, h0, params):
     """The gradients of :func:`bptt_loss` with respect to the parameters and h_0, by the
     package's ``rnn_backward``: returns ``(grads, dh0)``."""
-    B = x.shape[0]
+    B, T = x.shape[:2]
     h, cache = _rnn_forward(x, h0, _rnn_params(params))
     dlogits = _softmax(h @ params["W_hy"] + params["b_y"])
     np.put_along_axis(dlogits, targets[..., None],
                       np.take_along_axis(dlogits, targets[..., None], axis=-1) - 1.0, axis=-1)
-    dlogits /= B
+    dlogits /= B * T
     grads, _, dh0 = _rnn_backward(dlogits @ params["W_hy"].T, cache)
     grads["W_hy"] = np.einsum("bth,btv->hv", h, dlogits)
     grads["b_y"] = dlogits.sum(axis=(0, 1))
@@ -312,7 +315,7 @@ def finite_difference_bptt(x, targets, h0, params, eps=1e-6):
 
 
 def _bptt_variant(x, targets, h0, params, recurrent=True, transposed=True, W_hh_reads="h_prev",
-                  derivative=True, batch="mean", time="sum", hy_reads="h_t"):
+                  derivative=True, batch="mean", time="mean", hy_reads="h_t"):
     W_xh, W_hh, b_h, W_hy, b_y = (params[name] for name in PARAM_NAMES)
     B, T, _ = x.shape
     states = [h0]
@@ -356,10 +359,11 @@ _BPTT_MISTAKES = [
     (dict(batch="sum"),
      "the gradients are B times too large: the loss averages the sequences of the batch, so "
      "each sequence's contribution is divided by B"),
-    (dict(time="mean"),
-     "the gradients are divided by T: the loss (4.2) sums the steps' cross-entropies"),
+    (dict(time="sum"),
+     "the gradients are T times too large: the loss (4.2) is the mean of the steps' "
+     "cross-entropies, so ∂L/∂z_t carries a factor 1/T (equation 4.3)"),
     (dict(hy_reads="h_prev"),
-     "grads['W_hy'] pairs the output gradient of step t with h_{t-1}; o_t reads h_t"),
+     "grads['W_hy'] pairs the output gradient of step t with h_{t-1}; z_t reads h_t"),
 ]
 
 #: (B, T, D, H, V, against): two small nets checked against finite differences (T = 1 among
@@ -401,8 +405,9 @@ _BPTT_OUTPUTS = ["grads", "dh0"]
                   "W_xh, W_hh, b_h, W_hy, b_y and h_0, against central finite differences of the "
                   "loss on 2 fresh small nets (T = 1 among them) and against the reference on 2 "
                   "larger ones (T = 25 with B = 1; large recurrent weights); a missing path "
-                  "through time, W_hh untransposed, h_t for h_{t-1}, no tanh', a sum or mean "
-                  "where the loss averages or sums are named; autograd is refused",
+                  "through time, W_hh untransposed, h_t for h_{t-1}, no tanh', a sum where "
+                  "the loss averages (over the batch or the steps) are named; autograd is "
+                  "refused",
           forbidden=AUTOGRAD)
 def check_bptt(bptt):
     """Check ``bptt(x, targets, h0, params) -> (grads, dh0)``."""
@@ -532,19 +537,19 @@ def check_rtrl_step(rtrl_step):
 # -- 04-bptt-costs ------------------------------------------------------------------------------
 
 #: The sizes of the counting question.
-COST_N, COST_D = 100, 50
+COST_H, COST_D = 100, 50
 
-_P_SIZE = COST_N * (COST_D * COST_N + COST_N**2 + COST_N)
+_P_SIZE = COST_H * (COST_D * COST_H + COST_H**2 + COST_H)
 
-_ORDER = "answer a tuple (a, b, c) of the exponents of O(N^a T^b k^c)"
+_ORDER = "answer a tuple (a, b, c) of the exponents of O(H^a T^b k^c)"
 
 _COST_QUESTIONS = [
     {"key": "bptt_time", "answer": (2, 1, 0),
      "explain": {(2, 2, 0): "each step is visited once forwards and once backwards: the work "
                             "grows like T, not T²",
-                 (3, 1, 0): "a state (1 × N) times W_hh (N × N) costs N² operations, not N³",
+                 (3, 1, 0): "a state (1 × H) times W_hh (H × H) costs H² operations, not H³",
                  (2, 0, 0): "that is one step; the sequence has T of them",
-                 (1, 1, 0): "each step multiplies a vector by the N × N matrix W_hh: N² "
+                 (1, 1, 0): "each step multiplies a vector by the H × H matrix W_hh: H² "
                             "operations"},
      "hint": f"count the operations of one step forwards and backwards, then the steps; {_ORDER}"},
     {"key": "bptt_memory", "answer": (1, 1, 0),
@@ -565,7 +570,7 @@ _COST_QUESTIONS = [
      "explain": {(1, 1, 0): "on a stream only the states that a backward pass can still reach "
                             "are needed: the last k",
                  (1, 0, 0): "a backward pass of k steps reads k states",
-                 (2, 0, 1): "the states are vectors of N numbers"},
+                 (2, 0, 1): "the states are vectors of H numbers"},
      "hint": f"how far back can a gradient still go, and what does it read there? {_ORDER}"},
     {"key": "chunked_time", "answer": (2, 1, 0),
      "explain": {(2, 1, 1): "each step is backpropagated once, inside its own chunk: the T/k "
@@ -579,35 +584,35 @@ _COST_QUESTIONS = [
      "hint": f"what does one chunk's backward pass need, and what survives it? {_ORDER}"},
     {"key": "rtrl_time", "answer": (4, 1, 0),
      "explain": {(4, 0, 0): "that is one step; the sequence has T of them",
-                 (3, 1, 0): "W_hhᵀ P_{t-1} multiplies an N × N matrix by P_{t-1}, which has "
-                            "N × (N² + ND + N) entries",
+                 (3, 1, 0): "W_hhᵀ P_{t-1} multiplies an H × H matrix by P_{t-1}, which has "
+                            "H × (H² + HD + H) entries",
                  (2, 1, 0): "that is BPTT; RTRL carries the derivative of every state unit with "
                             "respect to every weight"},
      "hint": f"how many entries has P_t, and what does equation (4.6) do to each? {_ORDER}"},
     {"key": "rtrl_memory", "answer": (3, 0, 0),
      "explain": {(3, 1, 0): "RTRL keeps only the current P_t, computed from P_{t-1}, which can "
                             "then be dropped: nothing grows with T, which is why it works online",
-                 (4, 0, 0): "P_t has one row per state unit (N) and one column per parameter "
-                            "(about N² of them)",
+                 (4, 0, 0): "P_t has one row per state unit (H) and one column per parameter "
+                            "(about H² of them)",
                  (1, 1, 0): "that is BPTT's; RTRL keeps the sensitivities instead of the "
                             "states"},
      "hint": f"what does RTRL carry from step to step, and how big is it? {_ORDER}"},
     {"key": "rtrl_numbers", "answer": _P_SIZE,
-     "explain": {COST_N**3: "that counts the block of W_hh alone; P_t also has the blocks of "
+     "explain": {COST_H**3: "that counts the block of W_hh alone; P_t also has the blocks of "
                             "W_xh and b_h",
-                 COST_N * (COST_D * COST_N + COST_N**2): "the block of the bias b_h is missing",
-                 COST_D * COST_N + COST_N**2 + COST_N: "that is the number of parameters, the "
+                 COST_H * (COST_D * COST_H + COST_H**2): "the block of the bias b_h is missing",
+                 COST_D * COST_H + COST_H**2 + COST_H: "that is the number of parameters, the "
                                                         "length of one row of P_t; P_t has a "
                                                         "row per state unit"},
      "hint": f"P_t holds ∂h_{{t,j}}/∂θ for every unit j and every entry of W_xh, W_hh and b_h, "
-             f"with N = {COST_N} and D = {COST_D} (one sequence)"},
+             f"with H = {COST_H} and D = {COST_D} (one sequence)"},
 ]
 
 
 @register("04-bptt-costs", kind="concept", points=len(_COST_QUESTIONS),
-          summary="the orders of time and memory, as exponents of N, T and k, of full BPTT, "
+          summary="the orders of time and memory, as exponents of H, T and k, of full BPTT, "
                   "sliding BPTT(k), chunked truncation and RTRL over a sequence of T steps; the "
-                  "number of entries of P_t for N = 100, D = 50 (per-step costs, stored "
+                  "number of entries of P_t for H = 100, D = 50 (per-step costs, stored "
                   "weights, a history of P_t and the missing bias block explained)")
 def check_bptt_costs(answers):
     """Check ``answers() -> dict`` of the nine answers (see ``_COST_QUESTIONS``)."""
@@ -831,7 +836,7 @@ def check_forecast_window(choose_forecaster):
                             max_score=len(FORECAST["seeds"]))
 
 
-__all__ = ["AUTOGRAD", "CLIP_FORBIDDEN", "COST_D", "COST_N", "FORECAST", "PARAM_NAMES",
+__all__ = ["AUTOGRAD", "CLIP_FORBIDDEN", "COST_D", "COST_H", "FORECAST", "PARAM_NAMES",
            "bptt_loss", "check_bptt", "check_bptt_costs", "check_bptt_step",
            "check_clip_by_norm", "check_forecast_window", "check_output_gradient",
            "check_rtrl_step", "finite_difference_bptt",

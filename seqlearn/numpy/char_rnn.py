@@ -5,8 +5,8 @@ One-hot characters x_t (V symbols) drive an Elman RNN (``seqlearn.numpy.rnn``); 
 the scores into the distribution of the next character (``seqlearn.numpy.softmax``)::
 
     h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)        W_xh (V, H), W_hh (H, H), b_h (H,)
-    o_t = h_t W_hy + b_y                             W_hy (H, V), b_y (V,)
-    ŷ_t = softmax(o_t),   L = − Σ_t log ŷ_{t, y_t}
+    z_t = h_t W_hy + b_y                             W_hy (H, V), b_y (V,)
+    ŷ_t = softmax(z_t),   L = − (1/T) Σ_t log ŷ_{t, y_t}   (nats per character)
 
 :func:`char_rnn_loss_and_gradients` computes the loss of a chunk and its gradients by
 backpropagation through time; ``seqlearn.numpy.language_model`` trains the model (truncated
@@ -110,7 +110,7 @@ def _one_hot(inputs, V):
 
 def char_rnn_forward(inputs, h0, params):
     """Scores of the next character at every step, as ``seqlearn.torch.char_rnn.CharRNN``:
-    o_t = h_t W_hy + b_y with h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), x_t = onehot(inputs_t).
+    z_t = h_t W_hy + b_y with h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), x_t = onehot(inputs_t).
 
     ``inputs`` (T,) or (B, T) character indices; ``h0`` (H,) or (B, H) (matching ``inputs``), or
     ``None`` for zeros. Returns ``logits`` (T, V) or (B, T, V), and ``h_T`` (H,) or (B, H).
@@ -133,16 +133,16 @@ def char_rnn_loss_and_gradients(inputs, targets, params, h0=None):
 
     Returns
     -------
-    loss : float, L = − Σ_t log ŷ_{t, y_t}, summed over the T steps (nats per chunk) and averaged
-        over the B sequences; ``loss / T`` is in nats per character
-    grads : dict like ``params``, ∂L/∂θ; the output gradient at step t is ∂L/∂o_t = ŷ_t − 1_{y_t}
+    loss : float, L = − (1/(BT)) Σ_b Σ_t log ŷ_{b, t, y_{b,t}}, the mean over the T steps and the
+        B sequences (nats per character)
+    grads : dict like ``params``, ∂L/∂θ; the output gradient at step t is
+        ∂L/∂z_t = (ŷ_t − 1_{y_t}) / (BT)
     h_T : the final state, shaped like ``h0`` (to carry into the next chunk)
 
     Raises ``FloatingPointError`` when the parameters or the output scores are not finite
     (weights grown far too large; a training loop turns it into its "training stopped" message).
     """
     inputs, targets, h0, single = _check_chunk(inputs, targets, params, h0)
-    T = inputs.shape[1]
     h, rnn_cache = rnn_forward(_one_hot(inputs, params["W_xh"].shape[0]), h0, params)
     logits, out_cache = linear_forward(h, params["W_hy"], params["b_y"])
     if not np.all(np.isfinite(logits)):
@@ -150,9 +150,8 @@ def char_rnn_loss_and_gradients(inputs, targets, params, h0=None):
             "char_rnn_loss: the output scores overflowed (the weights have grown too large: "
             "lower the learning rate or clip the gradients)"
         )
-    # softmax_cross_entropy averages over the B*T positions; the loss sums over time instead.
-    mean_loss, dlogits = softmax_cross_entropy(logits, targets)
-    loss, dlogits = mean_loss * T, dlogits * T
+    # softmax_cross_entropy averages over the B*T positions, as L does: dlogits is ∂L/∂z_t.
+    loss, dlogits = softmax_cross_entropy(logits, targets)
     dh, out_grads = linear_backward(dlogits, out_cache)
     grads, _, _ = rnn_backward(dh, rnn_cache)
     grads["W_hy"], grads["b_y"] = out_grads["W"], out_grads["b"]
@@ -161,16 +160,16 @@ def char_rnn_loss_and_gradients(inputs, targets, params, h0=None):
 
 def char_rnn_loss(inputs, targets, params, h0=None):
     """The loss of one chunk and the final state, as ``seqlearn.torch.char_rnn.char_rnn_loss``:
-    L = − Σ_t log softmax(o_t)_{y_t} of :func:`char_rnn_forward`'s scores, summed over the T
-    steps and averaged over the batch (nats per chunk).
+    L = − (1/(BT)) Σ_b Σ_t log softmax(z_{b,t})_{y_{b,t}} of :func:`char_rnn_forward`'s scores,
+    the mean over the T steps and the B sequences (nats per character).
 
     Arguments as :func:`char_rnn_loss_and_gradients` (which also gives the gradients). Returns
     ``(loss, h_T)``, h_T shaped like ``h0``.
     """
     _, targets, _, _ = _check_chunk(inputs, targets, params, None)
     logits, h_T = char_rnn_forward(inputs, h0, params)
-    mean_loss, _ = softmax_cross_entropy(logits.reshape(targets.shape + logits.shape[-1:]), targets)
-    return mean_loss * targets.shape[1], h_T
+    loss, _ = softmax_cross_entropy(logits.reshape(targets.shape + logits.shape[-1:]), targets)
+    return loss, h_T
 
 
 def unigram_entropy(indices, vocab_size=None):

@@ -75,9 +75,9 @@ def _check_text(indices, vocab_size):
 
 def language_model_loss(inputs, targets, params):
     """Mean cross-entropy per character (nats) of the model on (B, T) ``inputs``/``targets``:
-    :func:`~seqlearn.numpy.char_rnn.char_rnn_loss` (summed over the T steps) divided by T."""
+    the loss of :func:`~seqlearn.numpy.char_rnn.char_rnn_loss`, read from a zero state."""
     loss, _ = char_rnn_loss(inputs, targets, params)
-    return loss / np.shape(inputs)[-1]
+    return loss
 
 
 def held_out_loss(params, indices, seq_len, max_windows=64, batch_size=64):
@@ -100,17 +100,19 @@ def held_out_loss(params, indices, seq_len, max_windows=64, batch_size=64):
 
 
 def train_language_model(params, indices, seq_len, batch_size, steps=None, seconds=None, lr=0.1,
-                         clip=5.0, eval_every=50, rng=None, progress=True, sample_every=None,
+                         clip=0.2, eval_every=50, rng=None, progress=True, sample_every=None,
                          sample_length=200):
     """Train the character RNN ``params`` (updated in place) on a text with truncated BPTT,
     Adagrad and clipping by value, as min-char-rnn does.
 
     The first 90 % of the text is cut into ``batch_size`` equal streams read side by side (one
-    stream: exactly min-char-rnn). Each step reads the next ``seq_len`` characters of every
-    stream, backpropagates through that chunk only (:func:`char_rnn_loss_and_gradients`), clips
-    every gradient entry to [−clip, clip] and takes an Adagrad step θ ← θ − lr g / √(Σ g²). The
-    state h is carried from chunk to chunk and reset to zero when the streams wrap around to
-    their start.
+    stream: min-char-rnn). Each step reads the next ``seq_len`` characters of every stream,
+    backpropagates the mean loss of that chunk through the chunk only
+    (:func:`char_rnn_loss_and_gradients`), clips every gradient entry to [−clip, clip] and takes
+    an Adagrad step θ ← θ − lr g / √(Σ g² + eps), eps = 1e-8 / seq_len². Min-char-rnn sums the
+    loss over the chunk and uses eps = 1e-8 and clip = 5; with the mean, these eps and
+    clip = 5 / seq_len give the same steps. The state h is carried from chunk to chunk and reset
+    to zero when the streams wrap around to their start.
 
     Parameters
     ----------
@@ -123,7 +125,10 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
         and after the last), a tqdm bar, and every ``sample_every`` steps (``None``: never) a
         sample of ``sample_length`` characters drawn by :func:`generate_text` after the text's
         first character
-    lr, clip : Adagrad's learning rate; the bound on every gradient entry (``None``: no clipping)
+    lr, clip : Adagrad's learning rate; the bound on every gradient entry (``None``: no clipping).
+        The default 0.2 is min-char-rnn's bound of 5 on the gradient of the loss summed over 25
+        steps, for the mean over them; Adagrad's steps do not change when the loss is rescaled
+        (its eps rescaled with it), so ``lr`` keeps min-char-rnn's 0.1.
     rng : ``numpy.random.Generator``, int seed or ``None`` (NumPy's global state), for the samples
 
     Returns
@@ -148,7 +153,9 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
     if sample_every is not None:
         sample_every = check_positive_int("sample_every", sample_every)
     sample_length = check_positive_int("sample_length", sample_length)
-    optimiser = Adagrad(lr)
+    # min-char-rnn's Adagrad has eps = 1e-8 for a loss summed over the chunk; our loss is the mean,
+    # its gradients seq_len times smaller, so eps shrinks by seq_len² and the steps stay the same.
+    optimiser = Adagrad(lr, eps=1e-8 / seq_len**2)
     rng = as_generator(rng)
     split = training_split(len(indices), seq_len)
     stream_length = (split - 1) // batch_size
@@ -188,7 +195,7 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
             loss = float("inf")
         per_char = check_finite_loss(
             loss, step, hint="the gradients exploded or the learning rate is too high: lower lr "
-                             "or clip") / seq_len
+                             "or clip")
         optimiser.step(params, grads if clip is None else clip_by_value(grads, clip))
         position += seq_len
         elapsed += time.perf_counter() - start
@@ -215,7 +222,7 @@ def generate_text(params, prompt, n, temperature=1.0, rng=None):
     """Sample ``n`` characters after ``prompt`` ((T0,) int array of ids) from the model.
 
     The RNN reads the prompt from a zero state; then each character is drawn from
-    softmax(o_t / temperature) and fed back as the next input (``temperature=0`` takes the most
+    softmax(z_t / temperature) and fed back as the next input (``temperature=0`` takes the most
     likely one; below 1 sharpens, above 1 flattens). ``rng``: a ``numpy.random.Generator``, an
     int seed or ``None`` (NumPy's global state). Returns the (T0 + n,) int64 array of the prompt
     followed by the sample.

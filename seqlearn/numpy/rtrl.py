@@ -9,10 +9,11 @@ h_t = tanh(a_t), a_t = x_t W_xh + h_{t-1} W_hh + b_h gives the forward recursion
 where the immediate term holds the explicit dependence of a_t on θ (with h_{t-1} fixed):
 ∂a_{t,j}/∂W_hh[i,k] = δ_jk h_{t-1,i}, ∂a_{t,j}/∂W_xh[d,k] = δ_jk x_{t,d}, ∂a_{t,j}/∂b_h[k] = δ_jk.
 Whenever the loss of step t arrives, its gradient is added at once:
-∂L/∂θ += (∂ℓ_t/∂h_t) P_t, so learning can happen online, without waiting for the sequence to end.
+∂L/∂θ += (∂ℓ_t/∂h_t) P_t for L = Σ_t ℓ_t (for the mean over the steps, (1/T) ∂ℓ_t/∂h_t), so
+learning can happen online, without waiting for the sequence to end.
 
-P_t has H × (DH + H² + H) entries per sequence (O(N³) memory for N = H ≈ D) and the product
-W_hhᵀ P_{t-1} costs O(N⁴) per step, against O(N²) per step for BPTT.
+P_t has H × (DH + H² + H) entries per sequence (O(H³) memory when D ≤ H) and the product
+W_hhᵀ P_{t-1} costs O(H⁴) per step, against O(H²) per step for BPTT.
 """
 
 import numpy as np
@@ -63,7 +64,7 @@ def rtrl_step(x_t, h_prev, P_prev, params):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     D, H = W_xh.shape
     h_t = np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
-    # (H, H) @ (B, H, n): every sensitivity goes through the recurrent weights, the O(N⁴) part.
+    # (H, H) @ (B, H, n): every sensitivity goes through the recurrent weights, the O(H⁴) part.
     P = W_hh.T @ P_prev
     blocks = split_sensitivities(P, D, H)
     diagonal = np.arange(H)
@@ -77,7 +78,8 @@ def rtrl_step(x_t, h_prev, P_prev, params):
 
 def rtrl_gradients(x, h0, params, dh):
     """The gradient of an RNN's loss by real-time recurrent learning:
-    ∂L/∂θ = Σ_t (∂ℓ_t/∂h_t) P_t, with P_t from :func:`rtrl_step`.
+    ∂L/∂θ = Σ_t dh_t P_t, with P_t from :func:`rtrl_step` and dh_t the gradient that L sends to h_t
+    through step t's own output (∂ℓ_t/∂h_t for L = Σ_t ℓ_t).
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 ``seqlearn.numpy.char_rnn``: an :class:`~seqlearn.torch.rnn.ElmanRNN` over one-hot characters and
 a linear read-out of the next character's scores::
 
-    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),   o_t = h_t W_hy + b_y,   ŷ_t = softmax(o_t)
+    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),   z_t = h_t W_hy + b_y,   ŷ_t = softmax(z_t)
 
 Parameters under the NumPy names: ``rnn.W_xh_l0`` (V, H), ``rnn.W_hh_l0`` (H, H),
 ``rnn.b_h_l0`` (H,), ``W_hy`` (H, V), ``b_y`` (V,).
@@ -63,15 +63,15 @@ class CharRNN(nn.Module):
         return (logits[0], h_T[0]) if single else (logits, h_T)
 
     def loss(self, inputs, targets, h0=None):
-        """L = −Σ_t log ŷ_{t, y_t}, summed over time and averaged over the batch (as
-        :func:`seqlearn.numpy.char_rnn.char_rnn_loss`); returns ``(loss, h_T)``."""
+        """L = −(1/(BT)) Σ_b Σ_t log ŷ_{b, t, y_{b,t}}, the mean over the T steps and the B
+        sequences in nats per character (as :func:`seqlearn.numpy.char_rnn.char_rnn_loss`);
+        returns ``(loss, h_T)``."""
         targets = check_char_indices("targets", targets, self.vocab_size)
         if targets.shape != inputs.shape:
             raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (as inputs), got {tuple(targets.shape)}")
         logits, h_T = self(inputs, h0)
-        T = targets.shape[-1]
-        mean = F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1).long())
-        return mean * T, h_T
+        loss = F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1).long())
+        return loss, h_T
 
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
@@ -100,8 +100,8 @@ def check_char_indices(name, indices, vocab_size, ndim=(1, 2)):
 
 def char_rnn_loss(inputs, targets, model, h0=None):
     """Functional form of :meth:`CharRNN.loss`, as ``seqlearn.numpy.char_rnn.char_rnn_loss``:
-    ``(loss, h_T)``, L = − Σ_t log ŷ_{t, y_t} summed over time and averaged over the batch, with
-    the state h_T detached, ready to carry into the next chunk (truncated BPTT).
+    ``(loss, h_T)``, L = − (1/(BT)) Σ_b Σ_t log ŷ_{b, t, y_{b,t}}, the mean over the steps and the
+    batch (nats per character), with the state h_T detached, ready to carry into the next chunk (truncated BPTT).
 
     ``inputs``, ``targets`` (T,) or (B, T) integer tensors; ``h0`` (H,) or (B, H), or ``None``."""
     if not isinstance(model, CharRNN):

@@ -7,9 +7,10 @@ the same text. Three families in the course have one:
 * :class:`seqlearn.torch.transformer.CharTransformer` — its ``loss`` is the mean cross-entropy
   per character, in nats;
 * :class:`LSTMLanguageModel` (here, chapter 6) — the same;
-* :class:`seqlearn.torch.char_rnn.CharRNN` — its ``loss`` (chapters 3 and 4) is summed over time,
-  averaged over the batch, and comes with the last state: ``(loss, h_T)``. This module divides by
-  T, so all report nats per character and their curves can share one plot.
+* :class:`seqlearn.torch.char_rnn.CharRNN` (chapters 3 and 4) — the same mean, returned with the
+  last state: ``(loss, h_T)``; this module keeps the loss.
+
+All report nats per character, so their curves can share one plot.
 
 :func:`train_language_model` trains on random windows of the text with the package's training
 loop (:func:`seqlearn.torch.train.fit`) and measures a held-out loss on the last 10 % of the
@@ -35,7 +36,7 @@ from .train import fit
 class LSTMLanguageModel(nn.Module):
     """One-hot tokens → stacked :class:`~seqlearn.torch.lstm.LSTM` → scores of the next token::
 
-        x_t = onehot(inputs_t),   h_t = LSTM_L(… LSTM_1(x_t …)),   o_t = h_t W + b   (B, T, V)
+        x_t = onehot(inputs_t),   h_t = LSTM_M(… LSTM_1(x_t …)),   z_t = h_t W + b   (B, T, V)
 
     ``lstm`` has ``num_layers`` layers of ``hidden_size`` units, ``out`` is ``nn.Linear(H, V)``.
     With ``builtin=True`` the LSTM runs as ``torch.nn.LSTM``, converted at construction with
@@ -131,14 +132,12 @@ def _model_device(model):
 def language_model_loss(inputs, targets, model):
     """Mean cross-entropy per character (nats) of ``model`` on (B, T) ``inputs``/``targets``.
 
-    Works for any model with ``loss(inputs, targets)``; a :class:`CharRNN`'s loss, summed over the
-    T steps and returned with the last state, is divided by T.
+    Works for any model with ``loss(inputs, targets)``; a model that returns the loss with its last
+    state (:class:`CharRNN`: ``(loss, h_T)``) gives the loss.
     """
     out = model.loss(inputs, targets)
     if isinstance(out, tuple):
         out = out[0]
-    if isinstance(model, CharRNN):
-        out = out / inputs.shape[-1]
     return out
 
 
