@@ -101,6 +101,33 @@ def test_update_gate_closed_copies_the_state(rng):
     np.testing.assert_allclose(mut_forward(x, h0, params)[:, -1], h0, atol=1e-12)
 
 
+def test_update_gate_open_takes_the_candidate(rng):
+    # z = 1 - u = 1 (the paper's z open): h_t is the candidate alone, whatever h_{t-1} was
+    params = init_mut_params("MUT3", 2, H, rng)
+    params["b_z"][:] = 1e3
+    x_t, h = rng.normal(size=(B, 2)), rng.normal(size=(B, H))
+    r = _sigmoid(x_t @ params["W_xr"] + h @ params["W_hr"] + params["b_r"])
+    candidate = np.tanh((r * h) @ params["W_hh"] + x_t @ params["W_xh"] + params["b_h"])
+    np.testing.assert_allclose(mut_step(x_t, h, params), candidate, atol=1e-12)
+
+
+def test_parameter_counts_against_the_gru():
+    """The chapter's table: MUT1 lacks W_hz and W_xh, MUT2 lacks W_xr, MUT3 has the GRU's six
+    matrices; each has one bias per block, where the torch-form GRU has two."""
+    from seqlearn.torch.gru import GRU
+
+    D = H
+    gru = sum(p.numel() for p in GRU(D, H).parameters())
+    assert gru == 3 * D * H + 3 * H * H + 6 * H
+    expected = {"MUT1": gru - H * H - D * H - 3 * H, "MUT2": gru - D * H - 3 * H,
+                "MUT3": gru - 3 * H}
+    for kind in KINDS:
+        assert sum(p.numel() for p in MUT(kind, D, H).parameters()) == expected[kind], kind
+    assert {"W_xh", "W_hz"}.isdisjoint(PARAM_SHAPES["MUT1"])
+    assert "W_xr" not in PARAM_SHAPES["MUT2"]
+    assert {"W_xz", "W_hz", "W_xr", "W_hr", "W_xh", "W_hh"} <= set(PARAM_SHAPES["MUT3"])
+
+
 def test_bad_input(rng):
     params = init_mut_params("MUT3", 2, H, rng)
     x = rng.normal(size=(B, T, 2))

@@ -70,8 +70,8 @@ def reference_lstm_cell(x_t, h_prev, c_prev, W_x, W_h, b):
 
 def _lstm_cell_variant(x_t, h_prev, c_prev, W_x, W_h, b, order="ifgo", squash_cell=True,
                        use_input_gate=True, forget="sigmoid", read="c_t"):
-    z = x_t @ W_x + h_prev @ W_h + b
-    blocks = dict(zip(order, _split(z, 4)))
+    a = x_t @ W_x + h_prev @ W_h + b
+    blocks = dict(zip(order, _split(a, 4)))
     i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"])
     g = np.tanh(blocks["g"])
     if forget == "tanh":
@@ -116,7 +116,7 @@ def check_lstm_cell(lstm_cell):
     mistakes = [
         (lambda **k: _lstm_cell_variant(**k, order="ifog"),
          "the gate blocks are in the order i, f, o, g; the package (and torch) use "
-         "i, f, g, o (equation 6.3): the third block of z is the candidate g, the fourth the "
+         "i, f, g, o (equation 6.3): the third block of a_t is the candidate g, the fourth the "
          "output gate o"),
         (lambda **k: _lstm_cell_variant(**k, order="iofg"),
          "the gate blocks are in a different order; equation (6.3) orders them i, f, g, o"),
@@ -194,7 +194,7 @@ def check_gru_cell(gru_cell):
          "the roles of u and 1 − u are swapped: in equation (6.9) (as in torch) u = 1 keeps the "
          "old state"),
         (lambda **k: _gru_cell_variant(**k, reset_before=True),
-         "you reset the state before the product, (r ⊙ h_prev) W_hn (Cho et al.'s original); "
+         "you reset the state before the product, (r ⊙ h_prev) W_hn, as Cho et al. (2014) do; "
          "equation (6.8), like torch's GRU, resets after it"),
         (lambda **k: _gru_cell_variant(**k, no_reset=True),
          "the reset gate is missing from the candidate (equation 6.8)"),
@@ -266,8 +266,8 @@ _STEP_MISTAKES = [
      "the forget gate multiplies c_{t-1}, not c_t (equation 6.5): its block of δz uses the old "
      "cell"),
     (dict(batch_mean=True),
-     "the parameter gradients are divided by the batch size: the loss sums over the batch, so "
-     "its gradient sums the examples' contributions"),
+     "the parameter gradients are divided by the batch size: whatever averaging the loss does "
+     "is already in dh_t and dc_t, so the weights' gradients sum the examples' contributions"),
 ]
 
 
@@ -288,7 +288,7 @@ def check_lstm_step_backward(lstm_step_backward):
                             mistakes, _STEP_OUTPUTS,
                             "differentiate equations (6.6), (6.5), (6.4) and (6.3) in this "
                             "order: first everything that reaches c_t, then the four blocks of "
-                            "z_t, then the inputs and weights of (6.3). The messages above name "
+                            "a_t, then the inputs and weights of (6.3). The messages above name "
                             "the gate block that is wrong")
     return run_check("06-lstm-step-backward", "One step of LSTM backpropagation",
                      lstm_step_backward, reference_lstm_step_backward, cases, _STEP_OUTPUTS,
@@ -399,8 +399,8 @@ _SEQ_MISTAKES = [
      "the parameter gradients hold one step's contribution only: the same W_x, W_h and b are "
      "used at every step, so their gradients sum over the steps"),
     (dict(batch_mean=True),
-     "the parameter gradients are divided by the batch size: the loss sums over the batch, so "
-     "its gradient sums the examples' contributions"),
+     "the parameter gradients are divided by the batch size: whatever averaging the loss does "
+     "is already in dh, so the weights' gradients sum the examples' contributions"),
 ]
 
 
@@ -442,10 +442,10 @@ def _count(blocks, biases, D=COUNT_D, H=COUNT_H, recurrent=True):
 _CONCEPT_QUESTIONS = [
     {"key": "lstm_params", "answer": _count(4, 1),
      "explain": {_count(4, 0): "the bias b (one per block) is missing from your count",
-                 _count(1, 1): "that is one block; z_t has four (equation 6.3)",
-                 _count(1, 0): "that is one block without its bias; z_t has four blocks, each "
+                 _count(1, 1): "that is one block; a_t has four (equation 6.3)",
+                 _count(1, 0): "that is one block without its bias; a_t has four blocks, each "
                                "with weights and a bias (equation 6.3)",
-                 _count(3, 1): "that is three blocks: the candidate g has weights too, and z_t "
+                 _count(3, 1): "that is three blocks: the candidate g has weights too, and a_t "
                                "has four blocks (equation 6.3)",
                  _count(4, 2): "that is nn.LSTM's count, which stores two bias vectors; the "
                                "chapter's LSTM has one b",
@@ -459,7 +459,7 @@ _CONCEPT_QUESTIONS = [
                  _count(1, 2): "that is one block; the GRU has three (r, u, n)",
                  _count(4, 1): "that is the LSTM's count; the GRU has three blocks",
                  _count(4, 2): "four blocks: the GRU has three (r, u, n)",
-                 _count(2, 2): "two blocks: the candidate n has its own weights too",
+                 _count(2, 2): "two blocks: the candidate h̃ has its own weights too (block n)",
                  _count(3, 2, recurrent=False): "the recurrent weights W_h are missing"},
      "hint": "count the entries of W_x, W_h, b_x and b_h in equations (6.7)-(6.8)"},
     {"key": "nn_lstm_params", "answer": _count(4, 2),
@@ -480,9 +480,9 @@ _CONCEPT_QUESTIONS = [
      "hint": "answer (u, r). Which u leaves only the candidate in equation (6.9)? Which r makes "
              "the candidate of equation (6.8) chapter 3's tanh(x W + h W + b)?"},
     {"key": "gru_copy", "answer": 1.0,
-     "explain": {0.0: "with u = 0 equation (6.9) keeps only the candidate n_t: the state is "
+     "explain": {0.0: "with u = 0 equation (6.9) keeps only the candidate h̃_t: the state is "
                       "replaced, not copied"},
-     "hint": "which value of u in equation (6.9) gives h_t = h_{t-1}, whatever n_t is?"},
+     "hint": "which value of u in equation (6.9) gives h_t = h_{t-1}, whatever h̃_t is?"},
     {"key": "lstm_copy", "answer": (0.0, 1.0),
      "explain": {(1.0, 1.0): "f = 1 keeps the old cell, but i = 1 still adds the candidate: "
                              "that is the integrator of equation (6.1), not a copy",

@@ -1,18 +1,21 @@
 """The gated recurrent unit (GRU): forward over a sequence and backpropagation through time.
 
-Row-vector, batch-first convention, gates in the order of ``torch.nn.GRU`` (r, u, n), two biases
+Row-vector, batch-first convention, blocks in the order of ``torch.nn.GRU`` (r, u, n), two biases
 as in torch (the reset gate multiplies ``h W_hn + b_hn``, so the two biases of n do not merge)::
 
     [a_r | a_u | a_n] = x_t W_x + b_x             x_t (B, D), h_t (B, H)
     [s_r | s_u | s_n] = h_{t-1} W_h + b_h         W_x (D, 3H), W_h (H, 3H), b_x, b_h (3H,)
     r_t = σ(a_r + s_r)                reset gate
     u_t = σ(a_u + s_u)                update gate (torch calls it z)
-    n_t = tanh(a_n + r_t ⊙ s_n)       candidate state
-    h_t = (1 − u_t) ⊙ n_t + u_t ⊙ h_{t-1}
+    h̃_t = tanh(a_n + r_t ⊙ s_n)      candidate state (block n; ``n`` in the code, as in torch)
+    h_t = u_t ⊙ h_{t-1} + (1 − u_t) ⊙ h̃_t
 
-This is the GRU of Cho et al. (2014) with the roles of u and 1 − u swapped (as in torch and
-cuDNN) and the reset gate applied after the recurrent product. Two settings of the gates show what
-they do:
+(chapter 6, equations (6.7)–(6.9)). The interpolation is the one of Cho et al. (2014), whose
+update gate z is our u (z = 1 keeps the state); Chung et al. (2014) write it the other way
+round, h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t. What differs from Cho et al. is where the reset
+gate acts: they reset the state before the recurrent product, (r_t ⊙ h_{t-1}) W_hn; torch and
+cuDNN (and this module) reset after it, r_t ⊙ (h_{t-1} W_hn + b_hn), so that the recurrent
+products of all three blocks are one matrix product. Two settings of the gates show what they do:
 
 * u = 0, r = 1: h_t = tanh(x_t W_xn + b_xn + h_{t-1} W_hn + b_hn), a vanilla (Elman) RNN;
 * u = 1: h_t = h_{t-1}, the state is copied unchanged — the GRU's version of the LSTM's
@@ -32,6 +35,8 @@ from .activations import sigmoid
 from .common import check_param_dict, check_step_shapes, initial_state, prepare_sequence
 
 GATES = ("r", "u", "n")
+
+
 def init_gru_params(input_size, hidden_size, rng=None):
     """Parameters ``W_x`` (D, 3H), ``W_h`` (H, 3H), ``b_x``, ``b_h`` (3H,), every entry from
     U(-1/√H, 1/√H) (the initialisation of ``nn.GRU``)."""
@@ -82,8 +87,8 @@ def gru_step(x_t, h_prev, params):
 def gru_step_backward(dh_t, cache, params):
     """Backpropagation through one step, given all of ∂L/∂h_t (B, H)::
 
-        δa_n = dh_t ⊙ (1 − u_t) ⊙ (1 − n_t²)
-        δa_u = dh_t ⊙ (h_{t-1} − n_t) ⊙ u_t (1 − u_t)
+        δa_n = dh_t ⊙ (1 − u_t) ⊙ (1 − h̃_t²)
+        δa_u = dh_t ⊙ (h_{t-1} − h̃_t) ⊙ u_t (1 − u_t)
         δa_r = δa_n ⊙ s_n ⊙ r_t (1 − r_t)
         δa = [δa_r | δa_u | δa_n],   δs = [δa_r | δa_u | δa_n ⊙ r_t]
         ∂L/∂x_t = δa W_xᵀ,   ∂L/∂h_{t-1} = dh_t ⊙ u_t + δs W_hᵀ
@@ -137,7 +142,8 @@ def gru_forward(x, h0, params, lengths=None, return_gates=False):
     params : dict with ``W_x`` (D, 3H), ``W_h`` (H, 3H), ``b_x``, ``b_h`` (3H,)
     lengths : optional (B,) integers in 1..T, the true lengths of right-padded sequences: at the
         padded steps t ≥ lengths[b] the state is carried unchanged and the output is zero
-    return_gates : also return a dict of the gate activations ``r``, ``u``, ``n`` (B, T, H)
+    return_gates : also return a dict of the gate activations ``r``, ``u`` and the candidate
+        ``n`` (h̃_t), each (B, T, H)
 
     Returns
     -------

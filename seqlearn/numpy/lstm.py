@@ -2,19 +2,21 @@
 
 Row-vector, batch-first convention, gates in the order of ``torch.nn.LSTM`` (i, f, g, o)::
 
-    z_t = x_t W_x + h_{t-1} W_h + b = [z_i | z_f | z_g | z_o]     x_t (B, D), h_t, c_t (B, H)
-    i_t = σ(z_i)          input gate                              W_x (D, 4H), W_h (H, 4H), b (4H,)
-    f_t = σ(z_f)          forget gate
-    g_t = tanh(z_g)       candidate values
+    a_t = x_t W_x + h_{t-1} W_h + b = [a_i | a_f | a_g | a_o]     x_t (B, D), h_t, c_t (B, H)
+    i_t = σ(a_i)          input gate                              W_x (D, 4H), W_h (H, 4H), b (4H,)
+    f_t = σ(a_f)          forget gate
+    g_t = tanh(a_g)       candidate values
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                               the memory cell
-    o_t = σ(z_o)          output gate
+    o_t = σ(a_o)          output gate
     h_t = o_t ⊙ tanh(c_t)
 
-Hochreiter & Schmidhuber (1997) introduced the constant-error carousel c_t; the forget gate is
-from Gers, Schmidhuber & Cummins (2000). With ``peepholes`` the gates also look at the cell
-(Gers & Schmidhuber 2000; the "vanilla LSTM" of Greff et al. 2017), through diagonal weights::
+(chapter 6, equations (6.3)–(6.6); a_t are the pre-activations, as in the tanh RNN's
+h_t = tanh(a_t)). Hochreiter & Schmidhuber (1997) introduced the constant-error carousel c_t; the
+forget gate is from Gers, Schmidhuber & Cummins (2000). With ``peepholes`` the gates also look at
+the cell (Gers & Schmidhuber 2000; the "vanilla LSTM" of Greff et al. 2017), through diagonal
+weights::
 
-    i_t = σ(z_i + p_i ⊙ c_{t-1}),  f_t = σ(z_f + p_f ⊙ c_{t-1}),  o_t = σ(z_o + p_o ⊙ c_t)
+    i_t = σ(a_i + p_i ⊙ c_{t-1}),  f_t = σ(a_f + p_f ⊙ c_{t-1}),  o_t = σ(a_o + p_o ⊙ c_t)
 
 :func:`lstm_step` computes one step and :func:`lstm_step_backward` its gradients;
 :func:`lstm_forward` and :func:`lstm_backward` loop over time. ``torch.nn.LSTM`` stores the
@@ -37,8 +39,9 @@ def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_
     ``p_i``, ``p_f``, ``p_o`` (H,).
 
     Every entry is drawn from U(-1/√H, 1/√H), the initialisation of ``nn.LSTM``; then
-    ``forget_bias`` is added to the forget gate's block ``b[H:2H]`` (a value of 1 keeps the
-    carousel open at the start of training, Jozefowicz et al. 2015).
+    ``forget_bias`` is added to the forget gate's block ``b[H:2H]``: a positive value holds the
+    forget gate nearer 1 at the start of training (f ≈ σ(forget_bias)), so that the carousel
+    passes more of the gradient; Jozefowicz et al. (2015) recommend 1.
     """
     rng = np.random.default_rng() if rng is None else rng
     D, H = input_size, hidden_size
@@ -83,17 +86,17 @@ def lstm_step(x_t, h_prev, c_prev, params):
     """
     H = params["W_h"].shape[0]
     check_step_shapes(x_t, params["W_x"].shape[0], H, h_prev=h_prev, c_prev=c_prev)
-    z = x_t @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
-    z_i, z_f, z_g, z_o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    a = x_t @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
     peepholes = "p_i" in params
     if peepholes:
-        z_i = z_i + params["p_i"] * c_prev
-        z_f = z_f + params["p_f"] * c_prev
-    i, f, g = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g)
+        a_i = a_i + params["p_i"] * c_prev
+        a_f = a_f + params["p_f"] * c_prev
+    i, f, g = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g)
     c_t = f * c_prev + i * g
     if peepholes:
-        z_o = z_o + params["p_o"] * c_t
-    o = sigmoid(z_o)
+        a_o = a_o + params["p_o"] * c_t
+    o = sigmoid(a_o)
     tanh_c = np.tanh(c_t)
     h_t = o * tanh_c
     return h_t, c_t, (x_t, h_prev, c_prev, i, f, g, o, c_t, tanh_c)
@@ -101,42 +104,42 @@ def lstm_step(x_t, h_prev, c_prev, params):
 
 def lstm_step_backward(dh_t, dc_t, cache, params):
     """Backpropagation through one step. ``dh_t`` (B, H) is all of ∂L/∂h_t, ``dc_t`` (B, H) what
-    c_t receives from step t+1::
+    c_t receives from step t+1; δa = ∂L/∂a_t are the error signals of the pre-activations::
 
         δc = dc_t + dh_t ⊙ o_t ⊙ (1 − tanh²(c_t))
-        δz_o = dh_t ⊙ tanh(c_t) ⊙ o_t (1 − o_t)           [+ peephole: δc += δz_o ⊙ p_o]
-        δz_i = δc ⊙ g_t ⊙ i_t (1 − i_t)
-        δz_f = δc ⊙ c_{t-1} ⊙ f_t (1 − f_t)
-        δz_g = δc ⊙ i_t ⊙ (1 − g_t²)
-        ∂L/∂c_{t-1} = δc ⊙ f_t                           [+ δz_i ⊙ p_i + δz_f ⊙ p_f]
-        ∂L/∂x_t = δz W_xᵀ,  ∂L/∂h_{t-1} = δz W_hᵀ,  with δz = [δz_i | δz_f | δz_g | δz_o]
+        δa_o = dh_t ⊙ tanh(c_t) ⊙ o_t (1 − o_t)           [+ peephole: δc += δa_o ⊙ p_o]
+        δa_i = δc ⊙ g_t ⊙ i_t (1 − i_t)
+        δa_f = δc ⊙ c_{t-1} ⊙ f_t (1 − f_t)
+        δa_g = δc ⊙ i_t ⊙ (1 − g_t²)
+        ∂L/∂c_{t-1} = δc ⊙ f_t                           [+ δa_i ⊙ p_i + δa_f ⊙ p_f]
+        ∂L/∂x_t = δa W_xᵀ,  ∂L/∂h_{t-1} = δa W_hᵀ,  with δa = [δa_i | δa_f | δa_g | δa_o]
 
     The direct path ∂L/∂c_{t-1} = δc ⊙ f_t, with no weight matrix and no squashing, is what
     lets the gradient survive long gaps when f ≈ 1.
 
     Returns ``dx_t`` (B, D), ``dh_prev``, ``dc_prev`` (B, H) and this step's ``grads``:
-    ∂L/∂W_x = x_tᵀ δz, ∂L/∂W_h = h_{t-1}ᵀ δz, ∂L/∂b = Σ_batch δz, ∂L/∂p_i = Σ_batch δz_i ⊙ c_{t-1},
-    ∂L/∂p_f = Σ_batch δz_f ⊙ c_{t-1}, ∂L/∂p_o = Σ_batch δz_o ⊙ c_t.
+    ∂L/∂W_x = x_tᵀ δa, ∂L/∂W_h = h_{t-1}ᵀ δa, ∂L/∂b = Σ_batch δa, ∂L/∂p_i = Σ_batch δa_i ⊙ c_{t-1},
+    ∂L/∂p_f = Σ_batch δa_f ⊙ c_{t-1}, ∂L/∂p_o = Σ_batch δa_o ⊙ c_t.
     """
     x_t, h_prev, c_prev, i, f, g, o, c_t, tanh_c = cache
     peepholes = "p_i" in params
-    dz_o = dh_t * tanh_c * o * (1.0 - o)
+    da_o = dh_t * tanh_c * o * (1.0 - o)
     dc = dc_t + dh_t * o * (1.0 - tanh_c**2)
     if peepholes:
-        dc = dc + dz_o * params["p_o"]
-    dz_i = dc * g * i * (1.0 - i)
-    dz_f = dc * c_prev * f * (1.0 - f)
-    dz_g = dc * i * (1.0 - g**2)
+        dc = dc + da_o * params["p_o"]
+    da_i = dc * g * i * (1.0 - i)
+    da_f = dc * c_prev * f * (1.0 - f)
+    da_g = dc * i * (1.0 - g**2)
     dc_prev = dc * f
     if peepholes:
-        dc_prev = dc_prev + dz_i * params["p_i"] + dz_f * params["p_f"]
-    dz = np.concatenate([dz_i, dz_f, dz_g, dz_o], axis=1)
-    grads = {"W_x": x_t.T @ dz, "W_h": h_prev.T @ dz, "b": dz.sum(axis=0)}
+        dc_prev = dc_prev + da_i * params["p_i"] + da_f * params["p_f"]
+    da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
+    grads = {"W_x": x_t.T @ da, "W_h": h_prev.T @ da, "b": da.sum(axis=0)}
     if peepholes:
-        grads["p_i"] = (dz_i * c_prev).sum(axis=0)
-        grads["p_f"] = (dz_f * c_prev).sum(axis=0)
-        grads["p_o"] = (dz_o * c_t).sum(axis=0)
-    return dz @ params["W_x"].T, dz @ params["W_h"].T, dc_prev, grads
+        grads["p_i"] = (da_i * c_prev).sum(axis=0)
+        grads["p_f"] = (da_f * c_prev).sum(axis=0)
+        grads["p_o"] = (da_o * c_t).sum(axis=0)
+    return da @ params["W_x"].T, da @ params["W_h"].T, dc_prev, grads
 
 
 def _check_inputs(x, state0, params, lengths):
@@ -243,13 +246,13 @@ def fast_lstm_forward(x, state0, params, lengths=None, return_gates=False):
 
     What makes it faster: time-major buffers filled in place; the input projections of all steps
     in one product; the gate nonlinearities of a step in one ``tanh`` call, by
-    σ(z) = (1 + tanh(z/2)) / 2 with the factor 1/2 folded into the weights of i, f and o.
+    σ(a) = (1 + tanh(a/2)) / 2 with the factor 1/2 folded into the weights of i, f and o.
     """
     x, params, real, (h0, c0) = _check_inputs(x, state0, params, lengths)
     B, T, D = x.shape
     H = h0.shape[1]
     dtype = x.dtype
-    # a = tanh(z ⊙ scale) ⊙ scale + shift is σ(z) in the blocks i, f, o and tanh(z) in g.
+    # tanh(a ⊙ scale) ⊙ scale + shift is σ(a) in the blocks i, f, o and tanh(a) in g.
     scale, shift = np.full(4 * H, 0.5, dtype), np.full(4 * H, 0.5, dtype)
     scale[2 * H:3 * H], shift[2 * H:3 * H] = 1.0, 0.0
     peep = [0.5 * params[name] for name in PEEPHOLES] if "p_i" in params else None
@@ -319,7 +322,7 @@ def fast_lstm_backward(dh, cache, dc_last=None):
     peep = [params[name] for name in PEEPHOLES] if "p_i" in params else None
     c_prev = np.concatenate([cache["c0"][None], cache["c_states"][:-1]])
     i, f, g, o = (act[:, :, k * H:(k + 1) * H] for k in range(4))
-    # δz_t = [δc_t ⊙ P_i | δc_t ⊙ P_f | δc_t ⊙ P_g | δh_t ⊙ P_o] and δc_t += δh_t ⊙ Q.
+    # δa_t = [δc_t ⊙ P_i | δc_t ⊙ P_f | δc_t ⊙ P_g | δh_t ⊙ P_o] and δc_t += δh_t ⊙ Q.
     P = np.empty_like(act)
     P[:, :, :H] = g * i * (1.0 - i)
     P[:, :, H:2 * H] = c_prev * f * (1.0 - f)
@@ -331,37 +334,37 @@ def fast_lstm_backward(dh, cache, dc_last=None):
         dh_tm = dh_tm * real
         P *= real
         Q *= real
-    dz = np.empty_like(act)
+    da = np.empty_like(act)
     W_h_T = np.ascontiguousarray(params["W_h"].T)
     dh_next = np.zeros((B, H), dtype)
     for t in reversed(range(T)):
         dh_t = dh_tm[t] + dh_next
-        dzt = dz[t]
-        np.multiply(dh_t, P[t, :, 3 * H:], out=dzt[:, 3 * H:])
+        dat = da[t]
+        np.multiply(dh_t, P[t, :, 3 * H:], out=dat[:, 3 * H:])
         dc += dh_t * Q[t]
         if peep is not None:
-            dc += dzt[:, 3 * H:] * peep[2]
+            dc += dat[:, 3 * H:] * peep[2]
         np.multiply(dc[:, None, :], P[t, :, :3 * H].reshape(B, 3, H),
-                    out=dzt[:, :3 * H].reshape(B, 3, H))
+                    out=dat[:, :3 * H].reshape(B, 3, H))
         dc_prev = dc * f[t]
         if peep is not None:
-            dc_prev += dzt[:, :H] * peep[0] + dzt[:, H:2 * H] * peep[1]
-        dh_prev = dzt @ W_h_T
+            dc_prev += dat[:, :H] * peep[0] + dat[:, H:2 * H] * peep[1]
+        dh_prev = dat @ W_h_T
         if keep is None:
             dh_next, dc = dh_prev, dc_prev
         else:                  # a padded step passes the gradients straight on
             dh_next = np.where(keep[t], dh_t, dh_prev)
             dc = np.where(keep[t], dc, dc_prev)
-    dz_2d = dz.reshape(T * B, 4 * H)
+    da_2d = da.reshape(T * B, 4 * H)
     h_prev = np.concatenate([cache["h0"][None], cache["h_states"][:-1]]).reshape(T * B, H)
-    grads = {"W_x": x.transpose(1, 0, 2).reshape(T * B, D).T @ dz_2d,
-             "W_h": h_prev.T @ dz_2d,
-             "b": dz_2d.sum(axis=0)}
+    grads = {"W_x": x.transpose(1, 0, 2).reshape(T * B, D).T @ da_2d,
+             "W_h": h_prev.T @ da_2d,
+             "b": da_2d.sum(axis=0)}
     if peep is not None:
-        grads["p_i"] = np.einsum("tbh,tbh->h", dz[:, :, :H], c_prev)
-        grads["p_f"] = np.einsum("tbh,tbh->h", dz[:, :, H:2 * H], c_prev)
-        grads["p_o"] = np.einsum("tbh,tbh->h", dz[:, :, 3 * H:], cache["c_new"])
-    dx = (dz_2d @ params["W_x"].T).reshape(T, B, D).transpose(1, 0, 2)
+        grads["p_i"] = np.einsum("tbh,tbh->h", da[:, :, :H], c_prev)
+        grads["p_f"] = np.einsum("tbh,tbh->h", da[:, :, H:2 * H], c_prev)
+        grads["p_o"] = np.einsum("tbh,tbh->h", da[:, :, 3 * H:], cache["c_new"])
+    dx = (da_2d @ params["W_x"].T).reshape(T, B, D).transpose(1, 0, 2)
     return grads, dx, (dh_next, dc)
 
 

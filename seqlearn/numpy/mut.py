@@ -1,27 +1,34 @@
 """The three "mutant" gated cells MUT1, MUT2, MUT3 (forward pass only; the PyTorch version,
 ``seqlearn.torch.mut.MUT``, gets its gradients from autograd).
 
-Jozefowicz, Zaremba & Sutskever (2015) searched over thousands of cell architectures by mutating
-the GRU; these three were the best found, each about as good as the GRU or the LSTM (with a
-forget-gate bias of 1) on their tasks. In this course's row-vector notation (x_t (B, D),
-h_t (B, H); W_x· are (D, H), W_h· are (H, H), biases (H,))::
+Jozefowicz, Zaremba & Sutskever (2015) evaluated over ten thousand cell architectures in an
+evolutionary search; these are the three best cells they report, all close to the GRU, and the
+best of them outperforms the LSTM and the GRU on some of their tasks but not on all. In this course's row-vector notation (x_t (B, D),
+h_t (B, H); W_x· are (D, H), W_h· are (H, H), biases (H,)), with the state h_t made from x_t and
+h_{t-1} (the paper makes h_{t+1} from x_t and h_t) and the candidate written h̃_t::
 
-    MUT1:  z = σ(x_t W_xz + b_z)
-           r = σ(x_t W_xr + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + tanh(x_t) + b_h) ⊙ z + h_t ⊙ (1 − z)
+    MUT1:  1 − u_t = σ(x_t W_xz + b_z)
+           r_t = σ(x_t W_xr + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + tanh(x_t) + b_h)
 
-    MUT2:  z = σ(x_t W_xz + h_t W_hz + b_z)
-           r = σ(x_t + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + x_t W_xh + b_h) ⊙ z + h_t ⊙ (1 − z)
+    MUT2:  1 − u_t = σ(x_t W_xz + h_{t-1} W_hz + b_z)
+           r_t = σ(x_t + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + x_t W_xh + b_h)
 
-    MUT3:  z = σ(x_t W_xz + tanh(h_t) W_hz + b_z)
-           r = σ(x_t W_xr + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + x_t W_xh + b_h) ⊙ z + h_t ⊙ (1 − z)
+    MUT3:  1 − u_t = σ(x_t W_xz + tanh(h_{t-1}) W_hz + b_z)
+           r_t = σ(x_t W_xr + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + x_t W_xh + b_h)
 
-MUT1 adds tanh(x_t) and MUT2 adds x_t without a weight matrix, so both need D = H. All three
-reset the state before the recurrent product, as Cho et al.'s GRU does, and interpolate with
-the update gate z (z = 0 copies the state). Each kind has its own set of parameter names
-(``PARAM_SHAPES``), so a parameter dict tells which cell it belongs to (:func:`mut_kind`).
+    all:   h_t = u_t ⊙ h_{t-1} + (1 − u_t) ⊙ h̃_t
+
+The paper's gate is z_t = 1 − u_t: it opens towards the candidate, so z = 0 copies the state,
+the opposite of the GRU's update gate u of chapter 6 (u = 1 copies). The parameters keep the
+paper's names (``W_xz``, ``W_hz``, ``b_z`` are the weights of z). MUT1 adds tanh(x_t) to the
+candidate and MUT2 adds x_t to the reset gate, both without a weight matrix, so both need D = H.
+Compared with the GRU in the paper's form (reset before the recurrent product, one bias per
+block), MUT1 drops W_xh and W_hz, MUT2 drops W_xr, and MUT3 keeps every matrix but feeds
+tanh(h_{t-1}) to z. Each kind has its own set of parameter names (``PARAM_SHAPES``), so a
+parameter dict tells which cell it belongs to (:func:`mut_kind`).
 """
 
 import numpy as np
@@ -100,8 +107,8 @@ def check_mut_params(params):
 
 def mut_step(x_t, h_prev, params):
     """One step of the MUT cell whose parameters ``params`` holds (the kind is found from their
-    names, :func:`mut_kind`): h_{t+1} (B, H) from ``x_t`` (B, D) and ``h_prev`` = h_t (B, H), by
-    the equations of the module docstring."""
+    names, :func:`mut_kind`): h_t (B, H) from ``x_t`` (B, D) and ``h_prev`` = h_{t-1} (B, H), by
+    the equations of the module docstring (``z`` in the code is the paper's z = 1 − u)."""
     kind = mut_kind(params)
     check_step_shapes(x_t, params["W_xz"].shape[0], params["W_hh"].shape[0], h_prev=h_prev)
     p, h = params, h_prev
@@ -133,7 +140,7 @@ def mut_forward(x, h0, params, lengths=None):
 
     Returns
     -------
-    h : (B, T, H), the states after each step (zero at padded steps)
+    h : (B, T, H), the states h_1 .. h_T (zero at padded steps)
     """
     params = check_mut_params(params)
     x, params, real = prepare_sequence(x, params["W_xz"].shape[0], params, lengths)

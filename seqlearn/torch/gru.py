@@ -1,15 +1,16 @@
 """The GRU as a ``torch.nn.Module``, mirroring ``seqlearn.numpy.gru``.
 
-Row-vector, batch-first convention, gates in the order of ``torch.nn.GRU`` (r, u, n)::
+Row-vector, batch-first convention, blocks in the order of ``torch.nn.GRU`` (r, u, n)::
 
     [a_r | a_u | a_n] = x_t W_x + b_x             W_x (D, 3H), b_x (3H,)
     [s_r | s_u | s_n] = h_{t-1} W_h + b_h         W_h (H, 3H), b_h (3H,)
-    r_t = σ(a_r + s_r),  u_t = σ(a_u + s_u),  n_t = tanh(a_n + r_t ⊙ s_n)
-    h_t = (1 − u_t) ⊙ n_t + u_t ⊙ h_{t-1}
+    r_t = σ(a_r + s_r),  u_t = σ(a_u + s_u),  h̃_t = tanh(a_n + r_t ⊙ s_n)
+    h_t = u_t ⊙ h_{t-1} + (1 − u_t) ⊙ h̃_t
 
-u = 0 and r = 1 give a vanilla RNN; u = 1 copies the state. With ``num_layers = L > 1`` the
-states of layer l-1 are the inputs of layer l. ``torch.nn.GRU`` stores the transposes
-(``weight_ih_l{l} = W_xᵀ``, ``weight_hh_l{l} = W_hᵀ``) and the same two biases.
+(the candidate h̃_t is ``n`` in the code, as in torch). u = 0 and r = 1 give a vanilla RNN;
+u = 1 copies the state. With ``num_layers`` = M > 1 the states of layer l-1 are the inputs of
+layer l. ``torch.nn.GRU`` stores the transposes (``weight_ih_l{l} = W_xᵀ``,
+``weight_hh_l{l} = W_hᵀ``) and the same two biases.
 """
 
 import torch
@@ -55,7 +56,7 @@ class GRU(RecurrentModule):
             s_ru, s_n = torch.addmm(params["b_h"], h, params["W_h"]).split((2 * H, H), 1)
             r, u = torch.sigmoid(a_ru[t] + s_ru).chunk(2, 1)
             n = torch.tanh(torch.addcmul(a_n[t], r, s_n))
-            h, out = self.padded_step(torch.lerp(n, h, u), h, valid, t)    # n + u ⊙ (h − n)
+            h, out = self.padded_step(torch.lerp(n, h, u), h, valid, t)    # u ⊙ h + (1 − u) ⊙ n
             outputs.append(out)
         return torch.stack(outputs), (h,)
 

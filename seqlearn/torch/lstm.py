@@ -2,14 +2,14 @@
 
 Row-vector, batch-first convention, gates in the order of ``torch.nn.LSTM`` (i, f, g, o)::
 
-    z_t = x_t W_x + h_{t-1} W_h + b = [z_i | z_f | z_g | z_o]     W_x (D, 4H), W_h (H, 4H), b (4H,)
-    i_t = σ(z_i),  f_t = σ(z_f),  g_t = tanh(z_g),  o_t = σ(z_o)
+    a_t = x_t W_x + h_{t-1} W_h + b = [a_i | a_f | a_g | a_o]     W_x (D, 4H), W_h (H, 4H), b (4H,)
+    i_t = σ(a_i),  f_t = σ(a_f),  g_t = tanh(a_g),  o_t = σ(a_o)
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
     h_t = o_t ⊙ tanh(c_t)
 
-with optional peepholes p_i, p_f, p_o (H,): i_t = σ(z_i + p_i ⊙ c_{t-1}),
-f_t = σ(z_f + p_f ⊙ c_{t-1}), o_t = σ(z_o + p_o ⊙ c_t) (Greff et al. 2017's "vanilla LSTM").
-With ``num_layers = L > 1`` the states of layer l-1 are the inputs of layer l.
+with optional peepholes p_i, p_f, p_o (H,): i_t = σ(a_i + p_i ⊙ c_{t-1}),
+f_t = σ(a_f + p_f ⊙ c_{t-1}), o_t = σ(a_o + p_o ⊙ c_t) (Greff et al. 2017's "vanilla LSTM").
+With ``num_layers`` = M > 1 the states of layer l-1 are the inputs of layer l.
 
 ``torch.nn.LSTM`` stores the transposes (``weight_ih_l{l} = W_xᵀ``, ``weight_hh_l{l} = W_hᵀ``) and
 two biases whose sum is ``b``; it has no peepholes.
@@ -89,15 +89,15 @@ class LSTMRecurrence(torch.autograd.Function):
         c_prev = torch.cat([c0.unsqueeze(0), c_state[:-1]])
         i, f, g, o = act.split(H, 2)
         # The local derivatives of all steps at once, so that the loop only multiplies:
-        # δz_t = [δc_t ⊙ P_i, δc_t ⊙ P_f, δc_t ⊙ P_g, δh_t ⊙ P_o] and δc_t += δh_t ⊙ Q.
+        # δa_t = [δc_t ⊙ P_i, δc_t ⊙ P_f, δc_t ⊙ P_g, δh_t ⊙ P_o] and δc_t += δh_t ⊙ Q.
         P = torch.empty_like(act)
         P_i, P_f, P_g, P_o = P.split(H, 2)
-        torch.mul(i, 1.0 - i, out=P_i).mul_(g)                 # g ⊙ σ'(z_i)
-        torch.mul(f, 1.0 - f, out=P_f).mul_(c_prev)            # c_{t-1} ⊙ σ'(z_f)
-        torch.mul(g, g, out=P_g).neg_().add_(1.0).mul_(i)      # i ⊙ tanh'(z_g)
-        torch.mul(o, 1.0 - o, out=P_o).mul_(tanh_c)            # tanh(c_t) ⊙ σ'(z_o)
+        torch.mul(i, 1.0 - i, out=P_i).mul_(g)                 # g ⊙ σ'(a_i)
+        torch.mul(f, 1.0 - f, out=P_f).mul_(c_prev)            # c_{t-1} ⊙ σ'(a_f)
+        torch.mul(g, g, out=P_g).neg_().add_(1.0).mul_(i)      # i ⊙ tanh'(a_g)
+        torch.mul(o, 1.0 - o, out=P_o).mul_(tanh_c)            # tanh(c_t) ⊙ σ'(a_o)
         Q = (tanh_c * tanh_c).neg_().add_(1.0).mul_(o)         # o ⊙ tanh'(c_t)
-        dz = torch.empty_like(act)
+        da = torch.empty_like(act)
         W_h_T = W_h.T.contiguous()
         dh = d_hT.clone()     # ∂L/∂h_t and ∂L/∂c_t of the carried state, from later steps
         dc = d_cT.clone()
@@ -111,30 +111,30 @@ class LSTMRecurrence(torch.autograd.Function):
                 dc_new = torch.where(m, dc, 0.0)
                 dh_skip = dh.masked_fill_(m, 0.0)   # padding: gradients go straight through
                 dc_skip = dc.masked_fill_(m, 0.0)
-            dz_t = dz[t]
-            dz_o = torch.mul(dh_new, P_o[t], out=dz_t[:, 3 * H:])
+            da_t = da[t]
+            da_o = torch.mul(dh_new, P_o[t], out=da_t[:, 3 * H:])
             dc_new = torch.addcmul(dc_new, dh_new, Q[t])
             if peep:
-                dc_new.addcmul_(dz_o, p_o)
-            # δz_i, δz_f, δz_g in one product, δc_t broadcast over the three blocks
+                dc_new.addcmul_(da_o, p_o)
+            # δa_i, δa_f, δa_g in one product, δc_t broadcast over the three blocks
             torch.mul(dc_new.unsqueeze(1), P[t, :, :3 * H].view(B, 3, H),
-                      out=dz_t[:, :3 * H].view(B, 3, H))
+                      out=da_t[:, :3 * H].view(B, 3, H))
             dc = dc_new.mul_(f[t])
             if peep:
-                dc.addcmul_(dz_t[:, :H], p_i).addcmul_(dz_t[:, H:2 * H], p_f)
-            dh = torch.mm(dz_t, W_h_T)
+                dc.addcmul_(da_t[:, :H], p_i).addcmul_(da_t[:, H:2 * H], p_f)
+            dh = torch.mm(da_t, W_h_T)
             if valid is not None:
                 dh.add_(dh_skip)
                 dc.add_(dc_skip)
         h_prev = torch.cat([h0.unsqueeze(0), h_state[:-1]]).reshape(T * B, H)
-        dz_2d = dz.view(T * B, 4 * H)
-        d_W_h = torch.mm(h_prev.T, dz_2d) if ctx.needs_input_grad[3] else None
+        da_2d = da.view(T * B, 4 * H)
+        d_W_h = torch.mm(h_prev.T, da_2d) if ctx.needs_input_grad[3] else None
         d_p = [None, None, None]
         if peep:
-            d_p[0] = (dz[:, :, :H] * c_prev).sum((0, 1))
-            d_p[1] = (dz[:, :, H:2 * H] * c_prev).sum((0, 1))
-            d_p[2] = (dz[:, :, 3 * H:] * c_new).sum((0, 1))
-        return dz, dh, dc, d_W_h, *d_p, None
+            d_p[0] = (da[:, :, :H] * c_prev).sum((0, 1))
+            d_p[1] = (da[:, :, H:2 * H] * c_prev).sum((0, 1))
+            d_p[2] = (da[:, :, 3 * H:] * c_new).sum((0, 1))
+        return da, dh, dc, d_W_h, *d_p, None
 
 
 class LSTM(RecurrentModule):

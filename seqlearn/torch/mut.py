@@ -1,17 +1,19 @@
 """The MUT1, MUT2, MUT3 cells of Jozefowicz, Zaremba & Sutskever (2015) as an ``nn.Module``,
 mirroring ``seqlearn.numpy.mut`` (same parameter names and shapes; gradients by autograd).
 
-Row-vector notation (x_t (B, D), h_t (B, H))::
+Row-vector notation (x_t (B, D), h_t (B, H)), the paper's gate z_t = 1 − u_t (z = 0 copies the
+state), candidate h̃_t::
 
-    MUT1:  z = σ(x_t W_xz + b_z)
-           r = σ(x_t W_xr + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + tanh(x_t) + b_h) ⊙ z + h_t ⊙ (1 − z)
-    MUT2:  z = σ(x_t W_xz + h_t W_hz + b_z)
-           r = σ(x_t + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + x_t W_xh + b_h) ⊙ z + h_t ⊙ (1 − z)
-    MUT3:  z = σ(x_t W_xz + tanh(h_t) W_hz + b_z)
-           r = σ(x_t W_xr + h_t W_hr + b_r)
-           h_{t+1} = tanh((r ⊙ h_t) W_hh + x_t W_xh + b_h) ⊙ z + h_t ⊙ (1 − z)
+    MUT1:  1 − u_t = σ(x_t W_xz + b_z)
+           r_t = σ(x_t W_xr + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + tanh(x_t) + b_h)
+    MUT2:  1 − u_t = σ(x_t W_xz + h_{t-1} W_hz + b_z)
+           r_t = σ(x_t + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + x_t W_xh + b_h)
+    MUT3:  1 − u_t = σ(x_t W_xz + tanh(h_{t-1}) W_hz + b_z)
+           r_t = σ(x_t W_xr + h_{t-1} W_hr + b_r)
+           h̃_t = tanh((r_t ⊙ h_{t-1}) W_hh + x_t W_xh + b_h)
+    all:   h_t = u_t ⊙ h_{t-1} + (1 − u_t) ⊙ h̃_t
 
 MUT1 and MUT2 need D = H (for the first layer; every later layer reads H states).
 """
@@ -50,7 +52,7 @@ class MUT(RecurrentModule):
         return {"kind": np_mut.mut_kind(arrays)}
 
     def step(self, x_t, h_prev, params):
-        """One step, h_{t+1} (B, H) from ``x_t`` (B, D_l) and ``h_prev`` = h_t (B, H), with the
+        """One step, h_t (B, H) from ``x_t`` (B, D_l) and ``h_prev`` = h_{t-1} (B, H), with the
         parameters ``params`` of a layer (``self.layer_parameters(l)``): the NumPy ``mut_step``."""
         p, h = params, h_prev
         if self.kind == "MUT1":
@@ -65,7 +67,7 @@ class MUT(RecurrentModule):
             z = torch.sigmoid(torch.addmm(p["b_z"], x_t, p["W_xz"]) + torch.tanh(h) @ p["W_hz"])
             r = torch.sigmoid(torch.addmm(p["b_r"], x_t, p["W_xr"]) + h @ p["W_hr"])
             cand = torch.tanh(torch.addmm(p["b_h"], r * h, p["W_hh"]) + x_t @ p["W_xh"])
-        return torch.lerp(h, cand, z)    # cand ⊙ z + h ⊙ (1 − z)
+        return torch.lerp(h, cand, z)    # cand ⊙ z + h ⊙ (1 − z), z = 1 − u
 
     def layer_forward(self, xs, state, params, valid):
         """One :meth:`step` per time step (see ``RecurrentModule.layer_forward``)."""
