@@ -14,7 +14,10 @@ from seqlearn.gradcheck import numerical_gradient, relative_error
 from seqlearn.numpy import gradient_flow as gf
 from seqlearn.numpy.rnn import init_rnn_params, rnn_forward
 from seqlearn.torch import gradient_flow as tgf
+from seqlearn.torch.gru import GRU
+from seqlearn.torch.lstm import LSTM
 from seqlearn.torch.rnn import ElmanRNN
+from seqlearn.torch.train import train_sequence_classifier
 
 from conftest import ROOT, cell_source, load_notebook
 
@@ -178,6 +181,106 @@ def test_loss_input_sensitivity_matches_the_state_sensitivity():
     assert np.allclose(got, want, rtol=1e-10)
 
 
+# -- the first input: the derivative, the flip, any recurrent module ----------------------------
+
+def _finite_difference_input_jacobians(model, x, eps=1e-6):
+    """∂h_t/∂x_1 (B, T, H, D) by central differences on the first input of x."""
+    J = np.zeros((x.shape[0], x.shape[1], model.hidden_size, x.shape[2]))
+    for d in range(x.shape[2]):
+        plus, minus = x.clone(), x.clone()
+        plus[:, 0, d] += eps
+        minus[:, 0, d] -= eps
+        with torch.no_grad():
+            J[..., d] = ((model(plus)[0] - model(minus)[0]) / (2 * eps)).numpy()
+    return J
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LSTM(3, 4, dtype=torch.float64),
+    lambda: GRU(3, 4, dtype=torch.float64),
+    lambda: ElmanRNN(3, 4, num_layers=2, dtype=torch.float64),
+], ids=["lstm", "gru", "two-layer-rnn"])
+def test_input_jacobians_of_any_recurrent_module_match_finite_differences(make):
+    torch.manual_seed(0)
+    model = make()
+    x = torch.from_numpy(np.random.default_rng(1).normal(size=(2, 6, 3)))
+    J = tgf.input_jacobians(x, None, model).numpy()
+    assert J.shape == (2, 6, 4, 3)
+    assert np.max(np.abs(J - _finite_difference_input_jacobians(model, x))) < 1e-8
+    # sequences of a batch do not interact: each one's Jacobian is what it gets alone
+    alone = tgf.input_jacobians(x[1:], None, model).numpy()
+    assert np.max(np.abs(J[1:] - alone)) < 1e-12
+    S = tgf.input_sensitivity(x, None, model).numpy()
+    assert np.allclose(S, np.sqrt((J ** 2).sum(axis=(2, 3))), rtol=1e-12)
+
+
+def test_input_jacobians_take_an_lstm_initial_state():
+    torch.manual_seed(0)
+    model = LSTM(2, 3, dtype=torch.float64)
+    x = torch.randn(2, 5, 2, dtype=torch.float64)
+    state = (torch.randn(2, 3, dtype=torch.float64), torch.randn(2, 3, dtype=torch.float64))
+    J = tgf.input_jacobians(x, state, model).numpy()
+    eps, numeric = 1e-6, np.zeros_like(J)
+    for d in range(2):
+        plus, minus = x.clone(), x.clone()
+        plus[:, 0, d] += eps
+        minus[:, 0, d] -= eps
+        with torch.no_grad():
+            numeric[..., d] = ((model(plus, state)[0] - model(minus, state)[0]) / (2 * eps)).numpy()
+    assert np.max(np.abs(J - numeric)) < 1e-8
+    assert not np.allclose(J, tgf.input_jacobians(x, None, model).numpy())
+
+
+def test_input_sensitivity_and_first_input_effect_agree_on_both_sides():
+    params, x, h0 = _problem(B=3, T=5)
+    model, xt, h0t = _torch(params, x, h0, "tanh")
+    S = gf.input_sensitivity(x, h0, params)
+    assert S.shape == (3, 5)
+    assert np.allclose(S, np.sqrt((gf.input_jacobians(x, h0, params) ** 2).sum(axis=(2, 3))))
+    assert np.allclose(tgf.input_sensitivity(xt, h0t, model).numpy(), S, rtol=1e-10)
+    E = gf.first_input_effect(x, h0, params)
+    assert E.shape == (3, 5) and np.all(E > 0)
+    assert np.allclose(tgf.first_input_effect(xt, h0t, model).numpy(), E, rtol=1e-10)
+    flipped = x.copy()
+    flipped[:, 0] *= -1
+    assert np.allclose(E, np.linalg.norm(rnn_forward(x, h0, params)[0]
+                                         - rnn_forward(flipped, h0, params)[0], axis=2))
+
+
+def test_first_input_effect_of_a_linear_rnn_is_the_derivative_times_the_flip():
+    params, x, h0 = _problem(B=2, T=6)
+    J = gf.input_jacobians(x, h0, params, "linear")      # (B, T, H, D)
+    want = np.linalg.norm(J @ (2 * x[:, None, 0, :, None]), axis=(2, 3))
+    assert np.allclose(gf.first_input_effect(x, h0, params, "linear"), want, rtol=1e-10)
+
+
+def test_a_latched_bit_keeps_its_effect_while_its_derivative_vanishes():
+    # One saturating unit, h_t = tanh(5 x_t + 5 h_{t-1}), inputs ±1 and then zeros: the sign of
+    # x_1 is kept for ever, but a small change of x_1 no longer moves h_T.
+    params = {"W_xh": np.array([[5.0]]), "W_hh": np.array([[5.0]]), "b_h": np.zeros(1)}
+    x = np.zeros((2, 40, 1))
+    x[:, 0, 0] = [1.0, -1.0]
+    effect = gf.first_input_effect(x, None, params)[:, -1]
+    derivative = gf.input_sensitivity(x, None, params)[:, -1]
+    assert np.all(effect > 1.99) and np.all(derivative < 1e-40)
+
+
+def test_one_unit_rnn_loss_gradient_matches_finite_differences():
+    w, b = np.array([0.5, 1.5, 1.9, 2.5]), np.array([-0.5, 0.2, -0.5, 0.1])  # off the cliff
+    loss, dw, db = gf.one_unit_rnn_loss(w, b)
+    eps = 1e-6
+    assert np.allclose(dw, (gf.one_unit_rnn_loss(w + eps, b)[0]
+                            - gf.one_unit_rnn_loss(w - eps, b)[0]) / (2 * eps), rtol=1e-6)
+    assert np.allclose(db, (gf.one_unit_rnn_loss(w, b + eps)[0]
+                            - gf.one_unit_rnn_loss(w, b - eps)[0]) / (2 * eps), rtol=1e-6)
+    h = 0.5
+    for _ in range(20):
+        h = np.tanh(1.5 * h + 0.2)
+    assert np.isclose(loss[1], (h - 0.6) ** 2)
+    grid = gf.one_unit_rnn_loss(np.ones((3, 1)), np.zeros((1, 4)))[0]
+    assert grid.shape == (3, 4)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: gf.jacobians_from_states(np.zeros((1, 2, 3)), np.zeros((3, 4))), "W_hh"),
     (lambda: gf.jacobians_from_states(np.zeros((1, 2, 4)), np.zeros((3, 3))), "h"),
@@ -198,6 +301,8 @@ def test_loss_input_sensitivity_matches_the_state_sensitivity():
     (lambda: gf.linear_power_norms(np.eye(3), np.ones(3), 0), "steps"),
     (lambda: gf.rnn_states(np.zeros((1, 2, 5)), None, init_rnn_params(3, 4)), "x"),
     (lambda: gf.rnn_states(np.zeros((1, 2, 3)), None, {"W_xh": np.zeros((3, 4))}), "params"),
+    (lambda: gf.one_unit_rnn_loss(1.0, 0.0, steps=0), "steps"),
+    (lambda: gf.one_unit_rnn_loss(1.0, 0.0, h0=np.nan), "h0"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -215,6 +320,13 @@ def test_torch_bad_input():
         tgf.state_jacobians(torch.zeros(2, 5, 3), None, ElmanRNN(3, 4, num_layers=2))
     with pytest.raises(ValueError, match="requires_grad"):
         tgf.loss_input_sensitivity(torch.zeros(3), torch.zeros(1, 3, 2))
+    with pytest.raises(TypeError, match="model"):
+        tgf.input_jacobians(torch.zeros(2, 5, 3), None, torch.nn.Linear(3, 4))
+    with pytest.raises(TypeError, match="model"):
+        tgf.first_input_effect(torch.zeros(2, 5, 3), None, torch.nn.Linear(3, 4))
+    with pytest.raises(ValueError, match="x"):
+        tgf.input_sensitivity(torch.zeros(2, 5, 2, dtype=torch.float64), None,
+                              LSTM(3, 4, dtype=torch.float64))
 
 
 # -- exercise checks ---------------------------------------------------------------------------
@@ -455,6 +567,11 @@ def test_the_default_initialisation_fails_and_an_orthogonal_one_passes(capsys):
     assert capsys.readouterr().out.count("-> solved") == 3
 
 
+def test_the_default_matrix_rescaled_to_radius_1_passes(capsys):
+    report = vanishing_checks.check_initialisation(lambda: "rescaled")
+    assert report.score == 3 and "rescaled to spectral radius 1" in capsys.readouterr().out
+
+
 def test_a_small_radius_fails(capsys):
     report = vanishing_checks.check_initialisation(lambda: 0.5)
     assert report.score == 0 and "ρ(W_hh) = 0.50" in capsys.readouterr().out
@@ -477,6 +594,69 @@ def test_recall_first_bit_repeats_and_leaves_torch_as_it_was():
     assert abs(first["spectral_radius"] - 1.0) < 1e-12 and first["steps"] == 20
     irnn = vanishing_checks.recall_first_bit("identity", 5, seed=4, steps=1, n_test=10)
     assert irnn["spectral_radius"] == 1.0
+
+
+def _alone(init, lag, seed, steps, target_accuracy=None):
+    """The run of recall_first_bit_runs rebuilt by hand and trained alone by the package's
+    train_sequence_classifier: the ElmanRNN and the head from the torch seed, W_hh replaced."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    rnn = ElmanRNN(1, 16, dtype=torch.float64)
+    with torch.no_grad():
+        if init == "orthogonal":
+            rnn.W_hh.copy_(torch.from_numpy(gf.orthogonal_matrix(16, rng)))
+        elif init == "rescaled":
+            rnn.W_hh.copy_(torch.from_numpy(gf.scaled_to_spectral_radius(
+                rnn.W_hh.detach().numpy(), 1.0)))
+    head = torch.nn.Linear(16, 2, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(seed)
+    run = train_sequence_classifier(
+        rnn, head, lambda step: vanishing_checks.first_bit_batch(64, lag, generator), steps=steps,
+        lr=0.01, clip=1.0, target_accuracy=target_accuracy)
+    return rnn.to_numpy()[0], run["steps"]
+
+
+def test_each_run_trained_side_by_side_is_the_run_trained_alone():
+    # Clipping and early stopping are per run: a run does not feel the others.
+    inits, seeds = ["default", "rescaled", "orthogonal"], [0, 1]
+    runs = vanishing_checks.recall_first_bit_runs(inits, 4, seeds, steps=40, target_accuracy=0.9,
+                                                  n_test=50)
+    assert runs["accuracy"].shape == runs["steps"].shape == (3, 2)
+    assert len(set(runs["steps"].ravel())) > 1  # the runs stop at different steps
+    for i, init in enumerate(inits):
+        for j, seed in enumerate(seeds):
+            params, steps = _alone(init, 4, seed, 40, target_accuracy=0.9)
+            assert steps == runs["steps"][i, j]
+            for name in ("W_xh", "W_hh", "b_h"):
+                assert np.allclose(runs["params"][i][j][name], params[name], atol=1e-10), (init, seed)
+
+
+def test_the_rescaled_start_is_the_default_matrix_at_radius_1():
+    default = vanishing_checks.recall_initial_params("default", 3)
+    rescaled = vanishing_checks.recall_initial_params("rescaled", 3)
+    orthogonal = vanishing_checks.recall_initial_params("orthogonal", 3)
+    assert 0.4 < gf.spectral_radius(default["W_hh"]) < 0.8
+    assert abs(gf.spectral_radius(rescaled["W_hh"]) - 1.0) < 1e-12
+    ratio = rescaled["W_hh"] / default["W_hh"]
+    assert np.allclose(ratio, ratio.flat[0])  # the same matrix, only larger
+    for p in (rescaled, orthogonal):  # everything but W_hh is shared within a seed
+        assert np.array_equal(p["W_xh"], default["W_xh"]) and np.array_equal(p["b_h"], default["b_h"])
+    assert not np.array_equal(vanishing_checks.recall_initial_params("default", 4)["W_hh"],
+                              default["W_hh"])
+
+
+def test_recall_first_bit_lstm_raises_the_forget_bias_and_leaves_torch_as_it_was():
+    torch.manual_seed(5)
+    before = torch.random.get_rng_state()
+    plain = vanishing_checks.recall_first_bit_lstm(4, [0], steps=3, n_test=20)
+    raised = vanishing_checks.recall_first_bit_lstm(4, [0], forget_bias=2.0, steps=3, n_test=20)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b0, b2 = plain["initial"][0].b.detach(), raised["initial"][0].b.detach()
+    assert torch.allclose(b2[16:32] - b0[16:32], torch.full((16,), 2.0, dtype=torch.float64))
+    assert torch.equal(b2[:16], b0[:16]) and torch.equal(b2[32:], b0[32:])
+    trained = plain["models"][0][0]
+    assert not torch.equal(trained.b.detach(), b0)  # the copy is the untrained network
+    assert plain["steps"][0] == 3 and 0 <= plain["accuracy"][0] <= 1
 
 
 # -- the concept questions ------------------------------------------------------------------------

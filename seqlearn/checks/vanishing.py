@@ -27,8 +27,9 @@ h_t, a Jacobian too few, the Frobenius norm, real parts of complex eigenvalues, 
 singular value) and name the mistake they recognise; otherwise the hint points to the equations
 by number.
 
-The first-bit recall experiment of the chapter, :func:`recall_first_bit`, lives here so that the
-chapter's table of lags and the experiment check train exactly the same network.
+The first-bit recall experiment of the chapter, :func:`recall_first_bit_runs` (one run:
+:func:`recall_first_bit`), lives here so that the chapter's table of lags and the experiment
+check train exactly the same network.
 """
 
 import copy
@@ -357,8 +358,9 @@ _SPECTRAL_MISTAKES = [
                   "negative eigenvalue, rho = 0); real parts, the largest real part, the signed "
                   "eigenvalue, the 2-norm, the Frobenius norm, eigvalsh are named")
 def check_spectral_radius_scaling(scale_to_spectral_radius):
-    """Check ``scale_to_spectral_radius(W, rho)`` on non-symmetric matrices, where the spectral
-    radius and the largest singular value differ, and some dominant eigenvalues are complex."""
+    """Check ``scale_to_spectral_radius(W, rho)`` on non-symmetric matrices, where (but for the
+    1×1 case) the spectral radius and the largest singular value differ, and some dominant
+    eigenvalues are complex."""
     cases = _spectral_cases(fresh_rng())
     hint = _diagnose(scale_to_spectral_radius, reference_spectral_radius_scaling, cases,
                      _SPECTRAL_MISTAKES,
@@ -373,7 +375,7 @@ def check_spectral_radius_scaling(scale_to_spectral_radius):
 # -- 05-initialisation -------------------------------------------------------------------------
 
 #: The initialisations the recall experiment knows by name (a number is a spectral radius).
-INITIALISATIONS = ("default", "orthogonal", "identity")
+INITIALISATIONS = ("default", "rescaled", "orthogonal", "identity")
 
 #: The experiment's set-up: the chapter's first-bit recall task at lag ``lag``, its 16-unit
 #: ElmanRNN, trained for at most ``steps`` Adam steps (learning rate ``lr``, gradients clipped to
@@ -382,6 +384,10 @@ INITIALISATIONS = ("default", "orthogonal", "identity")
 #: sequences is at least ``pass_accuracy``.
 RECALL = {"lag": 30, "hidden_size": 16, "steps": 300, "batch_size": 64, "lr": 0.01,
           "target_accuracy": 0.99, "n_test": 1000, "pass_accuracy": 0.9, "seeds": (0, 1, 2)}
+
+#: The parameters of one run of the recall experiment: the RNN's, then the head's
+#: (scores = h_T W_y + b_y, W_y (H, 2), b_y (2,)).
+_RUN_PARAMETERS = ("W_xh", "W_hh", "b_h", "W_y", "b_y")
 
 
 def _as_initialisation(choice):
@@ -408,74 +414,260 @@ def first_bit_batch(batch, lag, generator):
     return x, (x[:, 0, 0] > 0).long()
 
 
+def _recall_start(init, seed, H):
+    """The starting parameters of one run (NumPy arrays, ``_RUN_PARAMETERS``) and its
+    nonlinearity. The torch seed draws an ``ElmanRNN``'s default parameters, then the head's;
+    ``np.random.default_rng(seed)`` draws what ``init`` replaces. W_xh, b_h and the head are
+    therefore the same for every tanh initialisation of one seed: only W_hh differs."""
+    import torch
+
+    from ..torch.rnn import ElmanRNN
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    nonlinearity = "relu" if init == "identity" else "tanh"
+    params = ElmanRNN(1, H, nonlinearity=nonlinearity, dtype=torch.float64).to_numpy()[0]
+    if init == "orthogonal":
+        params["W_hh"] = gradient_flow.orthogonal_matrix(H, rng)
+    elif init == "rescaled":
+        params["W_hh"] = gradient_flow.scaled_to_spectral_radius(params["W_hh"], 1.0)
+    elif init == "identity":
+        params.update(gradient_flow.init_irnn_params(1, H, rng))
+    elif not isinstance(init, str):
+        params["W_hh"] = gradient_flow.scaled_to_spectral_radius(rng.normal(size=(H, H)), init)
+    head = torch.nn.Linear(H, 2, dtype=torch.float64)
+    params["W_y"] = head.weight.detach().numpy().T.copy()
+    params["b_y"] = head.bias.detach().numpy().copy()
+    return params, nonlinearity
+
+
+def _rnn_part(params):
+    return {name: params[name] for name in ("W_xh", "W_hh", "b_h")}
+
+
+def recall_initial_params(init, seed, hidden_size=16):
+    """The RNN's parameters ``{"W_xh" (1, H), "W_hh" (H, H), "b_h" (H,)}`` at the start of the
+    run of :func:`recall_first_bit_runs` with initialisation ``init`` and ``seed``, to measure
+    an untrained network; its units are ReLU for ``"identity"`` and tanh otherwise. The global
+    torch random state is left as it was."""
+    import torch
+
+    state = torch.random.get_rng_state()
+    try:
+        return _rnn_part(_recall_start(_as_initialisation(init), int(seed), hidden_size)[0])
+    finally:
+        torch.random.set_rng_state(state)
+
+
+def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy, window=10):
+    """Train the runs ``starts`` (parameter dicts) side by side; run k draws its batches from
+    ``torch.Generator().manual_seed(seeds[k])``. Returns the trained parameters (torch
+    tensors), the steps each run took, and each run's generator (for its test set).
+
+    The runs are independent networks computed with batched products, one ``fit`` for all:
+    the loss is the sum of the runs' losses, so each run's parameters get their own run's
+    gradient, and Adam works on every number separately. Two things are per run. Clipping:
+    ``fit`` clips all parameters together, so the loss handed to it is a surrogate with the
+    value of the summed loss whose gradient is each run's gradient clipped to norm 1 on its
+    own. Early stopping: a run that has reached ``target_accuracy`` leaves the batch, its
+    parameters get no gradient, and Adam leaves them alone. A run's result is what it would
+    be if it were trained alone.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from ..torch.rnn import NONLINEARITIES
+    from ..torch.train import fit
+
+    f = NONLINEARITIES[nonlinearity]
+    runs = torch.nn.ModuleList(
+        torch.nn.ParameterDict({name: torch.nn.Parameter(torch.from_numpy(start[name]))
+                                for name in _RUN_PARAMETERS}) for start in starts)
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+    active = list(range(len(starts)))
+    accuracies = [[] for _ in starts]
+
+    def scores(members, x):
+        """h_T W_y + b_y of the runs ``members`` on their inputs x (k, B, T, 1): (k, B, 2)."""
+        W = {name: torch.stack([runs[k][name] for k in members]) for name in _RUN_PARAMETERS}
+        k, B, T, D = x.shape
+        xw = torch.baddbmm(W["b_h"][:, None], x.reshape(k, B * T, D), W["W_xh"])
+        h = x.new_zeros((k, B, W["W_hh"].shape[-1]))
+        for xw_t in xw.view(k, B, T, -1).unbind(2):
+            h = f(torch.baddbmm(xw_t, h, W["W_hh"]))
+        return torch.baddbmm(W["b_y"][:, None], h, W["W_y"])
+
+    def batches(step):
+        xs, ys = zip(*(first_bit_batch(RECALL["batch_size"], lag, generators[k])
+                       for k in active))
+        return list(active), torch.stack(xs), torch.stack(ys)
+
+    def loss_fn(_, batch):
+        members, x, y = batch
+        s = scores(members, x)
+        losses = F.cross_entropy(s.flatten(0, 1), y.flatten(), reduction="none")
+        losses = losses.view(len(members), -1).mean(dim=1)
+        for k, accuracy in zip(members, (s.argmax(-1) == y).double().mean(dim=1).tolist()):
+            accuracies[k].append(accuracy)
+        params = [runs[k][name] for k in members for name in _RUN_PARAMETERS]
+        grads = torch.autograd.grad(losses.sum(), params)
+        surrogate = losses.sum().detach()
+        n = len(_RUN_PARAMETERS)
+        for j in range(len(members)):
+            own = grads[j * n:(j + 1) * n]
+            norm = torch.sqrt(sum((g ** 2).sum() for g in own))
+            scale = torch.clamp(1.0 / (norm + 1e-6), max=1.0)  # as nn.utils.clip_grad_norm_
+            for p, g in zip(params[j * n:(j + 1) * n], own):
+                # value 0, gradient scale * g
+                surrogate = surrogate + (p * (scale * g)).sum() - (p.detach() * (scale * g)).sum()
+        return surrogate
+
+    def all_solved(record):
+        if target_accuracy is not None:
+            active[:] = [k for k in active if len(accuracies[k]) < window
+                         or np.mean(accuracies[k][-window:]) < target_accuracy]
+        return not active
+
+    fit(runs, loss_fn, batches, steps=steps, lr=RECALL["lr"], callback=all_solved)
+    return ([{name: run[name].detach() for name in _RUN_PARAMETERS} for run in runs],
+            [len(a) for a in accuracies], generators, scores)
+
+
+def recall_first_bit_runs(inits, lag, seeds, steps=300, target_accuracy=None, n_test=2000,
+                          hidden_size=16):
+    """Train the chapter's RNN on first-bit recall at ``lag``, once for every pair of an
+    initialisation in ``inits`` and a seed in ``seeds``, all runs side by side.
+
+    Each run is a ``hidden_size``-unit tanh (or ReLU) Elman RNN with a linear head to two
+    classes, trained with Adam (lr 0.01, its gradient clipped to norm 1) on batches of 64 fresh
+    sequences for ``steps`` steps, or until its training accuracy over the last 10 steps
+    reaches ``target_accuracy``, and tested on ``n_test`` fresh sequences. An initialisation is
+    ``"default"`` (PyTorch's U(±1/√H), tanh), ``"rescaled"`` (the same default W_hh multiplied
+    to spectral radius 1), ``"orthogonal"`` (tanh, W_hh a random orthogonal matrix),
+    ``"identity"`` (the IRNN: ReLU, W_hh = I, b_h = 0, small input weights) or a number ρ > 0
+    (tanh, W_hh a Gaussian matrix rescaled to spectral radius ρ). The seed draws the starting
+    weights and the data; the runs of one seed see the same batches, and with tanh they differ
+    only in W_hh. The global torch random state and thread count are left as they were.
+
+    Returns a dict of arrays of shape (len(inits), len(seeds)): ``accuracy`` (test),
+    ``steps`` (taken), ``spectral_radius`` (of W_hh at the start) and ``gradient_norm`` (the
+    median over 256 sequences of ‖∂h_T/∂h_0‖₂ at the start), and ``params``, a nested list
+    [init][seed] of the trained RNNs' parameters, NumPy arrays ``W_xh`` (1, H), ``W_hh`` (H, H)
+    and ``b_h`` (H,) (the starting ones: :func:`recall_initial_params`).
+    """
+    import torch
+
+    inits = [_as_initialisation(init) for init in inits]
+    seeds = [int(seed) for seed in seeds]
+    H = hidden_size
+    pairs = [(i, j) for i in range(len(inits)) for j in range(len(seeds))]
+    shape = (len(inits), len(seeds))
+    result = {key: np.zeros(shape) for key in
+              ("accuracy", "steps", "spectral_radius", "gradient_norm")}
+    result["params"] = [[None] * len(seeds) for _ in inits]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    state = torch.random.get_rng_state()
+    try:
+        starts = {pair: _recall_start(inits[pair[0]], seeds[pair[1]], H) for pair in pairs}
+        for nonlinearity in ("tanh", "relu"):
+            group = [pair for pair in pairs if starts[pair][1] == nonlinearity]
+            if not group:
+                continue
+            for i, j in group:
+                params = starts[i, j][0]
+                probe = first_bit_batch(256, lag,
+                                        torch.Generator().manual_seed(10_000 + seeds[j]))[0]
+                norms = gradient_flow.gradient_norms_through_time(
+                    probe.numpy(), None, _rnn_part(params), nonlinearity)
+                result["spectral_radius"][i, j] = gradient_flow.spectral_radius(params["W_hh"])
+                result["gradient_norm"][i, j] = np.median(norms[:, 0])
+            trained, taken, generators, scores = _train_recall_runs(
+                [starts[pair][0] for pair in group], nonlinearity,
+                [seeds[j] for _, j in group], lag, steps, target_accuracy)
+            with torch.no_grad():
+                for k, (i, j) in enumerate(group):
+                    x, y = first_bit_batch(n_test, lag, generators[k])
+                    guess = scores([k], x[None])[0].argmax(-1)
+                    result["accuracy"][i, j] = float((guess == y).double().mean())
+                    result["steps"][i, j] = taken[k]
+                    result["params"][i][j] = _rnn_part({name: value.numpy().copy()
+                                                        for name, value in trained[k].items()})
+    finally:
+        torch.random.set_rng_state(state)
+        torch.set_num_threads(threads)
+    return result
+
+
 def recall_first_bit(init, lag, seed, steps=300, target_accuracy=None, n_test=2000,
                      hidden_size=16):
-    """Train the chapter's RNN on first-bit recall at ``lag`` from the initialisation ``init``.
-
-    The network is a ``hidden_size``-unit ``ElmanRNN`` with a linear head to two classes, trained
-    by ``train_sequence_classifier`` (Adam, lr 0.01, gradients clipped to norm 1) on batches of
-    64 fresh sequences for ``steps`` steps, or until the training accuracy of the last 10 steps
-    reaches ``target_accuracy``. ``init`` is ``"default"`` (PyTorch's U(±1/√H), tanh),
-    ``"orthogonal"`` (tanh, W_hh a random orthogonal matrix), ``"identity"`` (the IRNN: ReLU,
-    W_hh = I, b_h = 0, small input weights) or a number ρ > 0 (tanh, W_hh a Gaussian matrix
-    rescaled to spectral radius ρ). Everything random is drawn from ``seed``; the global torch
-    random state is left as it was.
+    """One run of :func:`recall_first_bit_runs`: the chapter's RNN trained on first-bit recall
+    at ``lag`` from the initialisation ``init`` (a name or a spectral radius) and ``seed``.
 
     Returns a dict: ``accuracy`` on ``n_test`` fresh sequences, ``steps`` taken,
     ``spectral_radius`` of W_hh at the start, ``gradient_norm``, the median over 256 sequences
     of ‖∂h_T/∂h_0‖₂ at the start.
     """
+    runs = recall_first_bit_runs([init], lag, [seed], steps, target_accuracy, n_test,
+                                 hidden_size)
+    return {"accuracy": float(runs["accuracy"][0, 0]), "steps": int(runs["steps"][0, 0]),
+            "spectral_radius": float(runs["spectral_radius"][0, 0]),
+            "gradient_norm": float(runs["gradient_norm"][0, 0])}
+
+
+def recall_first_bit_lstm(lag, seeds, forget_bias=0.0, steps=300, target_accuracy=None,
+                          n_test=2000, hidden_size=16):
+    """The recall experiment of :func:`recall_first_bit_runs` with an LSTM in place of the RNN.
+
+    For each seed: a one-layer ``hidden_size``-unit ``seqlearn.torch.lstm.LSTM`` at PyTorch's
+    default initialisation (every parameter from U(±1/√H)), its forget-gate bias raised by
+    ``forget_bias`` (the block H..2H of ``b``, gates in the order i, f, g, o), and a linear head,
+    trained by ``train_sequence_classifier`` exactly as the RNN runs are (Adam, lr 0.01, gradients
+    clipped to norm 1, batches of 64, the same seed's batches as the RNN runs of that seed). The
+    LSTM has four times the RNN's recurrent parameters.
+
+    Returns a dict: ``accuracy`` and ``steps`` (len(seeds),) arrays, ``models``, the trained
+    ``(lstm, head)`` pairs, and ``initial``, an untrained copy of each LSTM.
+    """
+    import copy as copy_module
+
     import torch
 
-    from ..torch.rnn import ElmanRNN
+    from ..torch.lstm import LSTM
     from ..torch.train import evaluate, train_sequence_classifier
 
-    init = _as_initialisation(init)
     H = hidden_size
-    nonlinearity = "relu" if init == "identity" else "tanh"
+    result = {"accuracy": np.zeros(len(seeds)), "steps": np.zeros(len(seeds)), "models": [],
+              "initial": []}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     state = torch.random.get_rng_state()
     try:
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        rnn = ElmanRNN(1, H, nonlinearity=nonlinearity, dtype=torch.float64)
-        if init == "orthogonal":
-            start = {"W_hh": gradient_flow.orthogonal_matrix(H, rng)}
-        elif init == "identity":
-            start = gradient_flow.init_irnn_params(1, H, rng)
-        elif init == "default":
-            start = {}
-        else:
-            start = {"W_hh": gradient_flow.scaled_to_spectral_radius(rng.normal(size=(H, H)),
-                                                                     init)}
-        with torch.no_grad():
-            parameters = rnn.layer_parameters(0)
-            for name, value in start.items():
-                parameters[name].copy_(torch.from_numpy(value))
-        head = torch.nn.Linear(H, 2, dtype=torch.float64)
-        params = rnn.to_numpy()[0]
-        probe = first_bit_batch(256, lag, torch.Generator().manual_seed(10_000 + seed))[0]
-        norms = gradient_flow.gradient_norms_through_time(probe.numpy(), None, params,
-                                                          nonlinearity)
-        run = train_sequence_classifier(rnn, head,
-                                        lambda step: first_bit_batch(64, lag, generator),
-                                        steps=steps, lr=0.01, clip=1.0,
-                                        target_accuracy=target_accuracy)
-        accuracy = evaluate(rnn, head, *first_bit_batch(n_test, lag, generator))
+        for j, seed in enumerate(seeds):
+            torch.manual_seed(int(seed))
+            generator = torch.Generator().manual_seed(int(seed))
+            lstm = LSTM(1, H, dtype=torch.float64)
+            with torch.no_grad():
+                lstm.b[H:2 * H] += forget_bias
+            head = torch.nn.Linear(H, 2, dtype=torch.float64)
+            result["initial"].append(copy_module.deepcopy(lstm))
+            run = train_sequence_classifier(
+                lstm, head, lambda step: first_bit_batch(RECALL["batch_size"], lag, generator),
+                steps=steps, lr=RECALL["lr"], clip=1.0, target_accuracy=target_accuracy)
+            result["accuracy"][j] = evaluate(lstm, head, *first_bit_batch(n_test, lag, generator))
+            result["steps"][j] = run["steps"]
+            result["models"].append((lstm, head))
     finally:
         torch.random.set_rng_state(state)
         torch.set_num_threads(threads)
-    return {"accuracy": accuracy, "steps": run["steps"],
-            "spectral_radius": gradient_flow.spectral_radius(params["W_hh"]),
-            "gradient_norm": float(np.median(norms[:, 0]))}
+    return result
 
 
 def _describe_initialisation(init):
     if isinstance(init, float):
         return f"tanh, Gaussian W_hh rescaled to spectral radius {init:g}"
     return {"default": "tanh, PyTorch's default U(±1/√H)",
+            "rescaled": "tanh, PyTorch's default W_hh rescaled to spectral radius 1",
             "orthogonal": "tanh, orthogonal W_hh",
             "identity": "ReLU, W_hh = I (IRNN)"}[init]
 
@@ -485,21 +677,22 @@ def _measure_initialisation(choice):
     lag, seeds = RECALL["lag"], RECALL["seeds"]
     lines = [f"{_describe_initialisation(init)}; first-bit recall at lag {lag}, at most "
              f"{RECALL['steps']} steps per seed (chance: 50%)"]
+    try:
+        runs = recall_first_bit_runs([init], lag, seeds, steps=RECALL["steps"],
+                                     target_accuracy=RECALL["target_accuracy"],
+                                     n_test=RECALL["n_test"], hidden_size=RECALL["hidden_size"])
+    except (FloatingPointError, RuntimeError) as err:
+        return 0, lines + [f"training stopped: {err}"]
     score = 0
-    for seed in seeds:
-        try:
-            result = recall_first_bit(init, lag, seed, steps=RECALL["steps"],
-                                      target_accuracy=RECALL["target_accuracy"],
-                                      n_test=RECALL["n_test"], hidden_size=RECALL["hidden_size"])
-        except (FloatingPointError, RuntimeError) as err:
-            lines.append(f"seed {seed}: training stopped: {err}")
-            continue
-        solved = result["accuracy"] >= RECALL["pass_accuracy"]
+    for j, seed in enumerate(seeds):
+        accuracy = runs["accuracy"][0, j]
+        solved = accuracy >= RECALL["pass_accuracy"]
         score += solved
         lines.append(
-            f"seed {seed}: at the start ρ(W_hh) = {result['spectral_radius']:.2f} and the median "
-            f"‖∂h_T/∂h_0‖₂ = {result['gradient_norm']:.1e}; after {result['steps']} steps test "
-            f"accuracy {result['accuracy']:.0%} -> " + ("solved" if solved else "not solved"))
+            f"seed {seed}: at the start ρ(W_hh) = {runs['spectral_radius'][0, j]:.2f} and the "
+            f"median ‖∂h_T/∂h_0‖₂ = {runs['gradient_norm'][0, j]:.1e}; after "
+            f"{int(runs['steps'][0, j])} steps test accuracy {accuracy:.0%} -> "
+            + ("solved" if solved else "not solved"))
     if score < len(seeds):
         lines.append(f"hint: the gradient that teaches the network to keep the first bit must "
                      f"cross {lag} steps; which starts keep ‖∂h_T/∂h_0‖₂ from vanishing? Compare "
@@ -514,7 +707,8 @@ def _measure_initialisation(choice):
                   "or a spectral radius), at most 300 Adam steps, for 3 fixed seeds; a point per "
                   "seed with test accuracy ≥ 90%")
 def check_initialisation(choose_initialisation):
-    """Check ``choose_initialisation() -> "default" | "orthogonal" | "identity" | float``."""
+    """Check ``choose_initialisation() -> "default" | "rescaled" | "orthogonal" | "identity" |
+    float``."""
     return check_experiment("05-initialisation", "An initialisation that remembers",
                             choose_initialisation, _measure_initialisation,
                             max_score=len(RECALL["seeds"]))
@@ -582,17 +776,17 @@ _CONCEPT_QUESTIONS = [
      "hint": f"answer one of {', '.join(_FATES)}; compare the linear and the tanh columns of the "
              "table in the section 'With a nonlinearity'"},
     {"key": "clip_small", "answer": 1e-6,
-     "explain": {1.0: "clipping by norm multiplies g by min(1, c/‖g‖) (equation (5.7)), a "
+     "explain": {1.0: "clipping by norm multiplies ∇L by min(1, κ/‖∇L‖) (equation (5.7)), a "
                       "factor never above 1: it cannot lengthen a short gradient",
-                 1e6: "clipping by norm multiplies g by min(1, c/‖g‖) (equation (5.7)), a factor "
+                 1e6: "clipping by norm multiplies ∇L by min(1, κ/‖∇L‖) (equation (5.7)), a factor "
                       "never above 1",
                  0.0: "clipping keeps the direction and never zeroes a gradient"},
-     "hint": "apply equation (5.7) with ‖g‖ = 1e-6 and c = 1"},
+     "hint": "apply equation (5.7) with ‖∇L‖ = 1e-6 and κ = 1"},
     {"key": "clip_large", "answer": 5.0,
-     "explain": {40.0: "‖g‖ = 40 is above c = 5: the clip is active",
-                 0.125: "that is the factor c/‖g‖ by which g is multiplied, not the new norm",
+     "explain": {40.0: "‖∇L‖ = 40 is above κ = 5: the clip is active",
+                 0.125: "that is the factor κ/‖∇L‖ by which ∇L is multiplied, not the new norm",
                  200.0: "clipping by norm never lengthens a gradient (equation (5.7))"},
-     "hint": "apply equation (5.7) with ‖g‖ = 40 and c = 5"},
+     "hint": "apply equation (5.7) with ‖∇L‖ = 40 and κ = 5"},
 ]
 
 
@@ -610,5 +804,7 @@ def check_gradient_concepts(answers):
 __all__ = ["AUTOGRAD", "INITIALISATIONS", "RECALL", "check_gradient_concepts",
            "check_gradient_norms", "check_initialisation", "check_jacobian_product",
            "check_spectral_radius_scaling", "first_bit_batch", "recall_first_bit",
+           "recall_first_bit_lstm", "recall_first_bit_runs",
+           "recall_initial_params",
            "reference_gradient_norms", "reference_jacobian_product",
            "reference_spectral_radius_scaling"]

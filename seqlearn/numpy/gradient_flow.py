@@ -17,7 +17,8 @@ and a row gradient travels one step back as ∂L/∂h_{t-1} = (∂L/∂h_t) J_t.
 a product of T − t matrices: BPTT through T steps is as deep as a T-layer network.
 
 :func:`state_jacobians`, :func:`backward_jacobian_products`,
-:func:`gradient_norms_through_time` and :func:`input_jacobians` take the inputs
+:func:`gradient_norms_through_time`, :func:`input_jacobians`, :func:`input_sensitivity` and
+:func:`first_input_effect` take the inputs
 ``(x, h0, params)``, as ``seqlearn.torch.gradient_flow`` takes ``(x, h0, model)`` and gets the
 same numbers from autograd; :func:`jacobians_from_states` and :func:`jacobian_products` are the
 two formulas they are made of.
@@ -165,6 +166,58 @@ def input_jacobians(x, h0, params, nonlinearity="tanh"):
     return sens
 
 
+def input_sensitivity(x, h0, params, nonlinearity="tanh"):
+    """How strongly each state still depends on the first input: ‖∂h_t/∂x_1‖ for t = 1 .. T.
+
+    The norm is the Frobenius norm of the (H, D) Jacobian of :func:`input_jacobians`, the
+    root of the sum of the squares of ∂h_{t,i}/∂x_{1,d}; for D = 1 it is the length of the
+    vector ∂h_t/∂x_1. x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`.
+    Returns (B, T), one curve per sequence.
+    """
+    return np.linalg.norm(input_jacobians(x, h0, params, nonlinearity), axis=(2, 3))
+
+
+def first_input_effect(x, h0, params, nonlinearity="tanh"):
+    """How much the states change when the first input is negated: ‖h_t(x) − h_t(x̃)‖ for
+    t = 1 .. T, where x̃ is x with x_1 replaced by −x_1 (for inputs ±1, the other bit).
+
+    The finite counterpart of :func:`input_sensitivity`: a network that holds the first bit in
+    one of two attracting states keeps this large while ∂h_t/∂x_1 is tiny, since a small change
+    of x_1 no longer moves the state. For a linear RNN it equals ‖(∂h_t/∂x_1) 2 x_1‖.
+    x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`. Returns (B, T).
+    """
+    x = np.asarray(x, dtype=float)
+    flipped = x.copy()
+    flipped[:, 0] = -flipped[:, 0]
+    return np.linalg.norm(rnn_states(x, h0, params, nonlinearity)
+                          - rnn_states(flipped, h0, params, nonlinearity), axis=2)
+
+
+def one_unit_rnn_loss(w, b, h0=0.5, steps=20, target=0.6):
+    """The smallest RNN with a cliff: one tanh unit without inputs, h_t = tanh(w h_{t-1} + b),
+    run for ``steps`` steps from ``h0``, its loss L = (h_T − target)², and the gradient of L by
+    BPTT, written out for a scalar state::
+
+        δ_t = ∂L/∂a_t = (∂L/∂h_t)(1 − h_t²),   ∂L/∂h_{t-1} = δ_t w,
+        ∂L/∂w = Σ_t δ_t h_{t-1},               ∂L/∂b = Σ_t δ_t
+
+    w, b : numbers or arrays that broadcast together (a grid of them); every entry is its own
+    network. Returns ``(L, dL_dw, dL_db)``, arrays of the broadcast shape.
+    """
+    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    steps = check_positive_int("steps", steps)
+    hs = [np.full(w.shape, _check_number("h0", h0))]
+    for _ in range(steps):
+        hs.append(np.tanh(w * hs[-1] + b))
+    target = _check_number("target", target)
+    loss = (hs[-1] - target) ** 2
+    dh, dw, db = 2 * (hs[-1] - target), np.zeros(w.shape), np.zeros(w.shape)
+    for t in range(steps, 0, -1):
+        delta = dh * (1 - hs[t] ** 2)
+        dw, db, dh = dw + delta * hs[t - 1], db + delta, delta * w
+    return loss, dw, db
+
+
 def linear_power_norms(W, v, steps):
     """‖v Wᵗ‖ for t = 0 .. steps: a row vector sent through the linear recurrence h_t = h_{t-1} W.
 
@@ -235,8 +288,9 @@ def init_irnn_params(input_size, hidden_size, rng=None, gain=1.0, input_scale=0.
 
 
 __all__ = [
-    "NONLINEARITIES", "backward_jacobian_products", "gradient_norms_through_time",
-    "init_irnn_params", "input_jacobians", "jacobian_products", "jacobians_from_states",
-    "linear_power_norms", "orthogonal_matrix", "rnn_states", "scaled_to_spectral_radius",
-    "spectral_radius", "state_jacobians",
+    "NONLINEARITIES", "backward_jacobian_products", "first_input_effect",
+    "gradient_norms_through_time", "init_irnn_params", "input_jacobians", "input_sensitivity",
+    "jacobian_products", "jacobians_from_states", "linear_power_norms", "one_unit_rnn_loss",
+    "orthogonal_matrix", "rnn_states", "scaled_to_spectral_radius", "spectral_radius",
+    "state_jacobians",
 ]
