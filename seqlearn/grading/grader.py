@@ -475,10 +475,11 @@ def feedback_lines(exercise):
 
 
 def _report_names(results):
-    """A unique ``(student folder, file stem)`` per result, for feedback and results files."""
+    """A unique ``(student folder, file stem)`` per result, for feedback and results files: the
+    submitted file's own name, so that each report is found beside its file's name."""
     names, used = [], set()
     for r in results:
-        stem = safe_name(Path(r.notebook or r.relative_path or r.path).stem)
+        stem = safe_name(Path(r.relative_path or r.path).stem)
         candidate, k = (r.student_id, stem), 2
         while candidate in used:
             candidate, k = (r.student_id, f"{stem}-{k}"), k + 1
@@ -489,9 +490,9 @@ def _report_names(results):
 
 def write_outputs(results, out):
     """The CSV gradebook, ``students.csv`` (each student's total over the chapters, from the
-    files that count), and per submission a feedback file
-    ``feedback/<student>/<notebook>.txt`` and a Gradescope-style
-    ``results/<student>/<notebook>/results.json``."""
+    files that count), and per submitted file a feedback file
+    ``feedback/<student>/<file>.txt`` and a Gradescope-style
+    ``results/<student>/<file>/results.json``."""
     out = Path(out)
     ids = []
     for r in results:
