@@ -37,33 +37,33 @@ def test_exercise_ids_are_registered_with_kind_and_points():
 
 # -- independent solutions (as a student would write them) -------------------------------------
 
-def _attention_pooling(X, V, w):
-    scores = np.tanh(X @ V) @ w
+def _attention_pooling(X, W_a, w_a):
+    scores = np.tanh(X @ W_a) @ w_a
     a = np.exp(scores - scores.max(axis=1, keepdims=True))
     a = a / a.sum(axis=1, keepdims=True)
     return (a[..., None] * X).sum(axis=1), a
 
 
-def _additive_attention_loops(query, keys, values, W_q, W_k, v, mask=None):
+def _additive_attention_loops(query, keys, values, W_q, W_k, w_a, mask=None):
     """A deliberately plain solution, one (batch, query, key) triple at a time."""
-    B, Tq, N = query.shape[0], query.shape[1], keys.shape[1]
-    weights = np.zeros((B, Tq, N))
+    B, Tq, Tk = query.shape[0], query.shape[1], keys.shape[1]
+    weights = np.zeros((B, Tq, Tk))
     context = np.zeros((B, Tq, values.shape[2]))
     for b in range(B):
-        real = [j for j in range(N) if mask is None or mask[b, j]]
+        real = [j for j in range(Tk) if mask is None or mask[b, j]]
         for t in range(Tq):
-            e = np.array([v @ np.tanh(query[b, t] @ W_q + keys[b, j] @ W_k) for j in real])
+            e = np.array([w_a @ np.tanh(query[b, t] @ W_q + keys[b, j] @ W_k) for j in real])
             a = np.exp(e - e.max()) / np.exp(e - e.max()).sum()
             weights[b, t, real] = a
             context[b, t] = a @ values[b, real]
     return context, weights
 
 
-def _backward_loops(dcontext, query, keys, values, W_q, W_k, v, Z, weights):
+def _backward_loops(dcontext, query, keys, values, W_q, W_k, w_a, Z, weights):
     """The backward pass one (batch, query) at a time, from the chain rule written per pair."""
-    B, Tq, N, A = Z.shape
+    B, Tq, Tk, A = Z.shape
     dquery, dkeys, dvalues = np.zeros_like(query), np.zeros_like(keys), np.zeros_like(values)
-    grads = {"W_q": np.zeros_like(W_q), "W_k": np.zeros_like(W_k), "v": np.zeros_like(v)}
+    grads = {"W_q": np.zeros_like(W_q), "W_k": np.zeros_like(W_k), "w_a": np.zeros_like(w_a)}
     for b in range(B):
         for t in range(Tq):
             a = weights[b, t]
@@ -71,13 +71,13 @@ def _backward_loops(dcontext, query, keys, values, W_q, W_k, v, Z, weights):
             da = values[b] @ dcontext[b, t]
             jacobian = np.diag(a) - np.outer(a, a)           # da_j / de_l
             de = jacobian.T @ da
-            for j in range(N):
-                dP = de[j] * v * (1 - Z[b, t, j] ** 2)
+            for j in range(Tk):
+                dP = de[j] * w_a * (1 - Z[b, t, j] ** 2)
                 dquery[b, t] += W_q @ dP
                 dkeys[b, j] += W_k @ dP
                 grads["W_q"] += np.outer(query[b, t], dP)
                 grads["W_k"] += np.outer(keys[b, j], dP)
-                grads["v"] += de[j] * Z[b, t, j]
+                grads["w_a"] += de[j] * Z[b, t, j]
     return dquery, dkeys, dvalues, grads
 
 
@@ -123,7 +123,7 @@ def test_references_agree_with_the_independent_solutions():
         got = _backward_loops(**case)
         for g, w in zip(got[:3], want[:3]):
             np.testing.assert_allclose(g, w, atol=1e-10)
-        for name in ("W_q", "W_k", "v"):
+        for name in ("W_q", "W_k", "w_a"):
             np.testing.assert_allclose(got[3][name], want[3][name], atol=1e-10)
 
 
@@ -131,11 +131,11 @@ def test_references_agree_with_the_independent_solutions():
 def test_backward_reference_matches_finite_differences(lengths):
     """The check's reference against central differences of the forward, masks included."""
     rng = np.random.default_rng(3)
-    B, Tq, N, D, A = 3, 2, 4, 3, 5
-    query, keys, values = (rng.normal(size=s) for s in ((B, Tq, D), (B, N, D), (B, N, D)))
+    B, Tq, Tk, D, A = 3, 2, 4, 3, 5
+    query, keys, values = (rng.normal(size=s) for s in ((B, Tq, D), (B, Tk, D), (B, Tk, D)))
     params = {"W_q": rng.normal(size=(D, A)), "W_k": rng.normal(size=(D, A)),
-              "v": rng.normal(size=A)}
-    mask = None if lengths is None else checks._padding_mask(lengths, N)
+              "w_a": rng.normal(size=A)}
+    mask = None if lengths is None else checks._padding_mask(lengths, Tk)
     G = rng.normal(size=(B, Tq, D))
 
     def loss():
@@ -143,9 +143,9 @@ def test_backward_reference_matches_finite_differences(lengths):
 
     _, weights, cache = additive_attention_forward(query, keys, values, params, mask)
     dquery, dkeys, dvalues, grads = checks.reference_additive_attention_backward(
-        G, query, keys, values, params["W_q"], params["W_k"], params["v"], cache["Z"], weights)
+        G, query, keys, values, params["W_q"], params["W_k"], params["w_a"], cache["Z"], weights)
     for got, array in [(dquery, query), (dkeys, keys), (dvalues, values)] + [
-            (grads[name], params[name]) for name in ("W_q", "W_k", "v")]:
+            (grads[name], params[name]) for name in ("W_q", "W_k", "w_a")]:
         np.testing.assert_allclose(got, numerical_gradient(loss, array), atol=1e-7)
     if mask is not None:     # padded keys and values get no gradient
         assert np.all(dkeys[~mask] == 0) and np.all(dvalues[~mask] == 0)
@@ -245,7 +245,7 @@ def test_backward_single_key_separates_the_softmax_jacobian():
     case = checks._backward_cases(np.random.default_rng(1))[0]
     assert case["weights"].shape[-1] == 1
     dquery, dkeys, dvalues, grads = checks.reference_additive_attention_backward(**case)
-    assert np.all(dquery == 0) and np.all(dkeys == 0) and np.all(grads["v"] == 0)
+    assert np.all(dquery == 0) and np.all(dkeys == 0) and np.all(grads["w_a"] == 0)
     np.testing.assert_allclose(dvalues, case["dcontext"])
     wrong = checks._backward_variant(**case, jacobian="diagonal")
     assert np.abs(wrong[0]).max() > 1e-3
@@ -253,15 +253,15 @@ def test_backward_single_key_separates_the_softmax_jacobian():
 
 def test_a_mistake_the_check_does_not_know_gets_the_equations():
     def doubled(**k):
-        h, a = checks.reference_attention_pooling(**k)
-        return 2 * h, a
+        pooled, weights = checks.reference_attention_pooling(**k)
+        return 2 * pooled, weights
 
     text = str(checks.check_attention_pooling(doubled))
-    assert "h: off by" in text and "equations (7.2)-(7.3)" in text
+    assert "pooled: off by" in text and "equations (7.2)-(7.3)" in text
 
 
 @pytest.mark.parametrize("check, naive", [
-    (checks.check_attention_pooling, lambda X, V, w: _naive_pooling(X, V, w)),
+    (checks.check_attention_pooling, lambda X, W_a, w_a: _naive_pooling(X, W_a, w_a)),
     (checks.check_additive_attention, lambda **k: _naive_additive(**k)),
 ])
 def test_an_overflowing_softmax_is_told_to_subtract_the_maximum(check, naive):
@@ -271,14 +271,14 @@ def test_an_overflowing_softmax_is_told_to_subtract_the_maximum(check, naive):
     assert "contains NaN or inf" in text and "subtract each row's largest score" in text
 
 
-def _naive_pooling(X, V, w):
-    e = np.exp(np.tanh(X @ V) @ w)
+def _naive_pooling(X, W_a, w_a):
+    e = np.exp(np.tanh(X @ W_a) @ w_a)
     a = e / e.sum(axis=1, keepdims=True)
     return (a[..., None] * X).sum(axis=1), a
 
 
-def _naive_additive(query, keys, values, W_q, W_k, v, mask=None):
-    e = np.exp(np.tanh((query @ W_q)[:, :, None] + (keys @ W_k)[:, None]) @ v)
+def _naive_additive(query, keys, values, W_q, W_k, w_a, mask=None):
+    e = np.exp(np.tanh((query @ W_q)[:, :, None] + (keys @ W_k)[:, None]) @ w_a)
     if mask is not None:
         e = e * mask[:, None, :]
     a = e / e.sum(axis=-1, keepdims=True)
@@ -305,9 +305,9 @@ def test_a_crash_is_reported_with_its_error():
 
 
 def test_modifying_the_inputs_loses_the_case():
-    def in_place(dcontext, query, keys, values, W_q, W_k, v, Z, weights):
+    def in_place(dcontext, query, keys, values, W_q, W_k, w_a, Z, weights):
         out = checks.reference_additive_attention_backward(dcontext, query, keys, values,
-                                                           W_q, W_k, v, Z, weights)
+                                                           W_q, W_k, w_a, Z, weights)
         Z **= 2
         return out
 
@@ -317,15 +317,15 @@ def test_modifying_the_inputs_loses_the_case():
 
 # -- refusals ---------------------------------------------------------------------------------
 
-def _autograd_backward(dcontext, query, keys, values, W_q, W_k, v, Z, weights):
+def _autograd_backward(dcontext, query, keys, values, W_q, W_k, w_a, Z, weights):
     import torch
-    q, k, val, wq, wk, vv = (torch.tensor(a, requires_grad=True)
-                             for a in (query, keys, values, W_q, W_k, v))
+    q, k, val, wq, wk, wa = (torch.tensor(a, requires_grad=True)
+                             for a in (query, keys, values, W_q, W_k, w_a))
     hidden = torch.tanh((q @ wq)[:, :, None] + (k @ wk)[:, None])
-    a = torch.softmax(hidden @ vv, dim=-1)
+    a = torch.softmax(hidden @ wa, dim=-1)
     (a @ val).backward(torch.tensor(dcontext))
     return q.grad.numpy(), k.grad.numpy(), val.grad.numpy(), {
-        "W_q": wq.grad.numpy(), "W_k": wk.grad.numpy(), "v": vv.grad.numpy()}
+        "W_q": wq.grad.numpy(), "W_k": wk.grad.numpy(), "w_a": wa.grad.numpy()}
 
 
 def test_autograd_and_the_package_are_refused():
@@ -342,9 +342,9 @@ def test_autograd_and_the_package_are_refused():
 def test_torch_tensors_are_accepted():
     torch = pytest.importorskip("torch")
 
-    def in_torch(X, V, w):
-        X, V, w = (torch.from_numpy(a) for a in (X, V, w))
-        a = torch.softmax(torch.tanh(X @ V) @ w, dim=1)
+    def in_torch(X, W_a, w_a):
+        X, W_a, w_a = (torch.from_numpy(a) for a in (X, W_a, w_a))
+        a = torch.softmax(torch.tanh(X @ W_a) @ w_a, dim=1)
         return (a[..., None] * X).sum(1), a
 
     assert checks.check_attention_pooling(in_torch).passed
@@ -371,7 +371,7 @@ def test_cases_cover_the_edges():
     rng = np.random.default_rng(0)
     pooling = checks._pooling_cases(rng)
     assert any(c["X"].shape[0] == 1 for c in pooling) and any(c["X"].shape[1] == 1 for c in pooling)
-    assert np.abs(pooling[-1]["w"]).sum() > 1000          # scores beyond exp's range
+    assert np.abs(pooling[-1]["w_a"]).sum() > 1000          # scores beyond exp's range
     additive = checks._additive_cases(rng)
     assert any(c["keys"].shape[1] == 1 for c in additive)
     assert any(c["query"].shape[1] == 1 for c in additive)

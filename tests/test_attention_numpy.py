@@ -72,7 +72,7 @@ def test_attention_pooling_forward_properties(rng):
     assert h.shape == (B, D) and w.shape == (B, T)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-14)
     assert np.all(w[~mask] == 0.0) and np.all(w[mask] > 0)
-    e = np.tanh(X @ params["V"]) @ params["w"]
+    e = np.tanh(X @ params["W_a"]) @ params["w_a"]
     e1 = np.exp(e[1, :2] - e[1, :2].max())
     np.testing.assert_allclose(w[1, :2], e1 / e1.sum(), atol=1e-14)
     np.testing.assert_allclose(h, np.einsum("bn,bnd->bd", w, X), atol=1e-14)
@@ -89,7 +89,7 @@ def test_attention_pooling_backward_finite_differences(rng, with_mask):
 
     _, _, cache = attention_pooling_forward(X, params, mask=mask)
     dX, grads = attention_pooling_backward(g, cache)
-    assert set(grads) == {"V", "w"}
+    assert set(grads) == {"W_a", "w_a"}
     assert relative_error(dX, numerical_gradient(loss, X)) < 1e-6
     for name in params:
         assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
@@ -100,13 +100,13 @@ def test_attention_pooling_backward_matches_autograd(rng):
     g = rng.normal(size=(B, D))
     _, _, cache = attention_pooling_forward(X, params, mask=mask)
     dX, grads = attention_pooling_backward(g, cache)
-    tX, tV, tw = _t(X, True), _t(params["V"], True), _t(params["w"], True)
-    e = torch.tanh(tX @ tV) @ tw
+    tX, tW, tw = _t(X, True), _t(params["W_a"], True), _t(params["w_a"], True)
+    e = torch.tanh(tX @ tW) @ tw
     a = torch.softmax(e.masked_fill(~torch.tensor(mask), float("-inf")), dim=1)
     ((a.unsqueeze(2) * tX).sum(1) * _t(g)).sum().backward()
     assert relative_error(dX, tX.grad.numpy()) < 1e-10
-    assert relative_error(grads["V"], tV.grad.numpy()) < 1e-10
-    assert relative_error(grads["w"], tw.grad.numpy()) < 1e-10
+    assert relative_error(grads["W_a"], tW.grad.numpy()) < 1e-10
+    assert relative_error(grads["w_a"], tw.grad.numpy()) < 1e-10
 
 
 # ------------------------------------------------------------------------- additive attention
@@ -142,7 +142,7 @@ def test_additive_attention_forward_by_hand(rng, mask_kind):
     assert np.all(w[~full] == 0.0)
     for b in range(B):
         for t in range(Tq):
-            e = np.array([params["v"] @ np.tanh(query[b, t] @ params["W_q"]
+            e = np.array([params["w_a"] @ np.tanh(query[b, t] @ params["W_q"]
                                                 + keys[b, j] @ params["W_k"]) for j in range(N)])
             e = np.where(full[b, t], e, -np.inf)
             a = np.exp(e - e.max())
@@ -162,7 +162,7 @@ def test_additive_attention_backward_finite_differences(rng, mask_kind):
 
     _, _, cache = additive_attention_forward(query, keys, values, params, mask=mask)
     dq, dk, dv, grads = additive_attention_backward(g, cache)
-    assert set(grads) == {"W_q", "W_k", "v"}
+    assert set(grads) == {"W_q", "W_k", "w_a"}
     for name, analytic, x in (("query", dq, query), ("keys", dk, keys), ("values", dv, values)):
         assert relative_error(analytic, numerical_gradient(loss, x)) < 1e-6, name
     for name in params:
@@ -176,7 +176,7 @@ def test_additive_attention_backward_matches_autograd(rng):
     dq, dk, dv, grads = additive_attention_backward(g, cache)
     tq, tk, tv = _t(query, True), _t(keys, True), _t(values, True)
     tp = {k: _t(v, True) for k, v in params.items()}
-    e = torch.tanh((tq @ tp["W_q"]).unsqueeze(2) + (tk @ tp["W_k"]).unsqueeze(1)) @ tp["v"]
+    e = torch.tanh((tq @ tp["W_q"]).unsqueeze(2) + (tk @ tp["W_k"]).unsqueeze(1)) @ tp["w_a"]
     a = torch.softmax(e.masked_fill(~torch.tensor(mask), float("-inf")), dim=-1)
     ((a @ tv) * _t(g)).sum().backward()
     for analytic, t in ((dq, tq), (dk, tk), (dv, tv)):
@@ -471,7 +471,7 @@ def test_pooling_additive_and_mask_helpers_bad_input(rng):
     with pytest.raises(TypeError, match="mask"):
         attention_pooling_forward(X, params, mask=mask.astype(float))
     with pytest.raises(ValueError, match="params.*w"):
-        attention_pooling_forward(X, {"V": params["V"]})
+        attention_pooling_forward(X, {"W_a": params["W_a"]})
     ap, query, keys, values, _ = _additive_problem(rng, None)
     with pytest.raises(ValueError, match="values"):
         additive_attention_forward(query, keys, values[:, :2], ap)

@@ -115,7 +115,7 @@ def test_attention_pooling_matches_numpy(rng):
     np.testing.assert_allclose(ht.detach().numpy(), h, atol=1e-10, rtol=0)
     np.testing.assert_allclose(wt.detach().numpy(), weights, atol=1e-10, rtol=0)
     np.testing.assert_allclose(x.grad.numpy(), dX, atol=1e-10, rtol=0)
-    for name in ("V", "w"):
+    for name in ("W_a", "w_a"):
         np.testing.assert_allclose(getattr(model, name).grad.numpy(), grads[name], atol=1e-10,
                                    rtol=0)
     back = model.to_numpy()
@@ -140,7 +140,7 @@ def test_additive_attention_matches_numpy(rng, mask_rank):
     np.testing.assert_allclose(w.detach().numpy(), weights, atol=1e-10, rtol=0)
     for ours, ref in ((tq, dq), (tk, dk), (tv, dv)):
         np.testing.assert_allclose(ours.grad.numpy(), ref, atol=1e-10, rtol=0)
-    for name in ("W_q", "W_k", "v"):
+    for name in ("W_q", "W_k", "w_a"):
         np.testing.assert_allclose(getattr(model, name).grad.numpy(), grads[name], atol=1e-10,
                                    rtol=0)
 
@@ -331,11 +331,11 @@ def test_from_numpy_names_the_entry_that_is_missing_or_misshapen(rng):
     with pytest.raises(TypeError, match="params: expected a dict"):
         AttentionPooling.from_numpy([params["W_q"], params["b_q"]])
     pooling = np_att.init_attention_pooling_params(4, 3, rng)
-    with pytest.raises(ValueError, match=r"params\['w'\]"):
-        AttentionPooling.from_numpy({**pooling, "w": np.zeros(4)})
+    with pytest.raises(ValueError, match=r"params\['w_a'\]"):
+        AttentionPooling.from_numpy({**pooling, "w_a": np.zeros(4)})
     model = AttentionPooling.from_numpy(pooling, dtype=torch.float32)
-    assert model.V.dtype == torch.float32
-    np.testing.assert_allclose(model.to_numpy()["V"], pooling["V"], rtol=1e-6)
+    assert model.W_a.dtype == torch.float32
+    np.testing.assert_allclose(model.to_numpy()["W_a"], pooling["W_a"], rtol=1e-6)
 
 
 # -- CUDA -----------------------------------------------------------------------------------------

@@ -37,9 +37,9 @@ from .core import (as_tuple, check_concept, check_experiment, diagnose_outputs, 
 
 # -- shared helpers ---------------------------------------------------------------------------
 
-def _padding_mask(lengths, N):
-    """(B, N) bool, True for the real keys j < lengths[b] (True = may attend)."""
-    return np.arange(N)[None, :] < np.asarray(lengths)[:, None]
+def _padding_mask(lengths, Tk):
+    """(B, Tk) bool, True for the real keys j < lengths[b] (True = may attend)."""
+    return np.arange(Tk)[None, :] < np.asarray(lengths)[:, None]
 
 
 def _softmax(scores, axis=-1):
@@ -66,16 +66,16 @@ def _overflow_hint(student_fn, case, hint):
 
 # -- 07-attention-pooling ---------------------------------------------------------------------
 
-def reference_attention_pooling(X, V, w):
-    """Attention pooling of a bag, equations (7.2)–(7.3): X (B, N, D), V (D, A), w (A,) ->
-    (h (B, D), a (B, N))."""
-    h, weights, _ = _attention_pooling_forward(X, {"V": V, "w": w})
-    return h, weights
+def reference_attention_pooling(X, W_a, w_a):
+    """Attention pooling of a bag, equations (7.2)–(7.3): X (B, n, D), W_a (D, A), w_a (A,) ->
+    (pooled (B, D), weights (B, n))."""
+    pooled, weights, _ = _attention_pooling_forward(X, {"W_a": W_a, "w_a": w_a})
+    return pooled, weights
 
 
-def _attention_pooling_variant(X, V, w, squash=True, normalise="softmax", axis=1,
+def _attention_pooling_variant(X, W_a, w_a, squash=True, normalise="softmax", axis=1,
                                return_scores=False, sum_axis=1):
-    scores = (np.tanh(X @ V) if squash else X @ V) @ w  # (B, N)
+    scores = (np.tanh(X @ W_a) if squash else X @ W_a) @ w_a  # (B, n)
     if normalise == "softmax":
         weights = _softmax(scores, axis=axis)
     elif normalise == "sigmoid":
@@ -84,7 +84,7 @@ def _attention_pooling_variant(X, V, w, squash=True, normalise="softmax", axis=1
         weights = np.full_like(scores, 1.0 / scores.shape[1])
     else:  # no normalisation at all
         weights = scores
-    weighted = weights[..., None] * X  # (B, N, D)
+    weighted = weights[..., None] * X  # (B, n, D)
     h = weighted.sum(axis=sum_axis)
     return h, (scores if return_scores else weights)
 
@@ -92,15 +92,15 @@ def _attention_pooling_variant(X, V, w, squash=True, normalise="softmax", axis=1
 def _pooling_cases(rng):
     """Six cases: one bag of one instance, one bag, batches, and large scores (last)."""
     cases = []
-    for B, N, D, A in [(1, 1, 3, 2), (1, 5, 4, 3), (3, 6, 4, 5), (5, 7, 2, 6), (2, 3, 6, 4),
+    for B, n, D, A in [(1, 1, 3, 2), (1, 5, 4, 3), (3, 6, 4, 5), (5, 7, 2, 6), (2, 3, 6, 4),
                        (3, 5, 3, 4)]:
         cases.append({
-            "X": rng.normal(size=(B, N, D)),
-            "V": rng.normal(scale=0.8, size=(D, A)),
-            "w": rng.normal(scale=1.0, size=A),
+            "X": rng.normal(size=(B, n, D)),
+            "W_a": rng.normal(scale=0.8, size=(D, A)),
+            "w_a": rng.normal(scale=1.0, size=A),
         })
     last = cases[-1]                           # the largest score 2000: exp overflows
-    last["w"] = _largest_score_to(2000.0, np.tanh(last["X"] @ last["V"]), last["w"])
+    last["w_a"] = _largest_score_to(2000.0, np.tanh(last["X"] @ last["W_a"]), last["w_a"])
     return cases
 
 
@@ -116,59 +116,62 @@ def _largest_score_to(target, hidden, w, valid=None):
 
 
 @register("07-attention-pooling", kind="implement", points=12,
-          summary="h and the weights a of attention pooling (7.2)-(7.3) against the reference on "
+          summary="the pooled vectors and the weights of attention pooling (7.2)-(7.3) against "
+                  "the reference on "
                   "6 fresh random cases: a bag of one, B = 1, batches, scores in the thousands")
 def check_attention_pooling(attention_pooling):
-    """Check ``attention_pooling(X, V, w) -> (h, a)``."""
+    """Check ``attention_pooling(X, W_a, w_a) -> (pooled, weights)``."""
     cases = _pooling_cases(fresh_rng())
     mistakes = [
         (lambda **k: _attention_pooling_variant(**k, axis=0),
-         "the softmax runs over the batch axis; the weights of one bag must sum to 1 over its N "
+         "the softmax runs over the batch axis; the weights of one bag must sum to 1 over its n "
          "instances (equation (7.2))"),
         (lambda **k: _attention_pooling_variant(**k, squash=False),
          "the tanh of the score's hidden layer is missing (equation (7.3))"),
         (lambda **k: _attention_pooling_variant(**k, normalise=None),
-         "the scores are used as weights without a softmax: the weights a of equation (7.2) are "
+         "the scores are used as weights without a softmax: the weights α of equation (7.2) are "
          "positive and sum to 1 over the instances"),
         (lambda **k: _attention_pooling_variant(**k, return_scores=True),
-         "h is right, but the second output is the raw scores e; return the normalised weights a"),
+         "the pooled vectors are right, but the second output is the raw scores e; return the "
+         "normalised weights α"),
         (lambda **k: _attention_pooling_variant(**k, normalise="sigmoid"),
          "the weights come from a sigmoid; attention normalises them with a softmax over the "
          "instances, so that they sum to 1"),
         (lambda **k: _attention_pooling_variant(**k, normalise="uniform"),
-         "every instance gets the weight 1/N: that is mean pooling; the weights must come from "
+         "every instance gets the weight 1/n: that is mean pooling; the weights must come from "
          "the scores of equation (7.3)"),
         (lambda **k: _attention_pooling_variant(**k, sum_axis=2),
-         "h is summed over the feature axis; the weighted sum of equation (7.2) runs over the "
+         "the pooled vector is summed over the feature axis; the weighted sum of equation (7.2) "
+         "runs over the "
          "instances and keeps the D features"),
     ]
     hint = diagnose_outputs(attention_pooling, cases[2:3], reference_attention_pooling, mistakes,
-                            ["h", "a"],
+                            ["pooled", "weights"],
                             "compare your scores, weights and h with equations (7.2)-(7.3) one at "
-                            "a time, and check their shapes: (B, N), (B, N), (B, D)")
+                            "a time, and check their shapes: (B, n), (B, n), (B, D)")
     hint = _overflow_hint(attention_pooling, cases[-1], hint)
     return run_check("07-attention-pooling", "Attention pooling", attention_pooling,
-                     reference_attention_pooling, cases, ["h", "a"], hint=hint)
+                     reference_attention_pooling, cases, ["pooled", "weights"], hint=hint)
 
 
 # -- 07-additive-attention --------------------------------------------------------------------
 
-def reference_additive_attention(query, keys, values, W_q, W_k, v, mask=None):
-    """Masked additive attention, equations (7.4)–(7.6): query (B, Tq, Dq), keys (B, N, Dk),
-    values (B, N, Dv), W_q (Dq, A), W_k (Dk, A), v (A,), mask (B, N) bool or None ->
-    (context (B, Tq, Dv), weights (B, Tq, N))."""
+def reference_additive_attention(query, keys, values, W_q, W_k, w_a, mask=None):
+    """Masked additive attention, equations (7.4)–(7.6): query (B, Tq, Dq), keys (B, Tk, Dk),
+    values (B, Tk, Dv), W_q (Dq, A), W_k (Dk, A), w_a (A,), mask (B, Tk) bool or None ->
+    (context (B, Tq, Dv), weights (B, Tq, Tk))."""
     context, weights, _ = _additive_attention_forward(
-        query, keys, values, {"W_q": W_q, "W_k": W_k, "v": v}, mask=mask)
+        query, keys, values, {"W_q": W_q, "W_k": W_k, "w_a": w_a}, mask=mask)
     return context, weights
 
 
-def _additive_attention_variant(query, keys, values, W_q, W_k, v, mask=None, squash=True,
+def _additive_attention_variant(query, keys, values, W_q, W_k, w_a, mask=None, squash=True,
                                 axis=2, normalise=True, swap_projections=False,
                                 keys_as_values=False, masking="scores"):
     if swap_projections:
         W_q, W_k = W_k, W_q
-    hidden = (query @ W_q)[:, :, None, :] + (keys @ W_k)[:, None, :, :]  # (B, Tq, N, A)
-    scores = (np.tanh(hidden) if squash else hidden) @ v  # (B, Tq, N)
+    hidden = (query @ W_q)[:, :, None, :] + (keys @ W_k)[:, None, :, :]  # (B, Tq, Tk, A)
+    scores = (np.tanh(hidden) if squash else hidden) @ w_a  # (B, Tq, Tk)
     m = None if mask is None else mask[:, None, :]
     if m is not None and masking == "scores":
         scores = np.where(m, scores, -np.inf)
@@ -188,27 +191,27 @@ def _additive_cases(rng):
     without (the cases the mistakes are diagnosed on), masks with a length-1 source, large
     scores."""
     cases = []
-    # (B, Tq, N, Dq, Dk, Dv, A, lengths or None, large scores); the third and the fifth have
+    # (B, Tq, Tk, Dq, Dk, Dv, A, lengths or None, large scores); the third and the fifth have
     # Dq = Dk = Dv, where swapped projections and keys used as values keep their shapes
-    for B, Tq, N, Dq, Dk, Dv, A, lengths, large in [
+    for B, Tq, Tk, Dq, Dk, Dv, A, lengths, large in [
             (1, 1, 1, 3, 2, 4, 5, None, False), (1, 4, 6, 5, 3, 2, 4, None, False),
             (3, 5, 7, 4, 4, 4, 6, (4, 6, 2), False), (4, 1, 3, 2, 6, 3, 3, (3, 1, 2, 3), False),
             (2, 6, 5, 5, 5, 5, 8, None, False), (3, 4, 6, 3, 3, 2, 5, (6, 1, 4), False),
             (2, 3, 4, 4, 2, 3, 6, (2, 4), True)]:
         cases.append({
             "query": rng.normal(size=(B, Tq, Dq)),
-            "keys": rng.normal(size=(B, N, Dk)),
-            "values": rng.normal(size=(B, N, Dv)),
+            "keys": rng.normal(size=(B, Tk, Dk)),
+            "values": rng.normal(size=(B, Tk, Dv)),
             "W_q": rng.normal(scale=0.7, size=(Dq, A)),
             "W_k": rng.normal(scale=0.7, size=(Dk, A)),
-            "v": rng.normal(size=A),
-            "mask": None if lengths is None else _padding_mask(lengths, N),
+            "w_a": rng.normal(size=A),
+            "mask": None if lengths is None else _padding_mask(lengths, Tk),
         })
         if large:                              # the largest score 2000: exp overflows
             c = cases[-1]
             hidden = np.tanh((c["query"] @ c["W_q"])[:, :, None] + (c["keys"] @ c["W_k"])[:, None])
             valid = None if c["mask"] is None else c["mask"][:, None, :]
-            c["v"] = _largest_score_to(2000.0, hidden, c["v"], valid)
+            c["w_a"] = _largest_score_to(2000.0, hidden, c["w_a"], valid)
     return cases
 
 
@@ -217,11 +220,12 @@ def _additive_cases(rng):
                   "reference on 7 fresh random cases: one key, one query, padding masks (a "
                   "source of length 1), scores in the thousands")
 def check_additive_attention(additive_attention):
-    """Check ``additive_attention(query, keys, values, W_q, W_k, v, mask) -> (context, weights)``."""
+    """Check ``additive_attention(query, keys, values, W_q, W_k, w_a, mask) -> (context,
+    weights)``."""
     cases = _additive_cases(fresh_rng())
     mistakes = [
         (lambda **k: _additive_attention_variant(**k, axis=1),
-         "the softmax runs over the queries; each query's weights must sum to 1 over the N keys: "
+         "the softmax runs over the queries; each query's weights must sum to 1 over the Tk keys: "
          "the softmax of equation (7.4) runs over the keys, the last axis"),
         (lambda **k: _additive_attention_variant(**k, squash=False),
          "the tanh is missing from the score (equation (7.5))"),
@@ -248,7 +252,7 @@ def check_additive_attention(additive_attention):
                             mistakes,
                             ["context", "weights"],
                             "compute equations (7.4)-(7.6) step by step and check each shape: "
-                            "the scores and weights are (B, Tq, N), one per (query, key) pair, "
+                            "the scores and weights are (B, Tq, Tk), one per (query, key) pair, "
                             "the context (B, Tq, Dv)")
     hint = _overflow_hint(additive_attention, cases[-1], hint)
     return run_check("07-additive-attention", "Additive attention", additive_attention,
@@ -257,21 +261,22 @@ def check_additive_attention(additive_attention):
 
 # -- 07-additive-attention-backward -----------------------------------------------------------
 
-def reference_additive_attention_backward(dcontext, query, keys, values, W_q, W_k, v, Z,
+def reference_additive_attention_backward(dcontext, query, keys, values, W_q, W_k, w_a, Z,
                                           weights):
     """The backward pass of additive attention: the arrays the forward kept (``Z`` the tanh
-    layer (B, Tq, N, A), ``weights`` (B, Tq, N), zero at masked keys) and dcontext = ∂L/∂context
-    (B, Tq, Dv) -> (dquery, dkeys, dvalues, {"W_q", "W_k", "v"})."""
+    layer (B, Tq, Tk, A), ``weights`` (B, Tq, Tk), zero at masked keys) and dcontext = ∂L/∂context
+    (B, Tq, Dv) -> (dquery, dkeys, dvalues, {"W_q", "W_k", "w_a"})."""
     cache = {"query": query, "keys": keys, "values": values, "Z": Z, "weights": weights,
-             "W_q": W_q, "W_k": W_k, "v": v}
+             "W_q": W_q, "W_k": W_k, "w_a": w_a}
     dquery, dkeys, dvalues, grads = _additive_attention_backward(dcontext, cache)
-    return dquery, dkeys, dvalues, {"W_q": grads["W_q"], "W_k": grads["W_k"], "v": grads["v"]}
+    return dquery, dkeys, dvalues, {"W_q": grads["W_q"], "W_k": grads["W_k"],
+                                    "w_a": grads["w_a"]}
 
 
-def _backward_variant(dcontext, query, keys, values, W_q, W_k, v, Z, weights, jacobian="full",
+def _backward_variant(dcontext, query, keys, values, W_q, W_k, w_a, Z, weights, jacobian="full",
                       tanh_grad="right", recompute=False, swap_sums=False, swap_W=False,
                       untransposed_values=False, batch_mean=False):
-    a = _softmax(Z @ v, axis=-1) if recompute else weights
+    a = _softmax(Z @ w_a, axis=-1) if recompute else weights
     dvalues = (a @ dcontext) if untransposed_values else a.transpose(0, 2, 1) @ dcontext
     da = dcontext @ values.transpose(0, 2, 1)
     row = (da * a).sum(axis=-1, keepdims=True)
@@ -279,7 +284,7 @@ def _backward_variant(dcontext, query, keys, values, W_q, W_k, v, Z, weights, ja
           "sign": a * (da + row)}[jacobian]
     dtanh = {"right": 1.0 - Z ** 2, "none": 1.0, "tanh-again": 1.0 - np.tanh(Z) ** 2,
              "one-minus": 1.0 - Z}[tanh_grad]
-    dP = de[..., None] * v * dtanh                   # (B, Tq, N, A)
+    dP = de[..., None] * w_a * dtanh                 # (B, Tq, Tk, A)
     dq_proj, dk_proj = dP.sum(axis=2), dP.sum(axis=1)
     if swap_sums:
         dq_proj, dk_proj = dP.sum(axis=1), dP.sum(axis=2)
@@ -287,7 +292,7 @@ def _backward_variant(dcontext, query, keys, values, W_q, W_k, v, Z, weights, ja
     A = Z.shape[-1]
     grads = {"W_q": query.reshape(-1, query.shape[2]).T @ dq_proj.reshape(-1, A),
              "W_k": keys.reshape(-1, keys.shape[2]).T @ dk_proj.reshape(-1, A),
-             "v": de.reshape(-1) @ Z.reshape(-1, A)}
+             "w_a": de.reshape(-1) @ Z.reshape(-1, A)}
     if batch_mean:
         grads = {name: g / query.shape[0] for name, g in grads.items()}
     return dq_proj @ Wq_T, dk_proj @ Wk_T, dvalues, grads
@@ -299,18 +304,18 @@ def _backward_cases(rng):
     sizes with a padding mask (the case the mistakes are diagnosed on), a source of length 1,
     and saturated scores."""
     cases = []
-    # (B, Tq, N, Dq, Dk, Dv, A, lengths or None, scale of the projections, dcontext scale)
-    for B, Tq, N, Dq, Dk, Dv, A, lengths, w_scale, d_scale in [
+    # (B, Tq, Tk, Dq, Dk, Dv, A, lengths or None, scale of the projections, dcontext scale)
+    for B, Tq, Tk, Dq, Dk, Dv, A, lengths, w_scale, d_scale in [
             (1, 1, 1, 3, 2, 4, 5, None, 0.7, 1.0), (1, 4, 6, 5, 3, 2, 4, None, 0.7, 1.0),
             (3, 5, 5, 4, 4, 4, 6, (5, 3, 2), 0.7, 1.0), (4, 1, 3, 2, 6, 3, 3, (3, 1, 2, 3), 0.7, 1.0),
             (2, 6, 7, 3, 5, 2, 8, (7, 4), 0.7, 1.0), (2, 3, 4, 3, 2, 3, 5, (4, 2), 3.0, 1.0)]:
         query = rng.normal(size=(B, Tq, Dq))
-        keys = rng.normal(size=(B, N, Dk))
-        values = rng.normal(size=(B, N, Dv))
+        keys = rng.normal(size=(B, Tk, Dk))
+        values = rng.normal(size=(B, Tk, Dv))
         params = {"W_q": rng.normal(scale=w_scale, size=(Dq, A)),
                   "W_k": rng.normal(scale=w_scale, size=(Dk, A)),
-                  "v": rng.normal(size=A)}
-        mask = None if lengths is None else _padding_mask(lengths, N)
+                  "w_a": rng.normal(size=A)}
+        mask = None if lengths is None else _padding_mask(lengths, Tk)
         _, weights, cache = _additive_attention_forward(query, keys, values, params, mask=mask)
         cases.append({"dcontext": d_scale * rng.normal(size=(B, Tq, Dv)),
                       "query": query, "keys": keys, "values": values, **params,
@@ -319,13 +324,13 @@ def _backward_cases(rng):
 
 
 @register("07-additive-attention-backward", kind="implement", points=36,
-          summary="dquery, dkeys, dvalues and the gradients of W_q, W_k, v of additive attention "
+          summary="dquery, dkeys, dvalues and the gradients of W_q, W_k, w_a of additive attention "
                   "against the (gradient-checked) reference on 6 fresh random forwards: one key, "
                   "one query, padding masks (a source of length 1), saturated tanh; autograd "
                   "refused",
           forbidden=("backward", "grad", "autograd", "vjp", "jacobian"))
 def check_additive_attention_backward(additive_attention_backward):
-    """Check ``additive_attention_backward(dcontext, query, keys, values, W_q, W_k, v, Z,
+    """Check ``additive_attention_backward(dcontext, query, keys, values, W_q, W_k, w_a, Z,
     weights) -> (dquery, dkeys, dvalues, grads)``."""
     cases = _backward_cases(fresh_rng())
     names = ["dquery", "dkeys", "dvalues", "grads"]
@@ -435,7 +440,7 @@ _MASK_QUESTIONS = [
     {"key": "one_key_dquery", "answer": 0.0, "tolerance": 1e-12,
      "explain": {1.0: "the gradient with respect to the query flows only through the weights; "
                       "what is the weight of a lone key, whatever its score?"},
-     "hint": "with N = 1, does the context depend on the query at all?"},
+     "hint": "with a single key, does the context depend on the query at all?"},
 ]
 
 
@@ -485,8 +490,8 @@ def build_reversal_model(choice):
         raise ValueError(f"'attention' must be one of {ATTENTION_KINDS}, got {kind!r}")
     if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or not 1 <= H <= 256:
         raise ValueError(f"'hidden_size' must be an int in 1..256, got {H!r}")
-    V = vocabulary_size(BUDGET["n_symbols"])
-    model = Seq2SeqRNN(V, V, embedding_size=BUDGET["embedding_size"], hidden_size=int(H),
+    vocab = vocabulary_size(BUDGET["n_symbols"])
+    model = Seq2SeqRNN(vocab, vocab, embedding_size=BUDGET["embedding_size"], hidden_size=int(H),
                        attention=kind,
                        attention_size=BUDGET["attention_size"] if kind == "additive" else None)
     n = sum(p.numel() for p in model.parameters())

@@ -2,20 +2,20 @@
 hand-derived backward passes.
 
 Row-vector, batch-first convention. Every attention mechanism here has the same three steps:
-scores e between a query and each of N keys, weights a = softmax(e) over the keys, and an output
-that is the weighted average Σ_j a_j v_j of the values::
+scores e between a query and each of Tk keys, weights α = softmax(e) over the keys, and an output
+that is the weighted average Σ_j α_j v_j of the values::
 
-    attention pooling (Ilse et al. 2018)   e_i = w · tanh(x_i V)        x_i (D,), V (D, A), w (A,)
-                                           h = Σ_i a_i x_i              one vector per bag
-    additive (Bahdanau et al. 2015)        e_tj = v · tanh(q_t W_q + k_j W_k)
-                                           c_t = Σ_j a_tj v_j
+    attention pooling (Ilse et al. 2018)   e_i = tanh(x_i W_a) · w_a   x_i (D,), W_a (D, A), w_a (A,)
+                                           x̄ = Σ_i α_i x_i             one vector per bag
+    additive (Bahdanau et al. 2015)        e_tj = tanh(q_t W_q + k_j W_k) · w_a
+                                           c_t = Σ_j α_tj v_j
     scaled dot-product (Vaswani et al. 2017)
                                            S = q kᵀ · scale, A = softmax(S) (by rows), out = A v
                                            scale = 1/√d by default, 1 gives Luong's dot score
     multi-head (Vaswani et al. 2017)       Q = query W_q + b_q,  K = key W_k + b_k,
                                            V = value W_v + b_v,
-                                           head h uses columns h·d_k:(h+1)·d_k (d_k = D/num_heads),
-                                           out = concat(head_1 .. head_H) W_o + b_o
+                                           head i uses columns i·d_k:(i+1)·d_k (d_k = D/h, h heads),
+                                           out = concat(head_1 .. head_h) W_o + b_o
 
 **Masks** are boolean arrays, ``True`` = may attend (a real token, an allowed position), the
 convention of ``torch.nn.functional.scaled_dot_product_attention``: :func:`causal_mask` for a
@@ -61,7 +61,7 @@ def _masked_softmax_(scores, mask):
 
 
 def _softmax_backward(dweights, weights):
-    """∂L/∂e = a ⊙ (da − Σ_j da_j a_j) for a = softmax(e) over the last axis."""
+    """∂L/∂e = α ⊙ (dα − Σ_j dα_j α_j) for α = softmax(e) over the last axis."""
     return weights * (dweights - (dweights * weights).sum(axis=-1, keepdims=True))
 
 
@@ -71,159 +71,159 @@ def _cast(dtype, *arrays):
 
 # ------------------------------------------------------------------------- attention pooling
 def init_attention_pooling_params(input_size, attention_size, rng=None):
-    """Parameters ``V`` (D, A) ~ U(-1/√D, 1/√D) and ``w`` (A,) ~ U(-1/√A, 1/√A)."""
+    """Parameters ``W_a`` (D, A) ~ U(-1/√D, 1/√D) and ``w_a`` (A,) ~ U(-1/√A, 1/√A)."""
     rng = as_generator(rng)
     D = check_positive_int("input_size", input_size)
     A = check_positive_int("attention_size", attention_size)
-    return {"V": rng.uniform(-1 / np.sqrt(D), 1 / np.sqrt(D), size=(D, A)),
-            "w": rng.uniform(-1 / np.sqrt(A), 1 / np.sqrt(A), size=A)}
+    return {"W_a": rng.uniform(-1 / np.sqrt(D), 1 / np.sqrt(D), size=(D, A)),
+            "w_a": rng.uniform(-1 / np.sqrt(A), 1 / np.sqrt(A), size=A)}
 
 
 def attention_pooling_forward(X, params, mask=None):
-    """Attention-based pooling of a bag of N instances into one vector (Ilse et al. 2018)::
+    """Attention-based pooling of a bag of n instances into one vector (Ilse et al. 2018)::
 
-        e_i = tanh(x_i V) w          scores (B, N)
-        a   = softmax_i(e)           masked instances get weight 0
-        h   = Σ_i a_i x_i            (B, D)
+        e_i = tanh(x_i W_a) w_a      scores (B, n)
+        α   = softmax_i(e)           masked instances get weight 0
+        x̄   = Σ_i α_i x_i            the pooled vector (B, D)
 
     Parameters
     ----------
-    X : (B, N, D) instances x_i of B bags
-    params : dict with ``V`` (D, A) and ``w`` (A,)
-    mask : optional (B, N) bool, True for real instances (padding of bags of different sizes)
+    X : (B, n, D) instances x_i of B bags
+    params : dict with ``W_a`` (D, A) and ``w_a`` (A,)
+    mask : optional (B, n) bool, True for real instances (padding of bags of different sizes)
 
-    Returns ``h`` (B, D), ``weights`` a (B, N) and the cache of
+    Returns ``pooled`` x̄ (B, D), ``weights`` α (B, n) and the cache of
     :func:`attention_pooling_backward`.
     """
-    check_param_dict(params, ("V", "w"))
-    V = as_float_array("params['V']", params["V"], ndim=2)
-    D, A = V.shape
-    w = as_float_array("params['w']", params["w"], shape=(A,))
+    check_param_dict(params, ("W_a", "w_a"))
+    W_a = as_float_array("params['W_a']", params["W_a"], ndim=2)
+    D, A = W_a.shape
+    w_a = as_float_array("params['w_a']", params["w_a"], shape=(A,))
     X = as_float_array("X", X, shape=(None, None, D))
-    B, N, _ = X.shape
-    mask = check_mask(mask, (B, N))
-    V, w = _cast(X.dtype, V, w)
-    Z = np.tanh(X @ V)                                   # (B, N, A)
-    weights = _masked_softmax_(Z @ w, mask)              # (B, N)
-    h = (weights[:, None, :] @ X)[:, 0, :]               # (B, D)
-    cache = {"X": X, "Z": Z, "weights": weights, "V": V, "w": w}
-    return h, weights, cache
+    B, n, _ = X.shape
+    mask = check_mask(mask, (B, n))
+    W_a, w_a = _cast(X.dtype, W_a, w_a)
+    Z = np.tanh(X @ W_a)                                 # (B, n, A)
+    weights = _masked_softmax_(Z @ w_a, mask)            # (B, n)
+    pooled = (weights[:, None, :] @ X)[:, 0, :]          # (B, D)
+    cache = {"X": X, "Z": Z, "weights": weights, "W_a": W_a, "w_a": w_a}
+    return pooled, weights, cache
 
 
-def attention_pooling_backward(dh, cache):
+def attention_pooling_backward(dpooled, cache):
     """Backward pass of :func:`attention_pooling_forward`.
 
-    With dh = ∂L/∂h (B, D)::
+    With dx̄ = ∂L/∂x̄ (B, D), the gradient of the pooled vector::
 
-        da_i = dh · x_i,   de = a ⊙ (da − Σ_i a_i da_i)
-        dP = (de w) ⊙ (1 − Z²)       P = X V, Z = tanh(P)
-        ∂L/∂x_i = a_i dh + dP_i Vᵀ,  ∂L/∂V = Σ Xᵀ dP,  ∂L/∂w = Σ_i de_i Z_i
+        dα_i = dx̄ · x_i,   de = α ⊙ (dα − Σ_i α_i dα_i)
+        dP = (de w_a) ⊙ (1 − Z²)       P = X W_a, Z = tanh(P)
+        ∂L/∂x_i = α_i dx̄ + dP_i W_aᵀ,  ∂L/∂W_a = Σ Xᵀ dP,  ∂L/∂w_a = Σ_i de_i Z_i
 
-    Returns ``dX`` (B, N, D) and ``{"V": (D, A), "w": (A,)}``.
+    Returns ``dX`` (B, n, D) and ``{"W_a": (D, A), "w_a": (A,)}``.
     """
-    X, Z, a, V, w = (cache[k] for k in ("X", "Z", "weights", "V", "w"))
-    B, N, D = X.shape
-    A = V.shape[1]
-    dh = as_float_array("dh", dh, shape=(B, D)).astype(X.dtype, copy=False)
-    da = (X @ dh[:, :, None])[:, :, 0]                   # (B, N)
-    de = _softmax_backward(da, a)
-    dP = de[:, :, None] * w
+    X, Z, alpha, W_a, w_a = (cache[k] for k in ("X", "Z", "weights", "W_a", "w_a"))
+    B, n, D = X.shape
+    A = W_a.shape[1]
+    dpooled = as_float_array("dpooled", dpooled, shape=(B, D)).astype(X.dtype, copy=False)
+    dalpha = (X @ dpooled[:, :, None])[:, :, 0]          # (B, n)
+    de = _softmax_backward(dalpha, alpha)
+    dP = de[:, :, None] * w_a
     dP *= 1.0 - Z * Z
-    dX = a[:, :, None] * dh[:, None, :]
-    dX += dP @ V.T
-    grads = {"V": X.reshape(B * N, D).T @ dP.reshape(B * N, A),
-             "w": de.reshape(B * N) @ Z.reshape(B * N, A)}
+    dX = alpha[:, :, None] * dpooled[:, None, :]
+    dX += dP @ W_a.T
+    grads = {"W_a": X.reshape(B * n, D).T @ dP.reshape(B * n, A),
+             "w_a": de.reshape(B * n) @ Z.reshape(B * n, A)}
     return dX, grads
 
 
 # ---------------------------------------------------------------------- additive attention
 def init_additive_attention_params(query_size, key_size, attention_size, rng=None):
     """Parameters ``W_q`` (Dq, A) ~ U(±1/√Dq), ``W_k`` (Dk, A) ~ U(±1/√Dk) and
-    ``v`` (A,) ~ U(±1/√A)."""
+    ``w_a`` (A,) ~ U(±1/√A)."""
     rng = as_generator(rng)
     Dq = check_positive_int("query_size", query_size)
     Dk = check_positive_int("key_size", key_size)
     A = check_positive_int("attention_size", attention_size)
     return {"W_q": rng.uniform(-1 / np.sqrt(Dq), 1 / np.sqrt(Dq), size=(Dq, A)),
             "W_k": rng.uniform(-1 / np.sqrt(Dk), 1 / np.sqrt(Dk), size=(Dk, A)),
-            "v": rng.uniform(-1 / np.sqrt(A), 1 / np.sqrt(A), size=A)}
+            "w_a": rng.uniform(-1 / np.sqrt(A), 1 / np.sqrt(A), size=A)}
 
 
 def additive_attention_forward(query, keys, values, params, mask=None):
     """Additive attention of Bahdanau et al. (2015)::
 
-        e_tj = v · tanh(q_t W_q + k_j W_k)     scores (B, Tq, N)
-        a_t  = softmax_j(e_t)                  masked keys get weight 0
-        c_t  = Σ_j a_tj v_j                    context (B, Tq, Dv)
+        e_tj = tanh(q_t W_q + k_j W_k) · w_a   scores (B, Tq, Tk)
+        α_t  = softmax_j(e_t)                  masked keys get weight 0
+        c_t  = Σ_j α_tj v_j                    context (B, Tq, Dv)
 
     Parameters
     ----------
     query : (B, Tq, Dq), e.g. the decoder states
-    keys : (B, N, Dk), e.g. the encoder states
-    values : (B, N, Dv) (often the keys themselves)
-    params : dict with ``W_q`` (Dq, A), ``W_k`` (Dk, A), ``v`` (A,)
-    mask : optional bool, (B, N) (padding of the keys, the same for every query) or broadcastable
-        to (B, Tq, N); True = may attend
+    keys : (B, Tk, Dk), e.g. the encoder states
+    values : (B, Tk, Dv) (often the keys themselves)
+    params : dict with ``W_q`` (Dq, A), ``W_k`` (Dk, A), ``w_a`` (A,)
+    mask : optional bool, (B, Tk) (padding of the keys, the same for every query) or
+        broadcastable to (B, Tq, Tk); True = may attend
 
-    Returns ``context`` (B, Tq, Dv), ``weights`` (B, Tq, N) and the cache of
+    Returns ``context`` (B, Tq, Dv), ``weights`` α (B, Tq, Tk) and the cache of
     :func:`additive_attention_backward`.
     """
-    check_param_dict(params, ("W_q", "W_k", "v"))
+    check_param_dict(params, ("W_q", "W_k", "w_a"))
     W_q = as_float_array("params['W_q']", params["W_q"], ndim=2)
     Dq, A = W_q.shape
     W_k = as_float_array("params['W_k']", params["W_k"], shape=(None, A))
-    v = as_float_array("params['v']", params["v"], shape=(A,))
+    w_a = as_float_array("params['w_a']", params["w_a"], shape=(A,))
     Dk = W_k.shape[0]
     query = as_float_array("query", query, shape=(None, None, Dq))
     B, Tq, _ = query.shape
     keys = as_float_array("keys", keys, shape=(B, None, Dk))
-    N = keys.shape[1]
-    values = as_float_array("values", values, shape=(B, N, None))
+    Tk = keys.shape[1]
+    values = as_float_array("values", values, shape=(B, Tk, None))
     if mask is not None:
-        if np.ndim(mask) == 2:       # (B, N): the same keys for every query
-            mask = check_mask(mask, (B, N))[:, None, :]
+        if np.ndim(mask) == 2:       # (B, Tk): the same keys for every query
+            mask = check_mask(mask, (B, Tk))[:, None, :]
         else:
-            mask = check_mask(mask, (B, Tq, N))
+            mask = check_mask(mask, (B, Tq, Tk))
     dtype = np.result_type(query.dtype, keys.dtype, values.dtype)
-    query, keys, values, W_q, W_k, v = _cast(dtype, query, keys, values, W_q, W_k, v)
-    # (B, Tq, 1, A) + (B, 1, N, A): every query against every key.
+    query, keys, values, W_q, W_k, w_a = _cast(dtype, query, keys, values, W_q, W_k, w_a)
+    # (B, Tq, 1, A) + (B, 1, Tk, A): every query against every key.
     Z = (query @ W_q)[:, :, None, :] + (keys @ W_k)[:, None, :, :]
     np.tanh(Z, out=Z)
-    weights = _masked_softmax_(Z @ v, mask)              # (B, Tq, N)
+    weights = _masked_softmax_(Z @ w_a, mask)            # (B, Tq, Tk)
     context = weights @ values
     cache = {"query": query, "keys": keys, "values": values, "Z": Z, "weights": weights,
-             "W_q": W_q, "W_k": W_k, "v": v}
+             "W_q": W_q, "W_k": W_k, "w_a": w_a}
     return context, weights, cache
 
 
 def additive_attention_backward(dcontext, cache):
     """Backward pass of :func:`additive_attention_forward`.
 
-    With dC = ∂L/∂context (B, Tq, Dv), a the weights and Z = tanh(q W_q + k W_k) (B, Tq, N, A)::
+    With dC = ∂L/∂context (B, Tq, Dv), α the weights and Z = tanh(q W_q + k W_k) (B, Tq, Tk, A)::
 
-        ∂L/∂values = aᵀ dC,   da = dC valuesᵀ,   de = a ⊙ (da − Σ_j a_j da_j)
-        dP = (de v) ⊙ (1 − Z²)
+        ∂L/∂values = αᵀ dC,   dα = dC valuesᵀ,   de = α ⊙ (dα − Σ_j α_j dα_j)
+        dP = (de w_a) ⊙ (1 − Z²)
         ∂L/∂query = (Σ_j dP) W_qᵀ,   ∂L/∂keys = (Σ_t dP) W_kᵀ
-        ∂L/∂W_q = Σ queryᵀ Σ_j dP,   ∂L/∂W_k = Σ keysᵀ Σ_t dP,   ∂L/∂v = Σ de Z
+        ∂L/∂W_q = Σ queryᵀ Σ_j dP,   ∂L/∂W_k = Σ keysᵀ Σ_t dP,   ∂L/∂w_a = Σ de Z
 
-    Returns ``dquery`` (B, Tq, Dq), ``dkeys`` (B, N, Dk), ``dvalues`` (B, N, Dv) and
-    ``{"W_q", "W_k", "v"}``.
+    Returns ``dquery`` (B, Tq, Dq), ``dkeys`` (B, Tk, Dk), ``dvalues`` (B, Tk, Dv) and
+    ``{"W_q", "W_k", "w_a"}``.
     """
-    query, keys, values, Z, a, W_q, W_k, v = (
-        cache[k] for k in ("query", "keys", "values", "Z", "weights", "W_q", "W_k", "v"))
-    B, Tq, N, A = Z.shape
+    query, keys, values, Z, alpha, W_q, W_k, w_a = (
+        cache[k] for k in ("query", "keys", "values", "Z", "weights", "W_q", "W_k", "w_a"))
+    B, Tq, Tk, A = Z.shape
     Dv = values.shape[2]
-    dC = as_float_array("dcontext", dcontext, shape=(B, Tq, Dv)).astype(a.dtype, copy=False)
-    dvalues = a.transpose(0, 2, 1) @ dC
-    da = dC @ values.transpose(0, 2, 1)
-    de = _softmax_backward(da, a)                        # (B, Tq, N)
-    dP = de[..., None] * v
-    dP *= 1.0 - Z * Z                                    # (B, Tq, N, A)
+    dC = as_float_array("dcontext", dcontext, shape=(B, Tq, Dv)).astype(alpha.dtype, copy=False)
+    dvalues = alpha.transpose(0, 2, 1) @ dC
+    dalpha = dC @ values.transpose(0, 2, 1)
+    de = _softmax_backward(dalpha, alpha)                # (B, Tq, Tk)
+    dP = de[..., None] * w_a
+    dP *= 1.0 - Z * Z                                    # (B, Tq, Tk, A)
     dq_proj = dP.sum(axis=2)                             # (B, Tq, A)
-    dk_proj = dP.sum(axis=1)                             # (B, N, A)
+    dk_proj = dP.sum(axis=1)                             # (B, Tk, A)
     grads = {"W_q": query.reshape(-1, query.shape[2]).T @ dq_proj.reshape(-1, A),
              "W_k": keys.reshape(-1, keys.shape[2]).T @ dk_proj.reshape(-1, A),
-             "v": de.reshape(-1) @ Z.reshape(-1, A)}
+             "w_a": de.reshape(-1) @ Z.reshape(-1, A)}
     return dq_proj @ W_q.T, dk_proj @ W_k.T, dvalues, grads
 
 
@@ -343,8 +343,8 @@ def multi_head_attention_forward(query, key, value, params, num_heads, mask=None
     """Multi-head attention (Vaswani et al. 2017), row-vector convention::
 
         Q = query W_q + b_q,  K = key W_k + b_k,  V = value W_v + b_v          (B, T·, D)
-        head_h = attention(Q[..., h], K[..., h], V[..., h])   columns h·d_k:(h+1)·d_k, d_k = D/H
-        out = concat(head_1, .., head_H) W_o + b_o                             (B, Tq, D)
+        head_i = attention(Q[..., i], K[..., i], V[..., i])   columns i·d_k:(i+1)·d_k, d_k = D/h
+        out = concat(head_1, .., head_h) W_o + b_o                             (B, Tq, D)
 
     where attention is :func:`scaled_dot_product_attention_forward` with scale 1/√d_k.
 
@@ -354,31 +354,31 @@ def multi_head_attention_forward(query, key, value, params, num_heads, mask=None
     key, value : (B, Tk, D) (all three the same array for self-attention)
     params : dict with ``W_q``, ``W_k``, ``W_v``, ``W_o`` (D, D) and ``b_q``, ``b_k``, ``b_v``,
         ``b_o`` (D,)
-    num_heads : H, a divisor of D
-    mask : optional bool broadcastable to (B, H, Tq, Tk), True = may attend: :func:`causal_mask`
+    num_heads : h, a divisor of D
+    mask : optional bool broadcastable to (B, h, Tq, Tk), True = may attend: :func:`causal_mask`
         (Tq, Tk), ``padding_mask(lengths, Tk)[:, None, None, :]`` (B, 1, 1, Tk), ...
 
-    Returns ``out`` (B, Tq, D), ``weights`` (B, H, Tq, Tk) and the cache of
+    Returns ``out`` (B, Tq, D), ``weights`` (B, h, Tq, Tk) and the cache of
     :func:`multi_head_attention_backward`.
     """
     p = _check_mha_params(params)
     D = p["W_q"].shape[0]
     dk = _head_size(D, num_heads)
-    H = D // dk
+    h = D // dk                          # the number of heads
     query = as_float_array("query", query, shape=(None, None, D))
     B, Tq, _ = query.shape
     key = as_float_array("key", key, shape=(B, None, D))
     Tk = key.shape[1]
     value = as_float_array("value", value, shape=(B, Tk, D))
-    mask = check_mask(mask, (B, H, Tq, Tk))
+    mask = check_mask(mask, (B, h, Tq, Tk))
     dtype = np.result_type(query.dtype, key.dtype, value.dtype)
     query, key, value = _cast(dtype, query, key, value)
     p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
 
-    def split_heads(x, W, b):            # (B, T, D) -> (B, H, T, dk)
+    def split_heads(x, W, b):            # (B, T, D) -> (B, h, T, dk)
         y = x @ W
         y += b
-        return y.reshape(B, -1, H, dk).transpose(0, 2, 1, 3)
+        return y.reshape(B, -1, h, dk).transpose(0, 2, 1, 3)
 
     Qh = split_heads(query, p["W_q"], p["b_q"])
     Kh = split_heads(key, p["W_k"], p["b_k"])
@@ -388,7 +388,7 @@ def multi_head_attention_forward(query, key, value, params, num_heads, mask=None
     out = concat @ p["W_o"]
     out += p["b_o"]
     cache = {"query": query, "key": key, "value": value, "concat": concat, "core": core,
-             "params": p, "num_heads": H}
+             "params": p, "num_heads": h}
     return out, weights, cache
 
 
@@ -403,14 +403,14 @@ def multi_head_attention_backward(dout, cache):
     Returns ``dquery`` (B, Tq, D), ``dkey``, ``dvalue`` (B, Tk, D) and a dict of the 8 parameter
     gradients. For self-attention (query, key and value the same x), ∂L/∂x is the sum of the three.
     """
-    p, concat, H = cache["params"], cache["concat"], cache["num_heads"]
+    p, concat, h = cache["params"], cache["concat"], cache["num_heads"]
     query, key, value = cache["query"], cache["key"], cache["value"]
     B, Tq, D = query.shape
-    dk = D // H
+    dk = D // h
     dY = as_float_array("dout", dout, shape=(B, Tq, D)).astype(concat.dtype, copy=False)
     dY2 = dY.reshape(B * Tq, D)
     grads = {"W_o": concat.reshape(B * Tq, D).T @ dY2, "b_o": dY2.sum(axis=0)}
-    dheads = (dY @ p["W_o"].T).reshape(B, Tq, H, dk).transpose(0, 2, 1, 3)
+    dheads = (dY @ p["W_o"].T).reshape(B, Tq, h, dk).transpose(0, 2, 1, 3)
     dQh, dKh, dVh = scaled_dot_product_attention_backward(dheads, cache["core"])
     dinputs = []
     for x, dxh, s in ((query, dQh, "q"), (key, dKh, "k"), (value, dVh, "v")):

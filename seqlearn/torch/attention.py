@@ -11,7 +11,7 @@ Row-vector convention as everywhere in the package: ``Q = query W_q + b_q`` with
 
 * :func:`scaled_dot_product_attention` — softmax(Q Kᵀ · scale + mask) V, written out;
 * :class:`AttentionPooling` — attention-based pooling of a bag of instances (Ilse et al., 2018);
-* :class:`AdditiveAttention` — e_tj = v · tanh(q_t W_q + k_j W_k) (Bahdanau et al., 2015);
+* :class:`AdditiveAttention` — e_tj = tanh(q_t W_q + k_j W_k) · w_a (Bahdanau et al., 2015);
 * :class:`MultiHeadAttention` — h heads of scaled dot-product attention (Vaswani et al., 2017),
   convertible to and from ``nn.MultiheadAttention(batch_first=True)``.
 """
@@ -92,11 +92,11 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
 
 # -- attention pooling ----------------------------------------------------------------------------
 class AttentionPooling(nn.Module):
-    """Attention-based pooling of a bag of N instances (Ilse et al., 2018)::
+    """Attention-based pooling of a bag of n instances (Ilse et al., 2018)::
 
-        e_i = tanh(x_i V) · w,   a = softmax_i(e) (masked instances get 0),   h = Σ_i a_i x_i
+        e_i = tanh(x_i W_a) · w_a,   α = softmax_i(e) (masked instances get 0),   x̄ = Σ_i α_i x_i
 
-    Parameters ``V`` (D, A) and ``w`` (A,), initialised from U(-√(6/(D+A)), +) (Xavier) and
+    Parameters ``W_a`` (D, A) and ``w_a`` (A,), initialised from U(-√(6/(D+A)), +) (Xavier) and
     U(-1/√A, 1/√A).
     """
 
@@ -107,47 +107,47 @@ class AttentionPooling(nn.Module):
         D, A = self.input_size, self.attention_size
         factory = {"dtype": dtype, "device": device}
         bound = math.sqrt(6.0 / (D + A))
-        self.V = nn.Parameter(torch.empty((D, A), **factory).uniform_(-bound, bound))
-        self.w = nn.Parameter(torch.empty((A,), **factory).uniform_(-1 / math.sqrt(A),
-                                                                    1 / math.sqrt(A)))
+        self.W_a = nn.Parameter(torch.empty((D, A), **factory).uniform_(-bound, bound))
+        self.w_a = nn.Parameter(torch.empty((A,), **factory).uniform_(-1 / math.sqrt(A),
+                                                                      1 / math.sqrt(A)))
 
     def extra_repr(self):
         return f"input_size={self.input_size}, attention_size={self.attention_size}"
 
     def forward(self, X, mask=None):
-        """``X`` (B, N, D), ``mask`` optional (B, N) bool (True = a real instance).
-        Returns ``h`` (B, D) and the weights ``a`` (B, N)."""
+        """``X`` (B, n, D), ``mask`` optional (B, n) bool (True = a real instance).
+        Returns the pooled vectors x̄ (B, D) and the weights α (B, n)."""
         check_tensor("X", X, ndim=3, last_dim=self.input_size)
-        check_like_parameters("X", X, self.V)
+        check_like_parameters("X", X, self.W_a)
         mask = check_mask(mask, X.shape[:2], device=X.device)
-        scores = torch.tanh(X @ self.V) @ self.w
+        scores = torch.tanh(X @ self.W_a) @ self.w_a
         weights = _masked_softmax(scores, mask)
         return torch.bmm(weights.unsqueeze(1), X).squeeze(1), weights
 
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
-        """From ``{"V": (D, A), "w": (A,)}`` as made by
+        """From ``{"W_a": (D, A), "w_a": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_attention_pooling_params``."""
-        check_param_dict(params, ("V", "w"))
-        V = np.asarray(params["V"])
-        if V.ndim != 2:
-            raise ValueError(f"params['V']: expected shape (D, A), got {describe(V)}")
-        model = cls(*V.shape, dtype=dtype, device=device)
-        return copy_numpy_params(model, params, {"V": V.shape, "w": (V.shape[1],)})
+        check_param_dict(params, ("W_a", "w_a"))
+        W_a = np.asarray(params["W_a"])
+        if W_a.ndim != 2:
+            raise ValueError(f"params['W_a']: expected shape (D, A), got {describe(W_a)}")
+        model = cls(*W_a.shape, dtype=dtype, device=device)
+        return copy_numpy_params(model, params, {"W_a": W_a.shape, "w_a": (W_a.shape[1],)})
 
     def to_numpy(self):
-        """``{"V", "w"}`` as NumPy arrays."""
-        return {"V": self.V.detach().cpu().numpy().copy(),
-                "w": self.w.detach().cpu().numpy().copy()}
+        """``{"W_a", "w_a"}`` as NumPy arrays."""
+        return {"W_a": self.W_a.detach().cpu().numpy().copy(),
+                "w_a": self.w_a.detach().cpu().numpy().copy()}
 
 
 # -- additive attention ---------------------------------------------------------------------------
 class AdditiveAttention(nn.Module):
     """Additive (Bahdanau) attention (Bahdanau et al., 2015)::
 
-        e_tj = v · tanh(q_t W_q + k_j W_k),   a_t = softmax_j(e_t),   c_t = Σ_j a_tj v_j
+        e_tj = tanh(q_t W_q + k_j W_k) · w_a,   α_t = softmax_j(e_t),   c_t = Σ_j α_tj v_j
 
-    Parameters ``W_q`` (Dq, A), ``W_k`` (Dk, A) (Xavier uniform) and ``v`` (A,)
+    Parameters ``W_q`` (Dq, A), ``W_k`` (Dk, A) (Xavier uniform) and ``w_a`` (A,)
     (U(-1/√A, 1/√A)).
     """
 
@@ -161,23 +161,23 @@ class AdditiveAttention(nn.Module):
         bq, bk = math.sqrt(6.0 / (Dq + A)), math.sqrt(6.0 / (Dk + A))
         self.W_q = nn.Parameter(torch.empty((Dq, A), **factory).uniform_(-bq, bq))
         self.W_k = nn.Parameter(torch.empty((Dk, A), **factory).uniform_(-bk, bk))
-        self.v = nn.Parameter(torch.empty((A,), **factory).uniform_(-1 / math.sqrt(A),
-                                                                    1 / math.sqrt(A)))
+        self.w_a = nn.Parameter(torch.empty((A,), **factory).uniform_(-1 / math.sqrt(A),
+                                                                      1 / math.sqrt(A)))
 
     def extra_repr(self):
         return (f"query_size={self.query_size}, key_size={self.key_size}, "
                 f"attention_size={self.attention_size}")
 
     def forward(self, query, keys, values, mask=None):
-        """Attend from each query to the N keys.
+        """Attend from each query to the Tk keys.
 
         Parameters
         ----------
         query : (B, Tq, Dq) — or (B, Dq) for a single step (then the outputs drop the Tq axis)
-        keys : (B, N, Dk); values : (B, N, Dv)
-        mask : optional bool (B, N) or (B, Tq, N), True = may attend
+        keys : (B, Tk, Dk); values : (B, Tk, Dv)
+        mask : optional bool (B, Tk) or (B, Tq, Tk), True = may attend
 
-        Returns ``context`` (B, Tq, Dv) and ``weights`` (B, Tq, N).
+        Returns ``context`` (B, Tq, Dv) and ``weights`` α (B, Tq, Tk).
         """
         check_tensor("query", query, last_dim=self.query_size)
         if query.dim() not in (2, 3):
@@ -192,20 +192,20 @@ class AdditiveAttention(nn.Module):
         check_like_parameters("keys", keys, self.W_k)
         check_tensor("values", values, ndim=3)
         check_like_parameters("values", values, self.W_k)
-        N = keys.shape[1]
+        Tk = keys.shape[1]
         if keys.shape[0] != B:
             raise ValueError(f"keys: expected batch size {B} like query, got {describe(keys)}")
         if values.shape[:2] != keys.shape[:2]:
-            raise ValueError(f"values: expected shape ({B}, {N}, Dv), one value per key, got "
+            raise ValueError(f"values: expected shape ({B}, {Tk}, Dv), one value per key, got "
                              f"{describe(values)}")
         if mask is not None and isinstance(mask, torch.Tensor) and mask.dim() == 2:
-            if tuple(mask.shape) != (B, N):
-                raise ValueError(f"mask: expected shape ({B}, {N}) or ({B}, {Tq}, {N}), got "
+            if tuple(mask.shape) != (B, Tk):
+                raise ValueError(f"mask: expected shape ({B}, {Tk}) or ({B}, {Tq}, {Tk}), got "
                                  f"{tuple(mask.shape)}")
             mask = mask.unsqueeze(1)
-        mask = check_mask(mask, (B, Tq, N), device=query.device)
+        mask = check_mask(mask, (B, Tq, Tk), device=query.device)
         hidden = torch.tanh((query @ self.W_q).unsqueeze(2) + (keys @ self.W_k).unsqueeze(1))
-        scores = hidden @ self.v                          # (B, Tq, N)
+        scores = hidden @ self.w_a                        # (B, Tq, Tk)
         weights = _masked_softmax(scores, mask)
         context = torch.bmm(weights, values)
         if single:
@@ -214,9 +214,9 @@ class AdditiveAttention(nn.Module):
 
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
-        """From ``{"W_q": (Dq, A), "W_k": (Dk, A), "v": (A,)}`` as made by
+        """From ``{"W_q": (Dq, A), "W_k": (Dk, A), "w_a": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_additive_attention_params``."""
-        check_param_dict(params, ("W_q", "W_k", "v"))
+        check_param_dict(params, ("W_q", "W_k", "w_a"))
         W_q, W_k = np.asarray(params["W_q"]), np.asarray(params["W_k"])
         if W_q.ndim != 2 or W_k.ndim != 2:
             raise ValueError(f"params: expected W_q (Dq, A) and W_k (Dk, A), got shapes "
@@ -224,12 +224,12 @@ class AdditiveAttention(nn.Module):
         A = W_q.shape[1]
         model = cls(W_q.shape[0], W_k.shape[0], A, dtype=dtype, device=device)
         return copy_numpy_params(model, params,
-                                 {"W_q": W_q.shape, "W_k": (W_k.shape[0], A), "v": (A,)})
+                                 {"W_q": W_q.shape, "W_k": (W_k.shape[0], A), "w_a": (A,)})
 
     def to_numpy(self):
-        """``{"W_q", "W_k", "v"}`` as NumPy arrays."""
+        """``{"W_q", "W_k", "w_a"}`` as NumPy arrays."""
         return {name: getattr(self, name).detach().cpu().numpy().copy()
-                for name in ("W_q", "W_k", "v")}
+                for name in ("W_q", "W_k", "w_a")}
 
 
 # -- multi-head attention -------------------------------------------------------------------------
@@ -237,8 +237,8 @@ class MultiHeadAttention(nn.Module):
     """Multi-head attention (Vaswani et al., 2017), batch-first::
 
         Q = query W_q + b_q,  K = key W_k + b_k,  V = value W_v + b_v      (B, T, D)
-        head_h = softmax(Q_h K_hᵀ / √d_k + mask) V_h   with Q_h = Q[..., h d_k:(h+1) d_k]
-        out = [head_1 | ... | head_H] W_o + b_o,       d_k = D / num_heads
+        head_i = softmax(Q_i K_iᵀ / √d_k + mask) V_i   with Q_i = Q[..., i d_k:(i+1) d_k]
+        out = [head_1 | ... | head_h] W_o + b_o,       d_k = D / h, h = num_heads
 
     Parameters ``W_q``, ``W_k``, ``W_v``, ``W_o`` (D, D) from U(-√(6/2D), √(6/2D)) (Xavier) and
     ``b_q``, ``b_k``, ``b_v``, ``b_o`` (D,) zeros (``None`` when ``bias=False``).

@@ -6,7 +6,7 @@ over the regions ("show, attend and tell", Xu et al., 2015)::
 
     regions:  r_j = CNN(image)_j + P[column(j)]            (B, R, C), R = 2 × 2k here
     decoder:  s_0 = tanh(mean_j(r_j) W_init + b_init),   s_t = GRU(E[y_{t-1}], s_{t-1})
-    attention: a_t = softmax_j(v · tanh(s_t W_q + r_j W_k)),   c_t = Σ_j a_tj r_j
+    attention: α_t = softmax_j(tanh(s_t W_q + r_j W_k) · w_a),   c_t = Σ_j α_tj r_j
     output:   p(y_t | y_<t, image) = softmax(tanh([s_t ; c_t] W_c + b_c) W_o + b_o)
 
 As in ``seqlearn.torch.seq2seq``, attention reads the decoder state after the GRU step (Luong
@@ -55,7 +55,7 @@ class DigitCaptioner(nn.Module):
     Submodules: ``cnn`` ((conv 3×3 → ReLU → max-pool 2×2) twice), ``column_embedding``
     (``nn.Embedding`` 2·max_digits × C), ``embedding``, ``init_state`` (C → H), ``decoder``
     (``nn.GRU``), ``attention`` (``AdditiveAttention``), ``combine`` (H + C → H) and ``output``
-    (H → V).
+    (H → |V|, the vocabulary).
     """
 
     def __init__(self, channels=32, embedding_size=16, hidden_size=48, attention_size=32,
@@ -146,7 +146,7 @@ class DigitCaptioner(nn.Module):
         return self.output(combined), weights
 
     def forward(self, images, tgt_in):
-        """Teacher-forced logits (B, T, V) for ``images`` (B, 8, 8k) and ``tgt_in`` (B, T)
+        """Teacher-forced logits (B, T, |V|) for ``images`` (B, 8, 8k) and ``tgt_in`` (B, T)
         (BOS followed by the caption). ``last_attention`` gets the weights (B, T, R)."""
         regions = self.encode(images)
         tgt_in = check_tokens("tgt_in", tgt_in, self.vocab_size, device=regions.device)

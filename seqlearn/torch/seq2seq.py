@@ -6,17 +6,17 @@ time, reading the previous target token (Sutskever et al., 2014; Cho et al., 201
 
     encoder:  h_j = GRU_enc(E_src[x_j], h_{j-1})                       j = 1 … S
     decoder:  s_0 = h_S,   s_t = GRU_dec(E_tgt[y_{t-1}], s_{t-1})       y_0 = BOS
-    output:   p(y_t | y_<t, x) = softmax(o_t W_o + b_o)
+    output:   p(y_t | y_<t, x) = softmax(s̃_t W_o + b_o)
 
-Without attention ``o_t = s_t``: everything the decoder knows about the source has passed
+Without attention ``s̃_t = s_t``: everything the decoder knows about the source has passed
 through the single vector h_S — the fixed-length *bottleneck*, which hurts more the longer the
 source. With attention every decoder state also reads a weighted average of all encoder states
 (Bahdanau et al., 2015; Luong et al., 2015)::
 
-    a_t = softmax_j(score(s_t, h_j))   (padding gets weight 0),   c_t = Σ_j a_tj h_j
-    o_t = tanh([s_t ; c_t] W_c + b_c)
+    α_t = softmax_j(score(s_t, h_j))   (padding gets weight 0),   c_t = Σ_j α_tj h_j
+    s̃_t = tanh([s_t ; c_t] W_c + b_c)
 
-with ``score(s, h) = v · tanh(s W_q + h W_k)`` (``attention="additive"``, Bahdanau) or
+with ``score(s, h) = tanh(s W_q + h W_k) · w_a`` (``attention="additive"``, Bahdanau) or
 ``score(s, h) = s · h`` (``attention="dot"``, Luong's dot score, scale 1).
 
 Attention here comes *after* the decoder GRU, as in Luong et al. (2015): the context c_t is not
@@ -27,9 +27,10 @@ operation, so training is as fast as for the model without attention.
 
 Token ids follow ``seqlearn.data.transduction``: PAD = 0, BOS = 1, EOS = 2. Every model here and
 ``seqlearn.torch.transformer.Transformer`` share one interface: ``model(src, tgt_in)`` → logits
-(B, T, V), ``model.greedy_decode(src, max_len)`` → tokens (B, max_len), which runs the package's
-one decoding loop, ``seqlearn.torch.decoding.decode``; so ``train_seq2seq`` and
-``sequence_accuracy`` work with both.
+(B, T, |V|) (|V| the size of the target vocabulary), ``model.greedy_decode(src, max_len)`` →
+tokens (B, max_len), which runs the package's one decoding loop,
+``seqlearn.torch.decoding.decode``; so ``train_seq2seq`` and ``sequence_accuracy`` work with
+both.
 """
 
 import numpy as np
@@ -85,7 +86,7 @@ class Seq2SeqRNN(nn.Module):
     Submodules: ``src_embedding``, ``tgt_embedding`` (``nn.Embedding`` with ``padding_idx=PAD``),
     ``encoder`` and ``decoder`` (``nn.GRU``, batch-first), ``bridge`` (``nn.Linear`` 2H → H, or
     ``None``), ``attention`` (``AdditiveAttention`` or ``None``), ``combine`` (``nn.Linear`` 2H → H,
-    with attention only) and ``output`` (``nn.Linear`` H → V_tgt).
+    with attention only) and ``output`` (``nn.Linear`` H → |V|, the target vocabulary).
 
     After a forward pass or ``greedy_decode``, ``last_attention`` holds the attention weights
     (B, T, S) (``None`` without attention).
@@ -152,7 +153,7 @@ class Seq2SeqRNN(nn.Module):
         return scaled_dot_product_attention(states, memory, memory, mask[:, None, :], scale=1.0)
 
     def readout(self, states, memory, mask):
-        """Logits (B, T, V) from decoder states (B, T, H), and the attention weights or None."""
+        """Logits (B, T, |V|) from decoder states (B, T, H), and the attention weights or None."""
         if self.attention_kind is None:
             return self.output(states), None
         context, weights = self.attend(states, memory, mask)
@@ -164,7 +165,7 @@ class Seq2SeqRNN(nn.Module):
         """Teacher-forced logits.
 
         ``src`` (B, S) int64 padded with PAD; ``tgt_in`` (B, T) int64, BOS followed by the
-        target. Returns logits (B, T, V_tgt): position t scores the token after ``tgt_in[:, t]``.
+        target. Returns logits (B, T, |V|): position t scores the token after ``tgt_in[:, t]``.
         """
         memory, s0, mask = self.encode(src)
         tgt_in = check_tokens("tgt_in", tgt_in, self.tgt_vocab_size, device=memory.device)
@@ -227,7 +228,7 @@ def train_seq2seq(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True, de
 
     Parameters
     ----------
-    model : a module with the interface ``model(src, tgt_in) -> logits (B, T, V)``
+    model : a module with the interface ``model(src, tgt_in) -> logits (B, T, |V|)``
         (``Seq2SeqRNN``, ``seqlearn.torch.transformer.Transformer``)
     make_batch : ``make_batch(step) -> dict`` with ``"src"``, ``"tgt_in"``, ``"tgt_out"`` (as
         made by ``transduction_task``; a fresh batch every step), or one such dict used at
