@@ -407,3 +407,182 @@ def test_phase_portrait_marks_the_fixed_points():
     assert len(markers) == 9
     assert len(ax.images) == 1 and ax.images[0].get_array().shape == (20, 20)
     plt.close(fig)
+
+
+# -- Lyapunov exponents (chaos and limit cycles) ----------------------------------------------
+
+from seqlearn.numpy.ctrnn import (  # noqa: E402
+    ctrnn_lyapunov_exponent,
+    ctrnn_tangent,
+    largest_lyapunov_exponent,
+    scan_lyapunov_exponents,
+)
+
+#: The chaotic three-unit network of chapter 3 (found by a random scan), used at the gain g.
+W_CHAPTER_3 = np.array([[2.6, -2.4, -0.2], [-6.3, 2.1, -1.1], [4.2, 5.6, 1.3]])
+
+
+def _lorenz(x, sigma=10.0, rho=28.0, beta=8.0 / 3.0):
+    X, Y, Z = x[..., 0], x[..., 1], x[..., 2]
+    return np.stack([sigma * (Y - X), X * (rho - Z) - Y, X * Y - beta * Z], -1)
+
+
+def _lorenz_tangent(x, v, sigma=10.0, rho=28.0, beta=8.0 / 3.0):
+    X, Y, Z = x[..., 0], x[..., 1], x[..., 2]
+    p, q, r = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([sigma * (q - p), (rho - Z) * p - q - X * r, Y * p + X * q - beta * r], -1)
+
+
+def _stuart_landau(x, omega=2.0):
+    """A stable limit cycle, the unit circle: dr/dt = r(1 − r²), dθ/dt = ω (exponents 0 and −2)."""
+    r2 = (x ** 2).sum(-1, keepdims=True)
+    rotate = np.stack([-x[..., 1], x[..., 0]], -1)
+    return x * (1 - r2) + omega * rotate
+
+
+def _stuart_landau_tangent(x, v, omega=2.0):
+    r2 = (x ** 2).sum(-1, keepdims=True)
+    radial = (x * v).sum(-1, keepdims=True)
+    return v * (1 - r2) - 2 * x * radial + omega * np.stack([-v[..., 1], v[..., 0]], -1)
+
+
+def test_a_linear_flow_has_its_largest_eigenvalue_as_exponent():
+    # da/dt = a A: v grows like e^{λ t} along the leading eigenvector, λ = the largest eigenvalue.
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    A = Q @ np.diag([0.3, -0.5, -1.2]) @ Q.T
+    for a0 in (np.zeros(3), rng.normal(size=(4, 3))):
+        estimate = largest_lyapunov_exponent(lambda a: a @ A, lambda a, v: v @ A, a0, dt=0.05,
+                                             steps=2000, transient=200, rng=1)
+        assert estimate.exponent.shape == a0.shape[:-1]
+        np.testing.assert_allclose(estimate.exponent, 0.3, atol=1e-6)
+    # with an eigenvalue pair 0.2 ± 1.5i the growth rate is the real part
+    B = np.array([[0.2, 1.5, 0.0], [-1.5, 0.2, 0.0], [0.0, 0.0, -0.4]])
+    estimate = largest_lyapunov_exponent(lambda a: a @ B, lambda a, v: v @ B, np.zeros(3),
+                                         dt=0.02, steps=5000, transient=1000, rng=2)
+    assert abs(estimate.exponent - 0.2) < 1e-3
+
+
+def test_a_limit_cycle_has_exponent_zero_and_the_lorenz_attractor_its_known_one():
+    starts = np.array([[0.1, 0.0], [2.0, -1.0], [-0.5, 0.7]])
+    cycle = largest_lyapunov_exponent(_stuart_landau, _stuart_landau_tangent, starts, dt=0.02,
+                                      steps=10000, transient=1000, rng=0)
+    assert np.all(np.abs(cycle.exponent) < 0.005)
+    # The Lorenz system at σ = 10, ρ = 28, β = 8/3: λ₁ ≈ 0.906 (Sprott, Chaos and Time-Series
+    # Analysis, 2003); a finite run of 150 time units lands within ±0.06 of it.
+    lorenz = largest_lyapunov_exponent(_lorenz, _lorenz_tangent,
+                                       np.array([[1.0, 1.0, 1.0], [-3.0, 2.0, 20.0]]), dt=0.01,
+                                       steps=15000, transient=500, rng=0)
+    assert np.all(np.abs(lorenz.exponent - 0.906) < 0.06), lorenz.exponent
+    # the running estimate converges: its last value is the exponent, its times are the rounds
+    np.testing.assert_array_equal(lorenz.running[-1], lorenz.exponent)
+    assert lorenz.times[-1] == pytest.approx(150.0) and len(lorenz.times) == 1500
+
+
+def test_ctrnn_exponent_at_a_stable_fixed_point_is_its_leading_eigenvalue():
+    W_hh = np.array([[0.5, 0.3], [-0.2, 0.4]])   # the origin attracts: eigenvalues of −I + W_hhᵀ
+    leading = np.max(np.linalg.eigvals(ctrnn_jacobian(np.zeros(2), W_hh, tau=0.5)).real)
+    estimate = ctrnn_lyapunov_exponent(np.array([[1.0, -2.0], [0.0, 0.0]]), W_hh, 0.0, tau=0.5,
+                                       dt=0.02, steps=4000, transient=1000, rng=0)
+    np.testing.assert_allclose(estimate.exponent, leading, atol=2e-3)
+    assert leading < 0
+
+
+def test_ctrnn_tangent_is_the_jacobian_and_matches_finite_differences():
+    rng = np.random.default_rng(4)
+    W_hh, b_h, tau = rng.normal(size=(3, 3)), rng.normal(size=3), np.array([0.5, 1.0, 2.0])
+    a, v = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    J = ctrnn_jacobian(a, W_hh, tau)
+    np.testing.assert_allclose(ctrnn_tangent(a, v, W_hh, tau), np.einsum("bij,bj->bi", J, v),
+                               atol=1e-13)
+    eps = 1e-6
+    numeric = (ctrnn_derivative(a + eps * v, W_hh, b_h, tau)
+               - ctrnn_derivative(a - eps * v, W_hh, b_h, tau)) / (2 * eps)
+    np.testing.assert_allclose(ctrnn_tangent(a, v, W_hh, tau), numeric, atol=1e-8)
+
+
+def test_the_three_regimes_of_the_chapter_network():
+    # fixed point, limit cycle and chaos of W_hh = g W_0, from three starts each
+    starts = np.array([[0.5, -0.3, 0.2], [-1.0, 1.0, 0.5], [2.0, 0.0, -1.0]])
+    gains = np.array([0.5, 0.8, 1.15])
+    exponents = scan_lyapunov_exponents(lambda g: (g * W_CHAPTER_3, 0.0), gains, starts, rng=0)
+    assert exponents.shape == (3, 3)
+    assert np.all(exponents[0] < -0.1)
+    assert np.all(np.abs(exponents[1]) < 0.01)
+    assert np.all(exponents[2] > 0.08)
+    # the scan is ctrnn_lyapunov_exponent network by network (the same tangent vectors from the
+    # same seed; compared off chaos, where rounding differences would grow like e^{λ t})
+    one = ctrnn_lyapunov_exponent(starts, 0.5 * W_CHAPTER_3, 0.0, rng=0)
+    scan = scan_lyapunov_exponents(lambda g: (g * W_CHAPTER_3, 0.0), [0.5], starts, rng=0)
+    np.testing.assert_allclose(one.exponent, scan[0], atol=1e-10)
+    # one start gives one exponent per value
+    single = scan_lyapunov_exponents(lambda g: (g * W_CHAPTER_3, 0.0), gains[:1], starts[0],
+                                     steps=500, transient=100, rng=0)
+    assert single.shape == (1,)
+
+
+def test_lyapunov_estimates_repeat_after_seqlearn_seed():
+    results = []
+    for _ in range(2):
+        seqlearn.seed(3)
+        results.append(ctrnn_lyapunov_exponent(np.ones(3), W_CHAPTER_3, 0.0, steps=200,
+                                               transient=0).exponent)
+    assert results[0] == results[1]
+
+
+def test_lyapunov_bad_input():
+    f, tangent = (lambda a: -a), (lambda a, v: -v)
+    with pytest.raises(TypeError, match="f"):
+        largest_lyapunov_exponent("f", tangent, np.zeros(2))
+    with pytest.raises(TypeError, match="tangent"):
+        largest_lyapunov_exponent(f, None, np.zeros(2))
+    with pytest.raises(ValueError, match="dt"):
+        largest_lyapunov_exponent(f, tangent, np.zeros(2), dt=0.0)
+    with pytest.raises(ValueError, match="steps"):
+        largest_lyapunov_exponent(f, tangent, np.zeros(2), steps=25, renormalize_every=10)
+    with pytest.raises(ValueError, match="transient"):
+        largest_lyapunov_exponent(f, tangent, np.zeros(2), transient=-1)
+    with pytest.raises(ValueError, match="v0"):
+        largest_lyapunov_exponent(f, tangent, np.zeros(2), v0=np.zeros(2))
+    with pytest.raises(ValueError, match="v0"):
+        largest_lyapunov_exponent(f, tangent, np.zeros(2), v0=np.ones(3))
+    with pytest.raises(ValueError, match="a0"):
+        largest_lyapunov_exponent(f, tangent, 1.0)
+    with pytest.raises(FloatingPointError, match="renormalize_every"):
+        largest_lyapunov_exponent(lambda a: 0 * a, lambda a, v: 1e6 * v, np.ones(2), dt=1.0,
+                                  steps=20, transient=0, renormalize_every=20)
+    with pytest.raises(ValueError, match="a0"):
+        ctrnn_lyapunov_exponent(np.zeros(3), W_FOUR, 0.0)
+    with pytest.raises(ValueError, match="v: expected"):
+        ctrnn_tangent(np.zeros(2), np.zeros(3), W_FOUR)
+    with pytest.raises(TypeError, match="family"):
+        scan_lyapunov_exponents(W_FOUR, [1.0], np.zeros(2))
+    with pytest.raises(ValueError, match="same size"):
+        scan_lyapunov_exponents(lambda g: (np.eye(2 + int(g)), 0.0), [0.0, 1.0], np.zeros(2))
+
+
+def test_lyapunov_diagram_and_trajectory_projection():
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    values = np.array([0.5, 0.8, 1.15])
+    exponents = np.array([[-0.2, -0.21], [0.001, -0.002], [0.15, 0.14]])
+    plotting.lyapunov_diagram(ax1, values, exponents, tol=0.01, marks=[0.8])
+    drawn = {line.get_label(): line for line in ax1.get_lines() if line.get_label()[0] != "_"}
+    assert set(drawn) == {"fixed point (λ₁ < 0)", "limit cycle (λ₁ ≈ 0)", "chaos (λ₁ > 0)"}
+    np.testing.assert_array_equal(np.sort(drawn["chaos (λ₁ > 0)"].get_ydata()), [0.14, 0.15])
+    trajectory = simulate_ctrnn(np.ones((2, 3)), W_CHAPTER_3, 0.0, steps=20)
+    plotting.trajectory_projection(ax2, trajectory, units=(0, 2))
+    np.testing.assert_array_equal(ax2.get_lines()[0].get_xdata(), trajectory[:, 0, 0])
+    np.testing.assert_array_equal(ax2.get_lines()[0].get_ydata(), trajectory[:, 0, 2])
+    assert len(ax2.get_lines()) == 4
+    with pytest.raises(ValueError, match="units"):
+        plotting.trajectory_projection(ax2, trajectory, units=(0, 3))
+    plt.close(fig)
+
+
+def test_torch_module_lyapunov_exponent_is_the_numpy_one():
+    model = torch_ctrnn.CTRNN.from_numpy({"W_hh": 0.8 * W_CHAPTER_3, "b_h": 0.0})
+    a0 = np.array([[0.5, -0.3, 0.2], [1.0, 0.0, -1.0]])
+    got = model.lyapunov_exponent(torch.from_numpy(a0), steps=1000, transient=200, rng=0)
+    want = ctrnn_lyapunov_exponent(a0, 0.8 * W_CHAPTER_3, 0.0, steps=1000, transient=200, rng=0)
+    np.testing.assert_array_equal(got.exponent, want.exponent)
+    assert np.all(np.abs(got.exponent) < 0.02)               # the limit cycle of chapter 3

@@ -10,9 +10,10 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from seqlearn.checks import rnn as rnn_checks
 from seqlearn.checks.core import CHECKS, EXERCISES, reference_allowed
 from seqlearn.gradcheck import numerical_gradient, relative_error
-from seqlearn.numpy.rnn import (check_rnn_params, init_rnn_params, init_stacked_rnn_params,
-                                rnn_backward, rnn_forward, rnn_step, rnn_step_backward,
-                                stacked_rnn_backward, stacked_rnn_forward)
+from seqlearn.numpy.rnn import (check_rnn_params, concat_rnn_params, init_rnn_params,
+                                init_stacked_rnn_params, rnn_backward, rnn_forward, rnn_step,
+                                rnn_step_backward, split_rnn_params, stacked_rnn_backward,
+                                stacked_rnn_forward, unrolled_mlp_params)
 from seqlearn.torch.rnn import ElmanRNN
 
 # The checks refuse the package's own functions as answers; these tests submit the references.
@@ -30,6 +31,101 @@ def _padded(array, lengths):
     T = array.shape[1]
     return array * (np.arange(T)[None, :] < lengths[:, None]).reshape(
         array.shape[:2] + (1,) * (array.ndim - 2))
+
+
+# -- the concatenated form and the unrolled network ----------------------------------------------
+
+def test_the_concatenated_form_is_the_split_form():
+    rng = _rng(11)
+    params = init_rnn_params(3, 5, rng=rng)
+    concat = concat_rnn_params(params)
+    assert concat["W"].shape == (3 + 5, 5)
+    np.testing.assert_array_equal(concat["W"][:3], params["W_xh"])     # W_xh on top of W_hh
+    x_t, h_prev = rng.normal(size=(4, 3)), rng.normal(size=(4, 5))
+    one_matrix = np.tanh(np.concatenate([x_t, h_prev], axis=1) @ concat["W"] + concat["b_h"])
+    two_matrices, _ = rnn_step(x_t, h_prev, params)
+    np.testing.assert_allclose(one_matrix, two_matrices, atol=1e-15)
+    back = split_rnn_params(concat, input_size=3)
+    assert list(back) == ["W_xh", "W_hh", "b_h"]
+    for name in params:
+        np.testing.assert_array_equal(back[name], params[name])
+    back["W_hh"][0, 0] += 1.0                                          # copies, not views
+    assert concat["W"][3, 0] == params["W_hh"][0, 0]
+
+
+def test_concat_bad_input():
+    params = init_rnn_params(3, 5, rng=_rng())
+    concat = concat_rnn_params(params)
+    with pytest.raises(ValueError, match=r"params\['W'\]: expected shape \(input_size \+ H, H\)"):
+        split_rnn_params(concat, input_size=4)
+    with pytest.raises(ValueError, match="input_size"):
+        split_rnn_params(concat, input_size=0)
+    with pytest.raises(ValueError, match="missing 'b_h'"):
+        split_rnn_params({"W": concat["W"]}, input_size=3)
+    with pytest.raises(ValueError, match="W_hh"):
+        concat_rnn_params({**params, "W_hh": np.zeros((5, 4))})
+
+
+@pytest.mark.parametrize("T", [1, 6])
+def test_the_unrolled_rnn_is_an_mlp_with_tied_weights(T):
+    from seqlearn.numpy.mlp import mlp_backward, mlp_forward
+
+    rng = _rng(12)
+    D, H, V = 3, 4, 2
+    params = init_rnn_params(D, H, rng=rng, scale=0.8)
+    W_hy, b_y = rng.normal(size=(H, V)), rng.normal(size=V)
+    x, h0 = rng.normal(size=(1, T, D)), rng.normal(size=(1, H))
+    h, cache = rnn_forward(x, h0, params)
+    z_rnn = h[:, -1] @ W_hy + b_y
+    layers = unrolled_mlp_params(x[0], params, W_hy, b_y)
+    assert len(layers) == 2 * (T + 1)
+    assert all(layers[f"W{t}"] is layers["W1"] for t in range(1, T + 1))   # tied weights
+    z_mlp, mlp_cache = mlp_forward(h0, layers)
+    np.testing.assert_allclose(z_mlp, z_rnn, atol=1e-14)
+    # backpropagation through the unrolled network: the T copies' gradients add up to BPTT's
+    dz = rng.normal(size=(1, V))
+    grads, dh0_mlp = mlp_backward(dz, mlp_cache)
+    dh = np.zeros_like(h)
+    dh[:, -1] = dz @ W_hy.T
+    bptt, _, dh0 = rnn_backward(dh, cache)
+    np.testing.assert_allclose(sum(grads[f"W{t}"] for t in range(1, T + 1)), bptt["W_hh"],
+                               atol=1e-13)
+    np.testing.assert_allclose(sum(np.outer(x[0, t - 1], grads[f"b{t}"]) for t in range(1, T + 1)),
+                               bptt["W_xh"], atol=1e-13)
+    np.testing.assert_allclose(sum(grads[f"b{t}"] for t in range(1, T + 1)), bptt["b_h"],
+                               atol=1e-13)
+    np.testing.assert_allclose(dh0_mlp, dh0, atol=1e-13)
+
+
+def test_unrolled_bad_input():
+    params = init_rnn_params(3, 4, rng=_rng())
+    with pytest.raises(ValueError, match="x: expected shape"):
+        unrolled_mlp_params(np.zeros((5, 2)), params, np.zeros((4, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="x: expected a non-empty array"):
+        unrolled_mlp_params(np.zeros((0, 3)), params, np.zeros((4, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="W_hy"):
+        unrolled_mlp_params(np.zeros((5, 3)), params, np.zeros((3, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="b_y"):
+        unrolled_mlp_params(np.zeros((5, 3)), params, np.zeros((4, 2)), np.zeros(3))
+
+
+def test_unrolled_network_figure_ties_the_weights():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from seqlearn import plotting
+
+    fig, ax = plt.subplots()
+    plotting.unrolled_network(ax, steps=3, units=2)
+    tied = [line for line in ax.get_lines() if line.get_color() == plotting.COLORS[0]]
+    assert len(tied) == 3 * 2 * 2          # every layer to the next, all in the colour of W_hh
+    labels = [text.get_text() for text in ax.texts]
+    assert labels.count("$W_{hh}$") == 3 and "$x_3$" in labels and "$z_T$" in labels
+    with pytest.raises(ValueError, match="steps"):
+        plotting.unrolled_network(ax, steps=0)
+    plt.close(fig)
 
 
 # -- NumPy, one layer -----------------------------------------------------------------------------
@@ -410,6 +506,8 @@ CHAPTER_CHECKS = {
     "03-forgetting": (rnn_checks.check_forgetting, "experiment", 3),
     "03-ctrnn-fixed-points": (rnn_checks.check_ctrnn_fixed_points, "implement", 14),
     "03-three-attractors": (rnn_checks.check_three_attractors, "experiment", 3),
+    "03-oscillator": (rnn_checks.check_oscillator, "experiment", 3),
+    "03-rnn-dynamics": (rnn_checks.check_rnn_dynamics, "concept", 6),
 }
 
 
@@ -708,3 +806,45 @@ def test_concept_check_explains_the_expected_wrong_answers(capsys):
     partial = rnn_checks.check_rnn_shapes(lambda: {"n_params": 7})
     out = capsys.readouterr().out
     assert partial.score == 0 and "not answered" in out and "add up the entries" in out
+
+
+OSCILLATOR = (np.array([[1.5, 1.0], [-1.0, 1.5]]), np.zeros(2))   # origin: 0.5 ± i, a source
+
+
+def test_oscillator_experiment_passes_a_design_and_names_what_fails(capsys):
+    assert rnn_checks.check_oscillator(lambda: OSCILLATOR).score == 3
+    capsys.readouterr()
+    # a stable focus (eigenvalues −0.1 ± i): every start spirals in and settles
+    focus = rnn_checks.check_oscillator(lambda: (np.array([[0.9, 1.0], [-1.0, 0.9]]), [0, 0]))
+    out = capsys.readouterr().out
+    assert focus.score == 0 and "12 settle" in out and "needs to be within" in out
+    # four attractors, no oscillation
+    assert rnn_checks.check_oscillator(lambda: (np.array([[5.0, -1.0], [-1.0, 5.0]]), 0)).score == 0
+    # just past the Hopf bifurcation (0.02 ± i): a small cycle, reached too slowly from far
+    # starts, and some perturbed copies fall back to a stable focus
+    edge = (np.array([[1.02, 1.0], [-1.0, 1.02]]), np.zeros(2))
+    score, lines = rnn_checks._measure_oscillator(edge, _rng(0))
+    assert score < 3 and "still shrinks" in lines[1] and "not robust" in lines[3]
+    assert rnn_checks.check_oscillator(lambda: (20 * np.eye(2), 0)).score == 0
+    assert "within ±10" in capsys.readouterr().out
+    last, earlier = rnn_checks.oscillation(OSCILLATOR[0][None], OSCILLATOR[1][None],
+                                          np.array([[1.0, 0.0], [-2.0, 2.0]]))
+    assert last.shape == earlier.shape == (1, 2, 2)
+    np.testing.assert_allclose(last, earlier, rtol=0.01)        # a limit cycle: steady swings
+
+
+def test_dynamics_concept_check_explains_the_expected_wrong_answers(capsys):
+    right = {"min_units_cycle": 2, "min_units_chaos": 3, "exponent_signs": (-1, 0, 1),
+             "error_growth_time": np.log(1e6) / 0.5, "uat_gives_width": False,
+             "turing_weights": "rational"}
+    assert rnn_checks.check_rnn_dynamics(lambda: right).score == 6
+    assert rnn_checks.check_rnn_dynamics(lambda: dict(right, error_growth_time=27.6)).score == 6
+    capsys.readouterr()
+    wrong = {"min_units_cycle": 1, "min_units_chaos": 2, "exponent_signs": (-1, -1, 1),
+             "error_growth_time": 6 / 0.5, "uat_gives_width": True, "turing_weights": "float64"}
+    report = rnn_checks.check_rnn_dynamics(lambda: wrong)
+    out = capsys.readouterr().out
+    assert report.score == 0
+    for words in ("never turn back", "Poincaré–Bendixson", "not below", "log base 10",
+                  "how large H must be", "finite-state machine"):
+        assert words in out

@@ -27,6 +27,13 @@ exercise                  kind         what the check does
 03-three-attractors       experiment   counts the attractors of the chosen two-unit CTRNN, by
                                        its fixed points and by simulating a grid of starts, and
                                        checks that the count survives small changes of W_hh and b_h
+03-oscillator             experiment   simulates the chosen two-unit CTRNN from random starts:
+                                       every one must end on an oscillation of steady amplitude,
+                                       with a largest Lyapunov exponent near 0 (3.8), also after
+                                       small changes of W_hh and b_h
+03-rnn-dynamics           concept      the fewest units for a limit cycle and for chaos, the sign
+                                       of λ₁ in each regime, how fast an error grows, and what the
+                                       approximation and Turing-completeness theorems assume
 ========================= ============ ==========================================================
 
 The references are the package's own ``seqlearn.numpy.rnn``, ``seqlearn.numpy.gradient_flow``
@@ -47,7 +54,9 @@ import numpy as np
 
 from ..numpy.ctrnn import basins_of_attraction as _basins_of_attraction
 from ..numpy.ctrnn import check_ctrnn_params as _check_ctrnn_params
+from ..numpy.ctrnn import ctrnn_lyapunov_exponent as _ctrnn_lyapunov_exponent
 from ..numpy.ctrnn import find_fixed_points as _find_fixed_points
+from ..numpy.ctrnn import integrate_ode as _integrate_ode
 from ..numpy.gradient_flow import jacobians_from_states as _jacobians_from_states
 from ..numpy.gradient_flow import scaled_to_spectral_radius as _scaled_to_spectral_radius
 from ..numpy.rnn import rnn_forward as _rnn_forward
@@ -722,15 +731,16 @@ ATTRACTORS = {"target": 3, "resolution": 40, "reached": 0.95, "perturbation": 0.
               "perturbed_copies": 20, "limit": 10.0}
 
 
-def _as_ctrnn(choice):
+def _as_ctrnn(choice, limit=None):
+    limit = ATTRACTORS["limit"] if limit is None else limit
     if not isinstance(choice, (tuple, list)) or len(choice) != 2:
         raise TypeError(f"expected a pair (W_hh, b_h), got {type(choice).__name__}")
     W_hh, b_h, _ = _check_ctrnn_params(to_numpy(choice[0]), to_numpy(choice[1]), 1.0)
     if W_hh.shape != (2, 2):
         raise ValueError(f"W_hh: expected a (2, 2) matrix for two units, got shape {W_hh.shape}")
     b_h = np.broadcast_to(b_h, (2,)).copy()
-    if max(np.abs(W_hh).max(), np.abs(b_h).max()) > ATTRACTORS["limit"]:
-        raise ValueError(f"keep every entry of W_hh and b_h within ±{ATTRACTORS['limit']:g}")
+    if max(np.abs(W_hh).max(), np.abs(b_h).max()) > limit:
+        raise ValueError(f"keep every entry of W_hh and b_h within ±{limit:g}")
     return W_hh, b_h
 
 
@@ -790,10 +800,164 @@ def check_three_attractors(choose_ctrnn):
                             choose_ctrnn, _measure_attractors, max_score=3)
 
 
-__all__ = ["ATTRACTORS", "AUTOGRAD", "FORGETTING", "RNN_FORBIDDEN", "ROOT_FINDERS", "SIZES",
-           "check_ctrnn_fixed_points", "check_forgetting", "check_rnn_forward",
-           "check_rnn_jacobian", "check_rnn_outputs", "check_rnn_shapes", "check_rnn_step",
-           "check_three_attractors", "count_attractors", "diagnose_fixed_points",
+# -- 03-oscillator ----------------------------------------------------------------------------
+
+#: The oscillator experiment: a two-unit CTRNN (τ = 1, tanh) with the chosen W_hh and b_h is
+#: simulated (RK4, step ``dt``) from ``starts`` random starts in [−3, 3]²; after ``transient``
+#: time units, the range of each unit over two windows of ``window`` time units is its amplitude.
+#: A start oscillates when both units' amplitudes in the last window reach ``min_amplitude`` and
+#: shrank by less than ``max_shrink`` (relative) since the window before. The largest Lyapunov
+#: exponent (3.8), from 4 of the starts, must lie within ±``max_exponent`` of 0. The same must
+#: hold for ``perturbed_copies`` random copies with every entry moved by up to ``perturbation``.
+OSCILLATOR = {"starts": 12, "dt": 0.05, "transient": 40.0, "window": 40.0, "min_amplitude": 0.5,
+              "max_shrink": 0.05, "max_exponent": 0.02, "perturbation": 0.05,
+              "perturbed_copies": 10, "limit": 10.0}
+
+
+def oscillation(W_hh, b_h, starts):
+    """The check's measurement: for each of the networks ``W_hh`` (N, 2, 2), ``b_h`` (N, 2) and
+    each of the ``starts`` (S, 2), the amplitude (max − min) of each unit over the last window
+    and over the window before it (:data:`OSCILLATOR`). Returns two arrays (N, S, 2)."""
+    W_hh, b_h = np.asarray(W_hh, float), np.asarray(b_h, float)[:, None, :]
+    dt, window = OSCILLATOR["dt"], int(OSCILLATOR["window"] / OSCILLATOR["dt"])
+    steps = int(OSCILLATOR["transient"] / dt) + 2 * window
+    a0 = np.broadcast_to(np.asarray(starts, float), (len(W_hh), len(starts), 2))
+    path = np.stack(_integrate_ode(lambda a: -a + np.tanh(a) @ W_hh + b_h, a0, dt, steps))
+    earlier, last = path[-2 * window:-window], path[-window:]
+    return (last.max(0) - last.min(0)), (earlier.max(0) - earlier.min(0))
+
+
+def _oscillates(last, earlier):
+    """(N, S) bool: both units swing by at least min_amplitude, and no less than before."""
+    steady = last >= (1 - OSCILLATOR["max_shrink"]) * earlier
+    return np.all((last >= OSCILLATOR["min_amplitude"]) & steady, axis=-1)
+
+
+def _measure_oscillator(choice, rng=None):
+    limit = OSCILLATOR["limit"]
+    W_hh, b_h = _as_ctrnn(choice, limit)
+    rng = fresh_rng() if rng is None else rng
+    starts = rng.uniform(-3, 3, size=(OSCILLATOR["starts"], 2))
+    d, copies = OSCILLATOR["perturbation"], OSCILLATOR["perturbed_copies"]
+    Ws = np.concatenate([W_hh[None], W_hh + rng.uniform(-d, d, (copies, 2, 2))])
+    bs = np.concatenate([b_h[None], b_h + rng.uniform(-d, d, (copies, 2))])
+    last, earlier = oscillation(Ws, bs, starts)
+    swings = _oscillates(last, earlier)
+    lines = [f"W_hh = {W_hh.tolist()}, b_h = {b_h.tolist()}"]
+    score = int(swings[0].all())
+    if swings[0].all():
+        lines.append(f"from all {len(starts)} random starts the state ends on an oscillation of "
+                     f"steady amplitude (unit 1 swings by {last[0, :, 0].min():.2f} or more, "
+                     f"unit 2 by {last[0, :, 1].min():.2f} or more): right")
+    else:
+        settled = int(np.sum(np.all(last[0] < OSCILLATOR["min_amplitude"], axis=-1)))
+        shrinking = int(np.sum(~swings[0])) - settled
+        lines.append(f"{int(swings[0].sum())} of {len(starts)} starts end on a steady "
+                     f"oscillation; {settled} settle (a stable fixed point catches them) and "
+                     f"{shrinking} swing with an amplitude that still shrinks (a slowly damped "
+                     f"spiral into a stable focus is not a limit cycle)")
+    exponent = _ctrnn_lyapunov_exponent(starts[:4], W_hh, b_h, steps=2000, transient=600,
+                                        rng=rng).exponent
+    near_zero = bool(np.all(np.abs(exponent) <= OSCILLATOR["max_exponent"]))
+    score += near_zero
+    lines.append(f"largest Lyapunov exponent (3.8) from 4 of the starts: "
+                 f"{', '.join(f'{e:+.3f}' for e in exponent)}: "
+                 + ("about 0, a limit cycle" if near_zero
+                    else f"needs to be within ±{OSCILLATOR['max_exponent']:g} of 0"))
+    robust = bool(swings.all())
+    score += robust
+    lines.append(f"with every entry of W_hh and b_h moved by up to ±{d:g}: "
+                 f"{int(swings[1:].all(axis=1).sum())} of {copies} random copies oscillate from "
+                 f"every start: " + ("robust" if robust else "not robust: move away from the "
+                                     "bifurcation where the oscillation is born"))
+    if score < 3:
+        lines.append("hint: a two-unit flow cannot be chaotic, and a bounded trajectory that "
+                     "meets no stable fixed point must end on a closed orbit; what must the "
+                     "eigenvalues (3.5) of the only fixed point look like for the state to spiral "
+                     "away from it?")
+    return score, lines
+
+
+@register("03-oscillator", kind="experiment", points=3,
+          summary="the chosen two-unit CTRNN (W_hh, b_h): a point if all 12 random starts end on "
+                  "an oscillation of steady amplitude (≥ 0.5 in both units), one if the largest "
+                  "Lyapunov exponent (3.8) is within ±0.02 of 0, one if 10 random copies with "
+                  "W_hh and b_h moved by ±0.05 oscillate too")
+def check_oscillator(choose_oscillator):
+    """Check ``choose_oscillator() -> (W_hh (2, 2), b_h (2,))``."""
+    return check_experiment("03-oscillator", "A two-unit oscillator", choose_oscillator,
+                            _measure_oscillator, max_score=3)
+
+
+# -- 03-rnn-dynamics --------------------------------------------------------------------------
+
+#: The concept exercise's numbers: a chaotic network with λ₁ = ``exponent`` per unit of time, and
+#: two states ``start`` apart.
+DYNAMICS = {"exponent": 0.5, "start": 1e-6}
+
+
+def _dynamics_questions():
+    growth = math.log(1 / DYNAMICS["start"]) / DYNAMICS["exponent"]
+    return [
+        {"key": "min_units_cycle", "answer": 2,
+         "explain": {1: "the state of one unit moves on a line: it can only run up or down until "
+                        "it stops, never turn back, so it cannot oscillate",
+                     3: "fewer suffice: two units that excite themselves and rotate into each "
+                        "other can already circle"},
+         "hint": "can the state of a single unit come back to where it was?"},
+        {"key": "min_units_chaos", "answer": 3,
+         "explain": {2: "in the plane a bounded trajectory ends at a fixed point or on a closed "
+                        "orbit (the Poincaré–Bendixson theorem): no chaos with two units",
+                     1: "one unit can only settle; two can circle; chaos needs more room"},
+         "hint": "what does the Poincaré–Bendixson theorem allow in two dimensions?"},
+        {"key": "exponent_signs", "answer": (-1, 0, 1),
+         "explain": {(0, 0, 1): "near a stable fixed point every perturbation dies out: λ₁ < 0",
+                     (-1, 1, 1): "on a limit cycle a push along the orbit neither grows nor "
+                                 "shrinks (it only shifts the phase): λ₁ = 0",
+                     (-1, -1, 1): "on a limit cycle a push along the orbit persists: λ₁ = 0, "
+                                  "not below"},
+         "hint": "(sign at a stable fixed point, on a limit cycle, on a chaotic attractor), each "
+                 "−1, 0 or 1: what happens to a small perturbation in each case?"},
+        {"key": "error_growth_time", "answer": growth, "tolerance": 0.02,
+         "explain": {math.log10(1 / DYNAMICS["start"]) / DYNAMICS["exponent"]:
+                     "that uses log base 10; the exponent is defined with the natural log (3.8)",
+                     DYNAMICS["start"] * math.exp(DYNAMICS["exponent"]):
+                     "that is the error after one unit of time, not the time it takes to reach 1"},
+         "hint": f"a small error grows like e^(λ₁ t); solve {DYNAMICS['start']:g} e^(λ₁ t) = 1 "
+                 f"for t with λ₁ = {DYNAMICS['exponent']:g}"},
+        {"key": "uat_gives_width", "answer": False,
+         "explain": {True: "the theorem says that some width H reaches a given accuracy; it does "
+                           "not say how large H must be"},
+         "hint": "reread what the theorem promises and what it leaves open"},
+        {"key": "turing_weights", "answer": "rational",
+         "explain": {"float64": "a float64 state holds 53 bits: a network of them has finitely "
+                                "many states, a finite-state machine, as the stack demonstration "
+                                "shows when it fails",
+                     "float32": "a float32 state holds 24 bits: finitely many states, a "
+                                "finite-state machine",
+                     "integer": "with integer weights and saturated-linear units the states stay "
+                                "in a finite set: a finite-state machine"},
+         "hint": "one of 'integer', 'rational', 'float32', 'float64': which numbers does the "
+                 "construction need to keep an unbounded stack in one unit's state?"},
+    ]
+
+
+@register("03-rnn-dynamics", kind="concept", points=6,
+          summary="the fewest CTRNN units for a limit cycle and for chaos, the sign of the "
+                  "largest Lyapunov exponent in each regime, how long an error of 1e-6 takes to "
+                  "grow to 1 at λ₁ = 0.5, whether the approximation theorem gives the width, and "
+                  "which weights Turing completeness needs")
+def check_rnn_dynamics(answers):
+    """Check ``answers() -> dict`` of the six answers."""
+    return check_concept("03-rnn-dynamics", "What RNNs compute and how they move", answers,
+                         _dynamics_questions())
+
+
+__all__ = ["ATTRACTORS", "AUTOGRAD", "FORGETTING", "OSCILLATOR", "RNN_FORBIDDEN", "ROOT_FINDERS",
+           "SIZES", "check_ctrnn_fixed_points", "check_forgetting", "check_oscillator",
+           "check_rnn_dynamics", "check_rnn_forward", "check_rnn_jacobian", "check_rnn_outputs",
+           "check_rnn_shapes", "check_rnn_step", "check_three_attractors", "count_attractors",
+           "diagnose_fixed_points", "oscillation",
            "forgetting_ratio", "numerical_rnn_jacobian", "reference_fixed_points",
            "reference_rnn_forward", "reference_rnn_jacobian", "reference_rnn_outputs",
            "reference_rnn_step"]

@@ -21,6 +21,12 @@ Fixed-point analysis: :func:`find_fixed_points` (Newton's method from many start
 :func:`scan_fixed_points` and :func:`locate_bifurcations` (how they change along a family of
 networks), :func:`basins_of_attraction`. ``seqlearn.plotting.phase_portrait`` and
 ``seqlearn.plotting.bifurcation_diagram`` draw them.
+
+Beyond fixed points (limit cycles, chaos): :func:`largest_lyapunov_exponent` (Benettin et al.'s
+method for any flow), :func:`ctrnn_lyapunov_exponent` (for one CTRNN) and
+:func:`scan_lyapunov_exponents` (along a family of CTRNNs, all integrated as one batch). The
+largest Lyapunov exponent is negative when trajectories settle on a stable fixed point, zero on a
+limit cycle and positive on a chaotic attractor.
 """
 
 from collections import namedtuple
@@ -171,14 +177,169 @@ def simulate_ctrnn(a0, W_hh, b_h, tau=1.0, dt=0.05, steps=200, method="rk4", act
     trajectory : ``(steps + 1, *a0.shape)``, the states at times 0, Δt, ..., steps·Δt
     """
     W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
-    _check_activation(activation)
+    sigma, _ = _check_activation(activation)
     a = as_float_array("a0", a0)
     H = W_hh.shape[0]
     if a.ndim not in (1, 2) or a.shape[-1] != H:
         raise ValueError(f"a0: expected shape ({H},) or (B, {H}), got shape {a.shape}")
-    states = integrate_ode(lambda state: ctrnn_derivative(state, W_hh, b_h, tau, activation),
+    # ctrnn_derivative, without checking the arguments again at every step
+    states = integrate_ode(lambda state: (-state + sigma(state) @ W_hh + b_h) / tau,
                            a, dt, steps, method)
     return np.stack(states)
+
+
+#: The result of :func:`largest_lyapunov_exponent`: ``exponent`` (...) the estimate for each start,
+#: ``times`` (R,) the times (after the transient) at which the tangent vector was renormalised, and
+#: ``running`` (R, ...) the estimate at each of them (it converges like 1/t).
+LyapunovEstimate = namedtuple("LyapunovEstimate", ["exponent", "times", "running"])
+
+
+def largest_lyapunov_exponent(f, tangent, a0, dt=0.05, steps=4000, transient=1000,
+                              renormalize_every=10, v0=None, rng=None):
+    """The largest Lyapunov exponent of the flow da/dt = f(a), by Benettin et al.'s method.
+
+    Along a trajectory a(t), a small perturbation v (a row vector, like a) follows the linearised
+    flow dv/dt = ``tangent(a, v)`` = v J(a)ᵀ, with J the Jacobian of f. From almost every v(0) it
+    ends up growing or shrinking like e^{λ_1 t}, where λ_1 is the largest Lyapunov exponent::
+
+        λ_1 = lim_{t→∞} (1/t) log(‖v(t)‖ / ‖v(0)‖)
+
+    λ_1 < 0: nearby trajectories converge (a stable fixed point); λ_1 = 0: they keep their
+    distance along the orbit (a limit cycle); λ_1 > 0: they separate exponentially (chaos).
+    The state and the tangent vector are integrated together (:func:`integrate_ode`, RK4, step
+    ``dt``). ``transient`` steps come first, so that a settles on its attractor and v turns into
+    the most expanding direction; then, every ``renormalize_every`` steps, v is divided by its
+    length and the logarithm of that length is added up (so that v neither overflows nor
+    underflows, the renormalised tangent vectors of Benettin et al.). The estimate is the sum
+    divided by the time elapsed after the transient.
+
+    Parameters
+    ----------
+    f : callable, ``f(a) -> da/dt``, on states (..., H) (NumPy arrays)
+    tangent : callable, ``tangent(a, v) -> dv/dt = v J(a)ᵀ``, on states and vectors (..., H)
+    a0 : (..., H) initial state(s): every start is its own estimate
+    dt : RK4 step > 0; steps : steps after the transient, a multiple of ``renormalize_every``
+    transient : steps before the estimate starts (≥ 0)
+    v0 : (..., H) initial tangent vectors, or ``None`` for random ones (drawn with ``rng``: a
+        ``numpy.random.Generator``, an int seed, or ``None`` for NumPy's global state)
+
+    Returns
+    -------
+    LyapunovEstimate(exponent (...), times (R,), running (R, ...)), R = steps / renormalize_every
+    """
+    if not callable(f):
+        raise TypeError(f"f: expected a function a -> da/dt, got {describe(f)}")
+    if not callable(tangent):
+        raise TypeError(f"tangent: expected a function (a, v) -> dv/dt, got {describe(tangent)}")
+    dt = check_positive_number("dt", dt)
+    steps = check_positive_int("steps", steps)
+    renormalize_every = check_positive_int("renormalize_every", renormalize_every)
+    if steps % renormalize_every:
+        raise ValueError(f"steps: expected a multiple of renormalize_every = {renormalize_every}, "
+                         f"got {steps}")
+    if isinstance(transient, bool) or not isinstance(transient, (int, np.integer)) or transient < 0:
+        raise ValueError(f"transient: expected an int ≥ 0, got {transient!r}")
+    a = as_float_array("a0", a0)
+    if a.ndim == 0:
+        raise ValueError(f"a0: expected shape (..., H), got {describe(a0)}")
+    if v0 is None:
+        v = as_generator(rng).standard_normal(a.shape)
+    else:
+        v = as_float_array("v0", v0, shape=a.shape).copy()
+        if np.any(np.linalg.norm(v, axis=-1) == 0):
+            raise ValueError("v0: every tangent vector must be non-zero")
+    H = a.shape[-1]
+    v = v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    def joint(state):                      # (a, v) side by side on the last axis
+        return np.concatenate([f(state[..., :H]), tangent(state[..., :H], state[..., H:])], -1)
+
+    def advance(state, n):
+        return integrate_ode(joint, state, dt, n, "rk4")[-1] if n else state
+
+    state = advance(np.concatenate([a, v], -1), transient)
+    state[..., H:] /= np.linalg.norm(state[..., H:], axis=-1, keepdims=True)
+    log_growth = np.zeros(a.shape[:-1])
+    rounds = steps // renormalize_every
+    running = np.empty((rounds, *a.shape[:-1]))
+    for r in range(rounds):
+        with np.errstate(over="ignore", invalid="ignore"):
+            state = advance(state, renormalize_every)
+            length = np.linalg.norm(state[..., H:], axis=-1)
+        if not np.all(np.isfinite(length)) or np.any(length == 0):
+            raise FloatingPointError("the tangent vector overflowed or vanished between two "
+                                     "renormalisations: lower renormalize_every or dt")
+        state[..., H:] /= length[..., None]
+        log_growth += np.log(length)
+        running[r] = log_growth / ((r + 1) * renormalize_every * dt)
+    times = np.arange(1, rounds + 1) * renormalize_every * dt
+    return LyapunovEstimate(running[-1].copy(), times, running)
+
+
+def ctrnn_tangent(a, v, W_hh, tau=1.0, activation="tanh"):
+    """The linearised CTRNN: how a small perturbation ``v`` of the state ``a`` changes,
+
+        dv/dt = (−v + (σ'(a) ⊙ v) W_hh) / τ  = v Jᵀ,   J = :func:`ctrnn_jacobian` at a
+
+    for states and perturbations (..., H) (row vectors). Returns (..., H).
+    """
+    _, dsigma = _check_activation(activation)
+    W_hh, _, tau = check_ctrnn_params(W_hh, 0.0, tau)
+    a = as_float_array("a", a)
+    if a.ndim == 0 or a.shape[-1] != W_hh.shape[0]:
+        raise ValueError(f"a: expected shape (..., {W_hh.shape[0]}), got shape {a.shape}")
+    v = as_float_array("v", v, shape=a.shape)
+    return (-v + (dsigma(a) * v) @ W_hh) / tau
+
+
+def ctrnn_lyapunov_exponent(a0, W_hh, b_h, tau=1.0, dt=0.05, steps=4000, transient=1000,
+                            activation="tanh", rng=None):
+    """The largest Lyapunov exponent of the CTRNN τ da/dt = −a + σ(a) W_hh + b_h from the start(s)
+    ``a0`` (H,) or (B, H): :func:`largest_lyapunov_exponent` with :func:`ctrnn_derivative` and
+    :func:`ctrnn_tangent`. Returns its :class:`LyapunovEstimate` (``exponent`` () or (B,))."""
+    sigma, dsigma = _check_activation(activation)
+    W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
+    a0 = as_float_array("a0", a0)
+    H = W_hh.shape[0]
+    if a0.ndim not in (1, 2) or a0.shape[-1] != H:
+        raise ValueError(f"a0: expected shape ({H},) or (B, {H}), got shape {a0.shape}")
+    # ctrnn_derivative and ctrnn_tangent, without checking the arguments at every step
+    return largest_lyapunov_exponent(
+        lambda a: (-a + sigma(a) @ W_hh + b_h) / tau,
+        lambda a, v: (-v + (dsigma(a) * v) @ W_hh) / tau,
+        a0, dt, steps, transient, rng=rng)
+
+
+def scan_lyapunov_exponents(family, values, a0, tau=1.0, dt=0.05, steps=4000, transient=1000,
+                            activation="tanh", rng=None):
+    """The largest Lyapunov exponent of every network of a one-parameter family of CTRNNs.
+
+    ``family(value) -> (W_hh, b_h)`` builds the network for one value (as in
+    :func:`scan_fixed_points`); ``values`` (S,). All S networks are integrated at once, as one
+    batch, from the same start(s) ``a0`` (H,) or (B, H), by :func:`largest_lyapunov_exponent`
+    (the tangent vectors drawn with ``rng``). Returns the exponents, (S,) or (S, B), in the order
+    of ``values`` (not sorted).
+    """
+    sigma, dsigma = _check_activation(activation)
+    if not callable(family):
+        raise TypeError(f"family: expected a function value -> (W_hh, b_h), got {describe(family)}")
+    values = as_float_array("values", values, ndim=1)
+    networks = [check_ctrnn_params(*family(float(value)), tau) for value in values]
+    H = networks[0][0].shape[0]
+    if any(W_hh.shape != (H, H) for W_hh, _, _ in networks):
+        raise ValueError("family: every network of the family must have the same size")
+    W = np.stack([W_hh for W_hh, _, _ in networks])                           # (S, H, H)
+    b = np.stack([np.broadcast_to(b_h, (H,)) for _, b_h, _ in networks])[:, None]   # (S, 1, H)
+    tau = np.broadcast_to(networks[0][2], (H,))
+    a0 = as_float_array("a0", a0)
+    if a0.ndim not in (1, 2) or a0.shape[-1] != H:
+        raise ValueError(f"a0: expected shape ({H},) or (B, {H}), got shape {a0.shape}")
+    starts = np.broadcast_to(a0.reshape(1, -1, H), (len(values), a0.reshape(-1, H).shape[0], H))
+    estimate = largest_lyapunov_exponent(
+        lambda a: (-a + sigma(a) @ W + b) / tau,
+        lambda a, v: (-v + (dsigma(a) * v) @ W) / tau,
+        starts, dt, steps, transient, rng=rng)
+    return estimate.exponent if a0.ndim == 2 else estimate.exponent[:, 0]
 
 
 def _default_starts(W_hh, b_h, grid_size, rng):
@@ -451,7 +612,9 @@ def basins_of_attraction(W_hh, b_h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0)
 
 __all__ = [
     "ACTIVATIONS", "Bifurcation", "FIXED_POINT_KINDS", "FixedPointScan", "FixedPoints",
-    "attractor_labels", "basins_of_attraction", "check_ctrnn_params", "classify_fixed_points",
-    "ctrnn_derivative", "ctrnn_jacobian", "find_fixed_points", "fixed_point_census",
-    "integrate_ode", "locate_bifurcations", "scan_fixed_points", "simulate_ctrnn",
+    "LyapunovEstimate", "attractor_labels", "basins_of_attraction", "check_ctrnn_params",
+    "classify_fixed_points", "ctrnn_derivative", "ctrnn_jacobian", "ctrnn_lyapunov_exponent",
+    "ctrnn_tangent", "find_fixed_points", "fixed_point_census", "integrate_ode",
+    "largest_lyapunov_exponent", "locate_bifurcations", "scan_fixed_points",
+    "scan_lyapunov_exponents", "simulate_ctrnn",
 ]

@@ -146,6 +146,66 @@ def rnn_backward(dh, cache):
     return grads, dx, dh_next
 
 
+# -- the concatenated form, and the unrolled network -----------------------------------------------
+
+def concat_rnn_params(params):
+    """The Elman step with one weight matrix: ``{"W": (D + H, H), "b_h": (H,)}``, W = [W_xh; W_hh]
+    (W_xh on top of W_hh), so that, with [x_t, h_{t-1}] the two row vectors side by side (B, D + H),
+
+        x_t W_xh + h_{t-1} W_hh + b_h = [x_t, h_{t-1}] W + b_h
+
+    (the column-vector texts write W [x_t; h_{t-1}] + b with W = [W_xh, W_hh]ᵀ). The gates of an
+    LSTM or a GRU are often written this way. :func:`split_rnn_params` is the inverse.
+    """
+    params = check_rnn_params(params)
+    return {"W": np.concatenate([params["W_xh"], params["W_hh"]], axis=0),
+            "b_h": params["b_h"].copy()}
+
+
+def split_rnn_params(params, input_size):
+    """The inverse of :func:`concat_rnn_params`: ``{"W" (D + H, H), "b_h" (H,)}`` and the input size
+    D give ``{"W_xh": W[:D] (D, H), "W_hh": W[D:] (H, H), "b_h": (H,)}``."""
+    check_param_dict(params, ("W", "b_h"))
+    input_size = check_positive_int("input_size", input_size)
+    W = as_float_array("params['W']", params["W"], ndim=2)
+    H = W.shape[1]
+    if W.shape[0] != input_size + H:
+        raise ValueError(f"params['W']: expected shape (input_size + H, H) = ({input_size + H}, "
+                         f"{H}), got shape {W.shape}")
+    return check_rnn_params({"W_xh": W[:input_size].copy(), "W_hh": W[input_size:].copy(),
+                             "b_h": params["b_h"]})
+
+
+def unrolled_mlp_params(x, params, W_hy, b_y):
+    """The Elman RNN unrolled over one sequence, as the parameters of a feed-forward network.
+
+    For one sequence ``x`` (T, D), the RNN's T steps followed by the read-out z_T = h_T W_hy + b_y
+    are a multi-layer perceptron (``seqlearn.numpy.mlp``, tanh hidden layers, linear output) of
+    T + 1 affine layers whose input is h_0::
+
+        layer t = 1..T:  h_t = tanh(h_{t-1} W_t + b_t),  W_t = W_hh,  b_t = x_t W_xh + b_h
+        layer T + 1:     z = h_T W_hy + b_y
+
+    Every hidden layer has the same weights W_hh (tied weights); the inputs enter as the layers'
+    biases. ``mlp_forward(h0, unrolled_mlp_params(x, params, W_hy, b_y))`` is z_T, and the
+    gradients that ``mlp_backward`` gives the T copies of W_hh add up to backpropagation through
+    time's ∂L/∂W_hh.
+
+    Returns a dict ``W1`` (H, H), ``b1`` (H,), ..., ``W{T+1}`` = W_hy (H, V), ``b{T+1}`` = b_y (V,).
+    """
+    params = check_rnn_params(params)
+    D, H = params["W_xh"].shape
+    x = as_float_array("x", x, shape=(None, D))
+    W_hy = as_float_array("W_hy", W_hy, shape=(H, None))
+    b_y = as_float_array("b_y", b_y, shape=(W_hy.shape[1],))
+    layers = {}
+    for t, x_t in enumerate(x, start=1):
+        layers[f"W{t}"] = params["W_hh"]
+        layers[f"b{t}"] = x_t @ params["W_xh"] + params["b_h"]
+    layers[f"W{len(x) + 1}"], layers[f"b{len(x) + 1}"] = W_hy, b_y
+    return layers
+
+
 # -- stacks of layers -----------------------------------------------------------------------------
 
 def init_stacked_rnn_params(input_size, hidden_size, num_layers, rng=None, scale=None):
@@ -249,6 +309,7 @@ def stacked_rnn_backward(dh, cache, dh_last=None):
     return grads, upstream, np.stack(dh0)
 
 
-__all__ = ["check_rnn_params", "check_stacked_rnn_params", "init_rnn_params",
+__all__ = ["check_rnn_params", "check_stacked_rnn_params", "concat_rnn_params", "init_rnn_params",
            "init_stacked_rnn_params", "rnn_backward", "rnn_forward", "rnn_step",
-           "rnn_step_backward", "stacked_rnn_backward", "stacked_rnn_forward"]
+           "rnn_step_backward", "split_rnn_params", "stacked_rnn_backward",
+           "stacked_rnn_forward", "unrolled_mlp_params"]

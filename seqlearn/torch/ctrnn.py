@@ -122,5 +122,15 @@ class CTRNN(nn.Module):
         return np_ctrnn.find_fixed_points(p["W_hh"], p["b_h"], p["tau"], self.activation,
                                           **kwargs)
 
+    def lyapunov_exponent(self, a0, **kwargs):
+        """The largest Lyapunov exponent of the current parameters from the start(s) ``a0`` (H,)
+        or (B, H) (a NumPy array or a tensor), by
+        :func:`seqlearn.numpy.ctrnn.ctrnn_lyapunov_exponent` (keyword arguments go to it)."""
+        p = self.to_numpy()
+        if isinstance(a0, torch.Tensor):
+            a0 = a0.detach().cpu().numpy()
+        return np_ctrnn.ctrnn_lyapunov_exponent(a0, p["W_hh"], p["b_h"], p["tau"],
+                                                activation=self.activation, **kwargs)
+
 
 __all__ = ["ACTIVATIONS", "CTRNN", "ctrnn_derivative", "integrate_ode", "simulate_ctrnn"]
