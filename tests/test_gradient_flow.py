@@ -340,7 +340,7 @@ EXERCISE_IDS = {
     "05-gradient-norms": ("implement", 5, vanishing_checks.check_gradient_norms),
     "05-spectral-radius": ("implement", 6, vanishing_checks.check_spectral_radius_scaling),
     "05-initialisation": ("experiment", 3, vanishing_checks.check_initialisation),
-    "05-gradient-concepts": ("concept", 9, vanishing_checks.check_gradient_concepts),
+    "05-gradient-concepts": ("concept", 11, vanishing_checks.check_gradient_concepts),
 }
 
 
@@ -663,14 +663,15 @@ def test_recall_first_bit_lstm_raises_the_forget_bias_and_leaves_torch_as_it_was
 
 RIGHT = {"linear_rho_09": "vanish", "linear_rho_11": "explode", "linear_orthogonal": "neither",
          "linear_norm_20": 0.9**20, "tanh_derivative_max": 1.0, "tanh_sigma_09": "vanish",
-         "tanh_rho_15": "depends", "clip_small": 1e-6, "clip_large": 5.0}
+         "tanh_rho_15": "depends", "clip_small": 1e-6, "clip_large": 5.0, "clip_sgd_step": 3.0,
+         "irnn_active": 1.0}
 
 
 def test_the_right_concept_answers_score_full_marks():
     report = vanishing_checks.check_gradient_concepts(lambda: dict(RIGHT))
-    assert report.passed and report.score == 9
+    assert report.passed and report.score == 11
     spelled = {**RIGHT, "linear_rho_09": " Vanish ", "linear_norm_20": 0.1216}
-    assert vanishing_checks.check_gradient_concepts(lambda: spelled).score == 9
+    assert vanishing_checks.check_gradient_concepts(lambda: spelled).score == 11
 
 
 @pytest.mark.parametrize("key, wrong, why", [
@@ -687,10 +688,12 @@ def test_the_right_concept_answers_score_full_marks():
     ("clip_small", 1.0, "cannot lengthen a short gradient"),
     ("clip_large", 40.0, "the clip is active"),
     ("clip_large", 0.125, "not the new norm"),
+    ("clip_sgd_step", 1.0, "η times it"),
+    ("irnn_active", 0.0, "every unit stays active"),
 ])
 def test_expected_wrong_concept_answers_are_explained(key, wrong, why):
     report = vanishing_checks.check_gradient_concepts(lambda: {**RIGHT, key: wrong})
-    assert report.score == 8
+    assert report.score == 10
     line = next(line for line in report.lines if line.startswith(key))
     assert "is not right" in line and why in line
 
@@ -698,7 +701,7 @@ def test_expected_wrong_concept_answers_are_explained(key, wrong, why):
 def test_other_wrong_concept_answers_get_a_hint_without_the_answer():
     wrong = {**RIGHT, "tanh_derivative_max": 3.0, "clip_large": 7.0, "linear_rho_11": "maybe"}
     report = vanishing_checks.check_gradient_concepts(lambda: wrong)
-    assert report.score == 6
+    assert report.score == 8
     hints = {key: next(line for line in report.lines if line.startswith(key)).split(" -- ")[1]
              for key in ("tanh_derivative_max", "clip_large", "linear_rho_11")}
     for key in ("tanh_derivative_max", "clip_large"):
@@ -727,3 +730,57 @@ def test_the_chapter_solution_cells_score_full_marks_on_their_own():
                             and v.__code__.co_filename == cell["metadata"]["exercise_id"])
             report = CHECKS[cell["metadata"]["exercise_id"]](function)
             assert report.passed, str(report)
+
+
+def _alone_sgd(init, lag, seed, steps, lr, clip):
+    """A run of recall_first_bit_runs with plain SGD, rebuilt by hand and trained alone."""
+    import torch.nn.functional as F
+
+    start, nonlinearity = vanishing_checks._recall_start(init, seed, 16)
+    P = {name: torch.tensor(value, requires_grad=True) for name, value in start.items()}
+    f = torch.tanh if nonlinearity == "tanh" else torch.relu
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        x, y = vanishing_checks.first_bit_batch(64, lag, generator)
+        h = torch.zeros(64, 16, dtype=torch.float64)
+        for t in range(lag + 1):
+            h = f(x[:, t] @ P["W_xh"] + h @ P["W_hh"] + P["b_h"])
+        loss = F.cross_entropy(h @ P["W_y"] + P["b_y"], y)
+        losses.append(loss.item())
+        grads = torch.autograd.grad(loss, list(P.values()))
+        norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+        scale = 1.0 if clip is None else min(1.0, clip / (norm.item() + 1e-6))
+        with torch.no_grad():
+            for p, g in zip(P.values(), grads):
+                p -= lr * scale * g
+    return {name: P[name].detach().numpy() for name in ("W_xh", "W_hh", "b_h")}, losses
+
+
+@pytest.mark.parametrize("clip", [None, 0.3])
+def test_sgd_runs_side_by_side_are_the_runs_alone_clipped_or_not(clip):
+    inits, seeds = ["orthogonal", "identity"], [0, 1]
+    runs = vanishing_checks.recall_first_bit_runs(inits, 6, seeds, steps=12, optimizer="sgd",
+                                                  lr=0.5, clip=clip, n_test=50)
+    for i, init in enumerate(inits):
+        for j, seed in enumerate(seeds):
+            params, losses = _alone_sgd(init, 6, seed, 12, 0.5, clip)
+            assert np.allclose(runs["losses"][i][j], losses, rtol=1e-9), (init, seed)
+            for name in params:
+                assert np.allclose(runs["params"][i][j][name], params[name], atol=1e-9)
+    assert not runs["diverged"].any()
+
+
+def test_a_run_whose_loss_overflows_is_marked_diverged_and_leaves_the_batch():
+    # ReLU units with W_hh = I and an enormous unclipped SGD step: the states overflow.
+    runs = vanishing_checks.recall_first_bit_runs(["identity"], 60, [0, 1], steps=30,
+                                                  optimizer="sgd", lr=1e12, clip=None, n_test=50)
+    assert (runs["diverged"] == 1).all() and np.isnan(runs["accuracy"]).all()
+    for j in range(2):
+        losses = runs["losses"][0][j]
+        assert not np.isfinite(losses[-1]) and np.isfinite(losses[:-1]).all()
+        assert runs["steps"][0, j] == len(losses) < 30
+    clipped = vanishing_checks.recall_first_bit_runs(["identity"], 60, [0, 1], steps=5,
+                                                     optimizer="sgd", lr=1e12, clip=1e-12,
+                                                     n_test=50)
+    assert not clipped["diverged"].any()

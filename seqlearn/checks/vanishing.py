@@ -17,7 +17,8 @@ exercise                    kind         what the check does
 05-gradient-concepts        concept      vanish / explode / neither for linear and tanh
                                          recurrences, a gradient norm after 20 steps, the bound of
                                          tanh', what clipping by norm does to a short and a long
-                                         gradient
+                                         gradient and to an SGD step, an IRNN's product at the
+                                         start
 =========================== ============ ========================================================
 
 The references are the package's ``seqlearn.numpy.gradient_flow``. When an answer is wrong, the
@@ -459,19 +460,23 @@ def recall_initial_params(init, seed, hidden_size=16):
         torch.random.set_rng_state(state)
 
 
-def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy, window=10):
+def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy, window=10,
+                       optimizer="adam", lr=RECALL["lr"], clip=1.0):
     """Train the runs ``starts`` (parameter dicts) side by side; run k draws its batches from
     ``torch.Generator().manual_seed(seeds[k])``. Returns the trained parameters (torch
-    tensors), the steps each run took, and each run's generator (for its test set).
+    tensors), the steps each run took, each run's generator (for its test set), the batched
+    forward pass, and each run's training losses (one per step it took; the last is NaN or inf
+    where the run diverged).
 
     The runs are independent networks computed with batched products, one ``fit`` for all:
     the loss is the sum of the runs' losses, so each run's parameters get their own run's
     gradient, and Adam works on every number separately. Two things are per run. Clipping:
     ``fit`` clips all parameters together, so the loss handed to it is a surrogate with the
     value of the summed loss whose gradient is each run's gradient clipped to norm 1 on its
-    own. Early stopping: a run that has reached ``target_accuracy`` leaves the batch, its
-    parameters get no gradient, and Adam leaves them alone. A run's result is what it would
-    be if it were trained alone.
+    own (``clip=None``: not clipped). Early stopping: a run that has reached
+    ``target_accuracy``, or whose loss is NaN or inf (it diverged), leaves the batch, its
+    parameters get no gradient, and the optimiser leaves them alone. A run's result is what it
+    would be if it were trained alone.
     """
     import torch
     import torch.nn.functional as F
@@ -486,6 +491,7 @@ def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy,
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     active = list(range(len(starts)))
     accuracies = [[] for _ in starts]
+    losses_seen = [[] for _ in starts]
 
     def scores(members, x):
         """h_T W_y + b_y of the runs ``members`` on their inputs x (k, B, T, 1): (k, B, 2)."""
@@ -507,8 +513,18 @@ def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy,
         s = scores(members, x)
         losses = F.cross_entropy(s.flatten(0, 1), y.flatten(), reduction="none")
         losses = losses.view(len(members), -1).mean(dim=1)
-        for k, accuracy in zip(members, (s.argmax(-1) == y).double().mean(dim=1).tolist()):
-            accuracies[k].append(accuracy)
+        finite = torch.isfinite(losses).tolist()
+        correct = (s.argmax(-1) == y).double().mean(dim=1).tolist()
+        for k, loss, accuracy, ok in zip(members, losses.tolist(), correct, finite):
+            losses_seen[k].append(loss)
+            if ok:
+                accuracies[k].append(accuracy)
+            else:  # diverged: out of the batch for good
+                active.remove(k)
+        if not any(finite):
+            return torch.zeros((), dtype=x.dtype, requires_grad=True)  # nothing left to train
+        keep = [j for j, ok in enumerate(finite) if ok]
+        members, losses = [members[j] for j in keep], losses[keep]
         params = [runs[k][name] for k in members for name in _RUN_PARAMETERS]
         grads = torch.autograd.grad(losses.sum(), params)
         surrogate = losses.sum().detach()
@@ -516,7 +532,8 @@ def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy,
         for j in range(len(members)):
             own = grads[j * n:(j + 1) * n]
             norm = torch.sqrt(sum((g ** 2).sum() for g in own))
-            scale = torch.clamp(1.0 / (norm + 1e-6), max=1.0)  # as nn.utils.clip_grad_norm_
+            scale = (torch.ones((), dtype=norm.dtype) if clip is None else
+                     torch.clamp(clip / (norm + 1e-6), max=1.0))  # as nn.utils.clip_grad_norm_
             for p, g in zip(params[j * n:(j + 1) * n], own):
                 # value 0, gradient scale * g
                 surrogate = surrogate + (p * (scale * g)).sum() - (p.detach() * (scale * g)).sum()
@@ -528,20 +545,23 @@ def _train_recall_runs(starts, nonlinearity, seeds, lag, steps, target_accuracy,
                          or np.mean(accuracies[k][-window:]) < target_accuracy]
         return not active
 
-    fit(runs, loss_fn, batches, steps=steps, lr=RECALL["lr"], callback=all_solved)
+    fit(runs, loss_fn, batches, steps=steps, optimizer=optimizer, lr=lr, callback=all_solved)
     return ([{name: run[name].detach() for name in _RUN_PARAMETERS} for run in runs],
-            [len(a) for a in accuracies], generators, scores)
+            [len(a) for a in losses_seen], generators, scores,
+            [np.array(a) for a in losses_seen])
 
 
 def recall_first_bit_runs(inits, lag, seeds, steps=300, target_accuracy=None, n_test=2000,
-                          hidden_size=16):
+                          hidden_size=16, optimizer="adam", lr=RECALL["lr"], clip=1.0):
     """Train the chapter's RNN on first-bit recall at ``lag``, once for every pair of an
     initialisation in ``inits`` and a seed in ``seeds``, all runs side by side.
 
     Each run is a ``hidden_size``-unit tanh (or ReLU) Elman RNN with a linear head to two
-    classes, trained with Adam (lr 0.01, its gradient clipped to norm 1) on batches of 64 fresh
-    sequences for ``steps`` steps, or until its training accuracy over the last 10 steps
-    reaches ``target_accuracy``, and tested on ``n_test`` fresh sequences. An initialisation is
+    classes, trained with Adam (lr 0.01, its gradient clipped to norm 1; ``optimizer="sgd"``,
+    ``lr`` and ``clip``, a norm or ``None``, change that) on batches of 64 fresh sequences for
+    ``steps`` steps, or until its training accuracy over the last 10 steps reaches
+    ``target_accuracy``, or until its loss is NaN or inf (it diverged), and tested on ``n_test``
+    fresh sequences. An initialisation is
     ``"default"`` (PyTorch's U(±1/√H), tanh), ``"rescaled"`` (the same default W_hh multiplied
     to spectral radius 1), ``"orthogonal"`` (tanh, W_hh a random orthogonal matrix),
     ``"identity"`` (the IRNN: ReLU, W_hh = I, b_h = 0, small input weights) or a number ρ > 0
@@ -549,11 +569,13 @@ def recall_first_bit_runs(inits, lag, seeds, steps=300, target_accuracy=None, n_
     weights and the data; the runs of one seed see the same batches, and with tanh they differ
     only in W_hh. The global torch random state and thread count are left as they were.
 
-    Returns a dict of arrays of shape (len(inits), len(seeds)): ``accuracy`` (test),
-    ``steps`` (taken), ``spectral_radius`` (of W_hh at the start) and ``gradient_norm`` (the
-    median over 256 sequences of ‖∂h_T/∂h_0‖₂ at the start), and ``params``, a nested list
-    [init][seed] of the trained RNNs' parameters, NumPy arrays ``W_xh`` (1, H), ``W_hh`` (H, H)
-    and ``b_h`` (H,) (the starting ones: :func:`recall_initial_params`).
+    Returns a dict of arrays of shape (len(inits), len(seeds)): ``accuracy`` (test; NaN for a
+    run that diverged), ``steps`` (taken), ``diverged`` (1.0 where the loss became NaN or inf),
+    ``spectral_radius`` (of W_hh at the start) and ``gradient_norm`` (the median over 256
+    sequences of ‖∂h_T/∂h_0‖₂ at the start); ``params``, a nested list [init][seed] of the
+    trained RNNs' parameters, NumPy arrays ``W_xh`` (1, H), ``W_hh`` (H, H) and ``b_h`` (H,)
+    (the starting ones: :func:`recall_initial_params`); and ``losses``, a nested list
+    [init][seed] of each run's training losses, one per step taken.
     """
     import torch
 
@@ -563,8 +585,9 @@ def recall_first_bit_runs(inits, lag, seeds, steps=300, target_accuracy=None, n_
     pairs = [(i, j) for i in range(len(inits)) for j in range(len(seeds))]
     shape = (len(inits), len(seeds))
     result = {key: np.zeros(shape) for key in
-              ("accuracy", "steps", "spectral_radius", "gradient_norm")}
+              ("accuracy", "steps", "diverged", "spectral_radius", "gradient_norm")}
     result["params"] = [[None] * len(seeds) for _ in inits]
+    result["losses"] = [[None] * len(seeds) for _ in inits]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     state = torch.random.get_rng_state()
@@ -582,14 +605,19 @@ def recall_first_bit_runs(inits, lag, seeds, steps=300, target_accuracy=None, n_
                     probe.numpy(), None, _rnn_part(params), nonlinearity)
                 result["spectral_radius"][i, j] = gradient_flow.spectral_radius(params["W_hh"])
                 result["gradient_norm"][i, j] = np.median(norms[:, 0])
-            trained, taken, generators, scores = _train_recall_runs(
+            trained, taken, generators, scores, losses = _train_recall_runs(
                 [starts[pair][0] for pair in group], nonlinearity,
-                [seeds[j] for _, j in group], lag, steps, target_accuracy)
+                [seeds[j] for _, j in group], lag, steps, target_accuracy,
+                optimizer=optimizer, lr=lr, clip=clip)
             with torch.no_grad():
                 for k, (i, j) in enumerate(group):
                     x, y = first_bit_batch(n_test, lag, generators[k])
                     guess = scores([k], x[None])[0].argmax(-1)
-                    result["accuracy"][i, j] = float((guess == y).double().mean())
+                    diverged = not np.isfinite(losses[k][-1])
+                    result["accuracy"][i, j] = (np.nan if diverged else
+                                                float((guess == y).double().mean()))
+                    result["diverged"][i, j] = float(diverged)
+                    result["losses"][i][j] = losses[k]
                     result["steps"][i, j] = taken[k]
                     result["params"][i][j] = _rnn_part({name: value.numpy().copy()
                                                         for name, value in trained[k].items()})
@@ -787,6 +815,17 @@ _CONCEPT_QUESTIONS = [
                  0.125: "that is the factor κ/‖∇L‖ by which ∇L is multiplied, not the new norm",
                  200.0: "clipping by norm never lengthens a gradient (equation (5.7))"},
      "hint": "apply equation (5.7) with ‖∇L‖ = 40 and κ = 5"},
+    {"key": "clip_sgd_step", "answer": 3.0, "tolerance": 1e-6,
+     "explain": {1.0: "that is the longest clipped gradient; the SGD step is η times it",
+                 1 / 3: "the SGD step multiplies the clipped gradient by η, it does not divide",
+                 0.0: "clipping bounds the step, it never removes it"},
+     "hint": "an SGD step is θ ← θ − η ∇L; how long can ∇L be after equation (5.7)?"},
+    {"key": "irnn_active", "answer": 1.0, "tolerance": 1e-6,
+     "explain": {0.0: "that is what happens once every unit has been off at some step; here "
+                      "every unit stays active",
+                 50.0: "the Jacobians multiply, they do not add (equation (5.3))"},
+     "hint": "write J_t of equation (5.2) for a ReLU unit that is active and W_hh = I, then "
+             "multiply k of them"},
 ]
 
 
@@ -794,9 +833,10 @@ _CONCEPT_QUESTIONS = [
           summary="vanish / explode / neither / depends for linear recurrences with ρ = 0.9, 1.1 "
                   "and an orthogonal W and for tanh RNNs with σ_max = 0.9 and ρ = 1.5; "
                   "‖∂h_T/∂h_{T−20}‖₂ for W = 0.9·Q; the largest tanh'; a gradient's norm after "
-                  "clipping by norm when it is short and when it is long")
+                  "clipping by norm when it is short and when it is long; the longest clipped "
+                  "SGD step; ‖∂h_T/∂h_{T−50}‖₂ of an IRNN at the start with every unit active")
 def check_gradient_concepts(answers):
-    """Check ``answers() -> dict`` of the nine answers (see ``_CONCEPT_QUESTIONS``)."""
+    """Check ``answers() -> dict`` of the eleven answers (see ``_CONCEPT_QUESTIONS``)."""
     return check_concept("05-gradient-concepts", "What the spectral radius says", answers,
                          _CONCEPT_QUESTIONS)
 
