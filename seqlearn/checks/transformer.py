@@ -14,6 +14,18 @@
 * ``08-attention-concepts`` (concept): shapes and parameters of multi-head attention, the causal
   mask, the mask a decoder with padded targets needs, and what attention costs against an RNN.
 
+Chapter 8b (subword tokens and cheaper attention):
+
+* ``08-bpe-merge`` (implement): one byte-pair merge (8.7), left to right without overlaps;
+* ``08-tiled-attention`` (implement): the output of (8.1) computed tile by tile with the online
+  softmax (8.9);
+* ``08-bpe-bigram`` (experiment): the student picks the tokenisation (0, 32, 128 or 512 merges)
+  on which a bigram model of *Macbeth* has the lowest held-out loss per character; the check
+  measures all four;
+* ``08-efficient-attention-concepts`` (concept): vocabulary size, loss per character (8.8),
+  what tiled attention keeps, the size of a linear-attention state, which method is exact, and
+  how costs and generation memory grow with T.
+
 The references are the package's own ``seqlearn.numpy.attention`` and
 ``seqlearn.numpy.transformer``. When an answer is wrong, the check compares it with what typical
 mistakes give (the 1/√d_k scale forgotten or replaced by 1/d_k, softmax over the queries instead
@@ -31,6 +43,9 @@ from ..numpy.attention import multi_head_attention_forward as _mha_forward
 from ..numpy.attention import scaled_dot_product_attention_backward as _sdpa_backward
 from ..numpy.attention import scaled_dot_product_attention_forward as _sdpa_forward
 from ..numpy.transformer import sinusoidal_positional_encoding as _positional_encoding
+from ..numpy.bpe import learn_bpe as _learn_bpe
+from ..numpy.bpe import merge_pair as _merge_pair
+from ..numpy.efficient_attention import tiled_attention_forward as _tiled_forward
 from .core import (check_concept, check_experiment, diagnose_mistake, fresh_rng, plain,
                    reference_allowed, register, run_check, screen)
 
@@ -636,9 +651,331 @@ def check_attention_concepts(answers):
                              _CONCEPT_QUESTIONS)
 
 
-__all__ = ["POSITIONS_EXPERIMENT", "check_attention_backward", "check_attention_concepts",
-           "check_causal_mask", "check_multi_head_attention", "check_positional_encoding",
+# == chapter 8b: subword tokens and cheaper attention =========================================
+
+# -- 08-bpe-merge -----------------------------------------------------------------------------
+
+def reference_merge_pair(ids, pair, new_id):
+    """``ids`` with every occurrence of ``pair`` replaced by ``new_id``, left to right, without
+    overlaps."""
+    return _merge_pair(ids, pair, new_id)
+
+
+def _merge_pair_variant(ids, pair, new_id, kind):
+    ids = np.asarray(ids)
+    a, b = pair
+    starts = np.flatnonzero((ids[:-1] == a) & (ids[1:] == b))
+    if kind == "overlapping":               # every start merges, even inside a run a a a
+        out = ids.copy()
+        out[starts] = new_id
+        keep = np.ones(len(ids), dtype=bool)
+        keep[starts + 1] = False
+        return out[keep]
+    if kind == "right_to_left":
+        reversed_ids = _merge_pair(ids[::-1], (b, a), new_id)
+        return reversed_ids[::-1]
+    if kind == "kept_second":               # the merged token replaces a but b stays
+        out = _merge_pair(ids, pair, -10**6)
+        expanded = []
+        for token in out:
+            expanded.extend([new_id, b] if token == -10**6 else [token])
+        return np.array(expanded, dtype=ids.dtype)
+    if kind == "first_only":
+        if not len(starts):
+            return ids.copy()
+        i = starts[0]
+        return np.concatenate([ids[:i], [new_id], ids[i + 2:]]).astype(ids.dtype)
+    raise ValueError(kind)
+
+
+def _merge_cases(rng):
+    cases = []
+    ids = rng.integers(0, 4, size=int(rng.integers(25, 40)))
+    a, b = (int(x) for x in rng.choice(4, size=2, replace=False))
+    ids[[3, 4]] = a, b                             # at least one occurrence
+    cases.append({"ids": ids, "pair": (a, b), "new_id": 4})
+    a = int(rng.integers(0, 3))                    # runs of 2, 3, 4 and 5 of one token
+    runs = [np.full(n, a) for n in rng.permutation([2, 3, 4, 5])]
+    parts = []
+    for run in runs:
+        parts += [run, rng.choice([t for t in range(3) if t != a], size=int(rng.integers(1, 3)))]
+    cases.append({"ids": np.concatenate(parts), "pair": (a, a), "new_id": 3})
+    ids = rng.integers(0, 3, size=20)              # the pair never occurs (token 5 is absent)
+    cases.append({"ids": ids, "pair": (int(ids[0]), 5), "new_id": 6})
+    ids = rng.integers(2, 5, size=12)              # occurrences at both ends only
+    ids[[0, 1, -2, -1]] = 0, 1, 0, 1
+    cases.append({"ids": ids, "pair": (0, 1), "new_id": 7})
+    cases.append({"ids": np.array([int(rng.integers(0, 5))]), "pair": (0, 1), "new_id": 5})
+    ids = rng.integers(0, 2, size=int(rng.integers(200, 300)))   # many overlapping runs
+    cases.append({"ids": ids, "pair": (1, 1), "new_id": 2})
+    return cases
+
+
+@register("08-bpe-merge", kind="implement", points=6,
+          summary="one byte-pair merge, (8.7), on 6 fresh token sequences: one occurrence or "
+                  "more, runs of 2 to 5 equal tokens merged left to right, no occurrence, both "
+                  "ends, a single token, a long sequence of two tokens",
+          forbidden=("learn_bpe",))
+def check_bpe_merge(merge_pair):
+    """Check ``merge_pair(ids, pair, new_id) -> ids`` (N − n,)."""
+    cases = _merge_cases(fresh_rng())
+    mistakes = [
+        (lambda **k: _merge_pair_variant(**k, kind="overlapping"),
+         "in a run a a a of the pair (a, a) you merge overlapping occurrences: take them left "
+         "to right, and an occurrence that starts on the second token of one just merged is "
+         "gone (a a a becomes X a, a a a a becomes X X)"),
+        (lambda **k: _merge_pair_variant(**k, kind="right_to_left"),
+         "the occurrences are taken right to left (a a a became a X); take them left to right"),
+        (lambda **k: _merge_pair_variant(**k, kind="kept_second"),
+         "the second token of each occurrence is still there: the pair becomes one token, so "
+         "the sequence gets shorter by one per occurrence"),
+        (lambda **k: _merge_pair_variant(**k, kind="first_only"),
+         "only the first occurrence is merged; merge every occurrence"),
+    ]
+    hint = diagnose_mistake(merge_pair, cases[1], mistakes, "") or \
+        diagnose_mistake(merge_pair, cases[0], mistakes, "") or \
+        ("walk through the ids from the left: where ids[i], ids[i + 1] is the pair, write "
+         "new_id and skip both; otherwise copy ids[i]. Return an integer array")
+    return run_check("08-bpe-merge", "One byte-pair merge", merge_pair, reference_merge_pair,
+                     cases, ["ids"], hint=hint)
+
+
+# -- 08-tiled-attention -----------------------------------------------------------------------
+
+def reference_tiled_attention(Q, K, V, tile_size):
+    """softmax(Q Kᵀ/√d_k) V, computed tile by tile (equation (8.9)); the result is that of
+    equation (8.1)."""
+    out, _ = _tiled_forward(Q, K, V, tile_size=tile_size)
+    return out
+
+
+def _tiled_variant(Q, K, V, tile_size, kind):
+    scale = 1 / np.sqrt(Q.shape[-1])
+    lead, Tq = Q.shape[:-2], Q.shape[-2]
+    running_max = np.full(lead + (Tq, 1), -np.inf)
+    running_sum = np.zeros(lead + (Tq, 1))
+    numerator = np.zeros(lead + (Tq, V.shape[-1]))
+    outs, sums = [], []
+    with np.errstate(all="ignore"):
+        for start in range(0, K.shape[-2], tile_size):
+            keys = slice(start, start + tile_size)
+            scores = Q @ np.swapaxes(K[..., keys, :], -1, -2) * scale
+            new_max = np.maximum(running_max, scores.max(-1, keepdims=True))
+            weights = np.exp(scores - new_max)
+            if kind == "tile_average":
+                outs.append(weights @ V[..., keys, :] / weights.sum(-1, keepdims=True))
+                sums.append(scores.shape[-1])
+                continue
+            rescale = np.exp(running_max - new_max)
+            if kind == "no_rescale":
+                rescale = np.ones_like(rescale)
+            running_sum = rescale * running_sum + weights.sum(-1, keepdims=True)
+            numerator = (numerator if kind == "rescale_sum_only" else rescale * numerator) \
+                + weights @ V[..., keys, :]
+            running_max = new_max
+    if kind == "tile_average":
+        return sum(o * n for o, n in zip(outs, sums)) / sum(sums)
+    return numerator / running_sum
+
+
+def _tiled_cases(rng):
+    cases = []
+    # (leading dims, Tq, Tk, d, dv, tile_size, size of Q and K)
+    for lead, Tq, Tk, d, dv, tile, size in [((2,), 5, 7, 4, 3, 3, 1.0),
+                                            ((1,), 1, 1, 4, 2, 1, 1.0),
+                                            ((2, 3), 6, 8, 8, 5, 2, 1.0),
+                                            ((2,), 4, 9, 4, 3, 1, 2.0),
+                                            ((3,), 5, 6, 4, 4, 16, 1.0),
+                                            ((2,), 3, 10, 4, 3, 4, 30.0)]:
+        K = rng.normal(size=lead + (Tk, d)) * size
+        K *= np.linspace(0.3, 1.5, Tk)[:, None]    # later keys larger: the running max changes
+        cases.append({"Q": rng.normal(size=lead + (Tq, d)) * size, "K": K,
+                      "V": rng.normal(size=lead + (Tk, dv)), "tile_size": tile})
+    return cases
+
+
+@register("08-tiled-attention", kind="implement", points=6,
+          summary="the output of equation (8.1) computed tile by tile with the online softmax "
+                  "(8.9), on 6 fresh cases: tiles of 1 to 16 keys, the last tile short, one key, "
+                  "two leading dimensions, scores in the hundreds",
+          forbidden=("softmax", "scaled_dot_product_attention", "MultiheadAttention",
+                     "logsumexp"))
+def check_tiled_attention(tiled_attention):
+    """Check ``tiled_attention(Q, K, V, tile_size) -> out (..., Tq, dv)``."""
+    cases = _tiled_cases(fresh_rng())
+    mistakes = [
+        (lambda **k: _tiled_variant(**k, kind="no_rescale"),
+         "the running sum and numerator are not rescaled when the running maximum grows: "
+         "multiply both by exp(m − m') before adding the new tile, as in (8.9)"),
+        (lambda **k: _tiled_variant(**k, kind="rescale_sum_only"),
+         "the running sum is rescaled but the numerator is not: both were accumulated "
+         "relative to the old maximum, so both get the factor exp(m − m') of (8.9)"),
+        (lambda **k: _tiled_variant(**k, kind="tile_average"),
+         "each tile is normalised on its own and the tiles are averaged: the softmax normalises "
+         "over all keys at once, so keep the unnormalised numerator and sum, and divide once at "
+         "the end"),
+    ]
+    hint = diagnose_mistake(tiled_attention, cases[3], mistakes, "") or \
+        _non_finite_hint(tiled_attention, cases[-1],
+                         "your output has NaN or inf when the scores are large: exp of a score "
+                         "in the hundreds overflows; keep the running maximum m of (8.9) and "
+                         "take exp(e − m), never exp(e)") or \
+        ("follow (8.9) tile by tile: the scores of the tile, the new running maximum, the "
+         "factor exp(m − m') for what was accumulated, then add the tile's exponentials and "
+         "their weighted values; divide the numerator by the sum after the last tile")
+    return run_check("08-tiled-attention", "Attention, tile by tile", tiled_attention,
+                     reference_tiled_attention, cases, ["out"], hint=hint, atol=1e-8, rtol=1e-6)
+
+
+# -- 08-bpe-bigram ----------------------------------------------------------------------------
+
+#: The tokenisations the experiment compares: the characters and three numbers of merges,
+#: learned on the training part (the first 90 %) of *Macbeth*; the bigram model's counts are
+#: smoothed by ``alpha``.
+BIGRAM_EXPERIMENT = {"choices": (0, 32, 128, 512), "alpha": 0.1, "text": "macbeth"}
+
+
+def _bigram_tokenizers():
+    """The experiment's tokenizers, learned once per process."""
+    cached = getattr(_bigram_tokenizers, "cached", None)
+    if cached is None:
+        from ..data import load_text
+        from ..numpy.language_model import HELD_OUT_FRACTION
+
+        text = load_text(BIGRAM_EXPERIMENT["text"])
+        split = int(round(len(text) * (1 - HELD_OUT_FRACTION)))
+        full = _learn_bpe(text[:split], max(BIGRAM_EXPERIMENT["choices"]))
+        cached = (text[:split], text[split:], full)
+        _bigram_tokenizers.cached = cached
+    return cached
+
+
+def bigram_experiment(num_merges):
+    """The held-out loss of a bigram model (counts of adjacent tokens in the training part of
+    *Macbeth*, add-``alpha`` smoothed) on the tokens of ``num_merges`` byte-pair merges: returns
+    ``(nats per token, nats per character)`` on the last 10 % of the play (a second or two)."""
+    if num_merges not in BIGRAM_EXPERIMENT["choices"]:
+        raise ValueError(f"expected one of {BIGRAM_EXPERIMENT['choices']}, got {num_merges!r}")
+    train, held_out, full = _bigram_tokenizers()
+    tokenizer = full.truncated(int(num_merges))
+    V = len(tokenizer)
+    ids, test = tokenizer.encode(train), tokenizer.encode(held_out)
+    counts = np.bincount(ids[:-1] * V + ids[1:], minlength=V * V).reshape(V, V)
+    counts = counts + BIGRAM_EXPERIMENT["alpha"]
+    log_p = np.log(counts / counts.sum(axis=1, keepdims=True))
+    nats = -log_p[test[:-1], test[1:]].sum()
+    return nats / (len(test) - 1), nats / tokenizer.lengths[test[1:]].sum()
+
+
+def _measure_bigram(choice):
+    choices = BIGRAM_EXPERIMENT["choices"]
+    if isinstance(choice, bool) or not isinstance(choice, (int, np.integer)) \
+            or int(choice) not in choices:
+        raise ValueError(f"choose one of {', '.join(map(str, choices))}")
+    results = {m: bigram_experiment(m) for m in choices}
+    per_token, per_char = results[int(choice)]
+    best = min(choices, key=lambda m: results[m][1])
+    score = int(per_char < results[0][1]) + int(int(choice) == best)
+    lines = [f"{int(choice)} merges: {per_token:.3f} nats per token, {per_char:.3f} nats per "
+             f"character",
+             f"characters (0 merges): {results[0][0]:.3f} nats per token = per character"]
+    if int(choice) == best:
+        lines.append("the lowest loss per character of the four tokenisations")
+    else:
+        lines.append("another of the four tokenisations has a lower loss per character: "
+                     "compare them per character, (8.8), since their tokens cover different "
+                     "numbers of characters")
+    return score, lines
+
+
+@register("08-bpe-bigram", kind="experiment", points=2,
+          summary="a bigram model on the tokens of 0, 32, 128 or 512 byte-pair merges of "
+                  "Macbeth: a point when the chosen tokenisation's held-out loss per character "
+                  "is below the characters', another when it is the lowest of the four")
+def check_bpe_bigram(choose_num_merges):
+    """Check ``choose_num_merges() -> 0 | 32 | 128 | 512``."""
+    return check_experiment("08-bpe-bigram", "Which tokens for a bigram model", choose_num_merges,
+                            _measure_bigram, max_score=2)
+
+
+# -- 08-efficient-attention-concepts ----------------------------------------------------------
+
+_EFFICIENT_QUESTIONS = [
+    {"key": "vocabulary_size", "answer": 267,
+     "explain": {200: "the characters stay in the vocabulary: every merge adds one token to them",
+                 400: "a merge adds one token (the pair's); its two parts stay, since other "
+                      "occurrences may still use them",
+                 133: "a merge adds a token; it does not remove any"},
+     "hint": "how many tokens does each merge add to the characters?"},
+    {"key": "loss_per_character", "answer": 2.0, "tolerance": 1e-3,
+     "explain": {3.2: "that is the loss per token; a token here covers 8000/5000 characters",
+                 5.12: "the total is 3.2 · 5000 nats, spread over 8000 characters: divide, "
+                       "don't multiply"},
+     "hint": "the total loss of the text is the loss per token times the number of tokens; "
+             "(8.8) divides it by the number of characters"},
+    {"key": "tiled_numbers_per_query", "answer": 1,
+     "explain": {0: "the backward pass needs each row's normaliser to recompute the weights: "
+                    "the log-sum-exp L_i",
+                 2: "m_i and λ_i are combined into one number, the log-sum-exp m_i + log λ_i",
+                 1000: "that is a row of weights, which tiled attention never keeps"},
+     "hint": "what does the backward pass of tiled attention recompute the weights from?"},
+    {"key": "linear_state_numbers", "answer": 272,
+     "explain": {256: "the normaliser n_t (16 numbers) is part of the state too",
+                 16: "S_t is a d_k × d_v matrix",
+                 32: "S_t is a d_k × d_v matrix, not a vector"},
+     "hint": "the state of (8.11) is S_t and n_t: count their entries"},
+    {"key": "exact", "answer": "tiled",
+     "explain": {"linear": "linear attention replaces exp(q·k/√d_k) by φ(q)·φ(k): another "
+                           "function, not softmax attention",
+                 "performer": "the random features estimate exp(q·k/√d_k) with an error that "
+                              "shrinks only as the number of features grows"},
+     "hint": "one of 'tiled', 'linear', 'performer'"},
+    {"key": "linear_cost_ratio", "answer": 2,
+     "explain": {4: "that is softmax attention's T² scores; linear attention forms no T × T "
+                    "array",
+                 1: "each of the T positions costs the same: the work grows with T"},
+     "hint": "how does the work of (8.10) depend on T?"},
+    {"key": "cache_growth", "answer": "linear",
+     "explain": {"constant": "that is linear attention's state: softmax attention must keep "
+                             "every past key and value to attend to them",
+                 "quadratic": "the cache keeps one key and one value per past token"},
+     "hint": "one of 'constant', 'linear', 'quadratic'"},
+    {"key": "recurrent_state_growth", "answer": "constant",
+     "explain": {"linear": "S_t and n_t have the same size at every step, whatever t",
+                 "quadratic": "S_t and n_t have the same size at every step, whatever t"},
+     "hint": "one of 'constant', 'linear', 'quadratic'"},
+]
+
+_EFFICIENT_TITLE = "Tokens, memory and cost"
+
+
+@register("08-efficient-attention-concepts", kind="concept", points=len(_EFFICIENT_QUESTIONS),
+          summary="the vocabulary after 200 merges of 67 characters; a loss per token as a loss "
+                  "per character; what tiled attention keeps per query; the size of a linear "
+                  "attention state; which method is exact; linear attention's cost as T "
+                  "doubles; how a key-value cache and a linear-attention state grow with T")
+def check_efficient_attention_concepts(answers):
+    """Check ``answers() -> dict`` of the eight answers (see ``_EFFICIENT_QUESTIONS``)."""
+    refused = screen("08-efficient-attention-concepts", _EFFICIENT_TITLE, answers,
+                     len(_EFFICIENT_QUESTIONS))
+    if refused:
+        return refused
+
+    def plain_answers():
+        given = answers()
+        return {k: plain(v) for k, v in given.items()} if isinstance(given, dict) else given
+
+    with reference_allowed():
+        return check_concept("08-efficient-attention-concepts", _EFFICIENT_TITLE, plain_answers,
+                             _EFFICIENT_QUESTIONS)
+
+
+__all__ = ["BIGRAM_EXPERIMENT", "POSITIONS_EXPERIMENT", "bigram_experiment",
+           "check_attention_backward", "check_attention_concepts", "check_bpe_bigram",
+           "check_bpe_merge", "check_causal_mask", "check_efficient_attention_concepts",
+           "check_multi_head_attention", "check_positional_encoding",
            "check_scaled_dot_product_attention", "check_task_without_positions",
-           "positions_experiment", "reference_attention_backward", "reference_causal_mask",
-           "reference_multi_head_attention", "reference_positional_encoding",
-           "reference_scaled_dot_product_attention"]
+           "check_tiled_attention", "positions_experiment", "reference_attention_backward",
+           "reference_causal_mask", "reference_merge_pair", "reference_multi_head_attention",
+           "reference_positional_encoding", "reference_scaled_dot_product_attention",
+           "reference_tiled_attention"]
