@@ -157,6 +157,8 @@ IMPLEMENT = [
     ("04-bptt", bptt_checks.reference_bptt, 24),
     ("04-rtrl-step", bptt_checks.reference_rtrl_step, 16),
     ("04-clip-by-norm", bptt_checks.reference_clip_by_norm, 15),
+    ("04-temperature", bptt_checks.reference_temperature, 5),
+    ("04-unit-correlations", bptt_checks.reference_unit_correlations, 4),
 ]
 
 
@@ -171,7 +173,9 @@ def test_reference_scores_full_marks_every_output_of_every_case(exercise_id, ref
 
 @pytest.mark.parametrize("exercise_id", ["04-output-gradient", "04-bptt-step", "04-bptt",
                                          "04-rtrl-step", "04-clip-by-norm", "04-bptt-costs",
-                                         "04-forecast-window"])
+                                         "04-forecast-window", "04-clip-threshold",
+                                         "04-temperature", "04-unit-correlations",
+                                         "04-forecaster-sizes"])
 def test_untouched_stub_scores_zero_and_says_not_attempted(exercise_id, capsys):
     report = CHECKS[exercise_id](_stub)
     assert report.score == 0 and not report.attempted
@@ -534,3 +538,179 @@ def test_forecast_validation_rmse_is_repeatable_and_leaves_torchs_state():
     assert torch.equal(state, torch.random.get_rng_state())
     assert first == bptt_checks.forecast_validation_rmse(4, 3, seed=1)
     assert first[1] == pytest.approx(45.18, abs=0.01)  # same month of 1955, scored on 1956
+
+
+# 04-clip-threshold
+
+def test_clip_threshold_experiment_passes_a_threshold_that_bounds_the_step(capsys):
+    report = bptt_checks.check_clip_threshold(lambda: 0.2)
+    assert report.passed and report.score == EXERCISES["04-clip-threshold"].points == 3
+    assert EXERCISES["04-clip-threshold"].kind == "experiment"
+    assert "Score: 3/3 [04-clip-threshold]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("choice,words", [(None, "blew up"), (1.0, "blew up"),
+                                          (0.01, "learned slowly")])
+def test_clip_threshold_experiment_fails_no_clipping_a_loose_and_a_tight_threshold(choice,
+                                                                                   words):
+    report = bptt_checks.check_clip_threshold(lambda: choice)
+    assert report.score == 0 and report.attempted
+    assert _says(report, "hint:", words, "lr · c", "clipped_sgd_loss")
+
+
+@pytest.mark.parametrize("choice,message", [("0.2", "expected a positive number"),
+                                            (-1.0, "max_norm: expected a positive number"),
+                                            (True, "expected a positive number")])
+def test_clip_threshold_experiment_refuses_what_it_cannot_run(choice, message):
+    report = bptt_checks.check_clip_threshold(lambda: choice)
+    assert report.score == 0 and _says(report, "cannot be run", message)
+
+
+def test_clipped_sgd_loss_is_repeatable():
+    first = bptt_checks.clipped_sgd_loss(0.3, seed=1)
+    assert first == bptt_checks.clipped_sgd_loss(0.3, seed=1)
+    assert first["loss"] < 2.6 and 0 < first["clipped"] <= 300
+
+
+# 04-temperature
+
+@pytest.mark.parametrize("answer,words", [
+    (lambda logits, temperature: bptt_checks._stable_softmax(logits * temperature),
+     "multiplied by the temperature"),
+    (lambda logits, temperature: bptt_checks._stable_softmax(logits), "not used"),
+    (lambda logits, temperature: logits / max(temperature, 1e-9), "return probabilities"),
+])
+def test_temperature_check_names_the_mistakes(answer, words):
+    report = bptt_checks.check_temperature(answer)
+    assert not report.passed and _says(report, "hint:", words)
+
+
+def test_temperature_check_explains_the_overflow_and_refuses_softmax():
+    def no_shift(logits, temperature):
+        if temperature == 0:
+            return bptt_checks.reference_temperature(logits, 0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(logits / temperature)
+            return e / e.sum(axis=1, keepdims=True)
+
+    report = bptt_checks.check_temperature(no_shift)
+    assert 0 < report.score < report.max_score and _says(report, "hint:", "overflows")
+    import torch
+
+    with core.reference_allowed(False):
+        refused = bptt_checks.check_temperature(
+            lambda logits, temperature: torch.softmax(torch.tensor(logits / temperature),
+                                                      1).numpy())
+    assert refused.score == 0 and refused.refused
+
+
+# 04-unit-correlations
+
+@pytest.mark.parametrize("rule,words", [("uncentred", "means are not subtracted"),
+                                        ("covariance", "that is the covariance"),
+                                        ("transposed", "(F, H)")])
+def test_unit_correlation_check_names_the_mistakes(rule, words):
+    report = bptt_checks.check_unit_correlations(
+        lambda states, features: bptt_checks._correlation_variant(states, features, rule))
+    assert not report.passed and _says(report, "hint:", words)
+
+
+def test_unit_correlation_check_wants_zero_for_a_constant_unit_and_refuses_corrcoef():
+    def nan_for_constant(states, features):
+        s, f = states - states.mean(0), features - features.mean(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s.T @ f / np.sqrt(np.outer((s * s).sum(0), (f * f).sum(0)))
+
+    report = bptt_checks.check_unit_correlations(nan_for_constant)
+    assert report.score == report.max_score - 1 and _says(report, "never changes", "hint:")
+    with core.reference_allowed(False):
+        refused = bptt_checks.check_unit_correlations(
+            lambda states, features: np.corrcoef(states.T, features.T)[:states.shape[1],
+                                                                        states.shape[1]:])
+    assert refused.score == 0 and refused.refused
+
+
+# 04-forecaster-sizes
+
+def test_forecaster_sizes_reference_answers_score_full_marks_and_match_the_models(capsys):
+    from seqlearn.data import load_airline_passengers
+    from seqlearn.torch.forecast import RNNForecaster, evaluate_forecaster
+
+    right = {"rnn_parameters": 89, "lstm_parameters": 329, "train_windows": 60,
+             "seasonal_window": 12, "choose_by": "validation"}
+    report = bptt_checks.check_forecaster_sizes(lambda: right)
+    assert report.passed and report.score == EXERCISES["04-forecaster-sizes"].points == 5
+    assert EXERCISES["04-forecaster-sizes"].kind == "concept"
+    assert sum(p.numel() for p in RNNForecaster(8).parameters()) == right["rnn_parameters"]
+    assert sum(p.numel() for p in RNNForecaster(8, "lstm").parameters()) == right["lstm_parameters"]
+    _, y = load_airline_passengers()
+    assert evaluate_forecaster(y, 24, 1, steps=1)["train_windows"] == right["train_windows"]
+
+
+def test_forecaster_sizes_check_explains_the_expected_wrong_answers():
+    wrong = {"rnn_parameters": 81, "lstm_parameters": 361, "train_windows": 72,
+             "seasonal_window": 11, "choose_by": "test"}
+    report = bptt_checks.check_forecaster_sizes(lambda: wrong)
+    assert report.score == 0
+    assert _says(report, "lstm_parameters", "two bias vectors")
+    assert _says(report, "choose_by", "optimistic")
+    assert not _says(report, "89") and not _says(report, "329")  # no answer given away
+
+
+# the chapter's figures
+
+def _axes(n=1, **kw):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, n, **kw)
+    return plt, fig, axes
+
+
+def test_bptt_graph_draws_the_unrolled_nodes_and_both_passes():
+    from seqlearn import plotting
+
+    plt, fig, ax = _axes()
+    plotting.bptt_graph(ax, steps=3)
+    labels = {t.get_text() for t in ax.texts}
+    assert {"$h_0$", "$h_3$", "$x_1$", "$z_2$", "$\\ell_3$", "$L$"} <= labels
+    assert "$\\delta_3 W_{hh}^\\top$" in labels and "$h_4$" not in labels
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "forward pass", "gradient, backwards (BPTT)"]
+    with pytest.raises(ValueError, match="steps"):
+        plotting.bptt_graph(ax, steps=0)
+    plt.close(fig)
+
+
+def test_loss_cliff_takes_a_plain_step_off_the_plot_and_a_clipped_one_to_the_foot():
+    from seqlearn import plotting
+
+    plt, fig, axes = _axes(2)
+    runs = plotting.loss_cliff(axes, follow=5)
+    plain, clipped = runs["plain"], runs["clipped"]
+    assert abs(plain["grad"][0]) > 100                    # the start is on the wall
+    assert plain["w"][1] > 3 and plain["grad"][1] == pytest.approx(0, abs=1e-8)
+    assert clipped["w"][1] - clipped["w"][0] == pytest.approx(0.05)   # lr · c
+    assert clipped["loss"][-1] < plain["loss"][-1] < plain["loss"][0]
+    plt.close(fig)
+
+
+def test_training_runs_and_colored_text_draw_what_they_are_given():
+    from seqlearn import plotting
+
+    plt, fig, (left, right) = _axes(2)
+    plotting.training_runs(left, {"a": [np.ones(5), np.ones(3)], "b": [np.arange(1, 6)]}, log=True)
+    assert len([line for line in left.get_lines() if line.get_marker() == "x"]) == 1  # stopped
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["a (2 seeds)", "b (1 seed)"]
+    mappable = plotting.colored_text(right, "ab\nc d", np.array([-1.0, 0.0, 0.5, 1.0, 0, 0]),
+                                     width=3)
+    assert [t.get_text() for t in right.texts] == ["a", "b", "↵", "c", "d"]  # a space: no text
+    assert mappable.norm.vmin == -1 and mappable.norm.vmax == 1
+    with pytest.raises(ValueError, match="one number per character"):
+        plotting.colored_text(right, "abc", np.zeros(2))
+    with pytest.raises(ValueError, match="smooth"):
+        plotting.training_runs(left, {"a": [np.ones(3)]}, smooth=1.0)
+    plt.close(fig)
+

@@ -212,3 +212,83 @@ def test_cuda_matches_cpu():
     loss_cpu, _ = cpu.loss(torch.from_numpy(inputs), torch.from_numpy(targets))
     loss_gpu, _ = gpu.loss(torch.from_numpy(inputs).cuda(), torch.from_numpy(targets).cuda())
     assert abs(loss_cpu.item() - loss_gpu.item()) < 1e-10
+
+
+# -- looking inside: states, features, correlations (chapter 4b) --------------------------------
+
+def test_states_match_the_logits_and_torch():
+    from seqlearn.numpy.char_rnn import char_rnn_states
+    from seqlearn.torch.char_rnn import char_rnn_states as torch_states
+
+    for batch in (None, 3):
+        params, inputs, _, h_prev = _problem(batch=batch)
+        states = char_rnn_states(inputs, h_prev, params)
+        logits, h_T = char_rnn_forward(inputs, h_prev, params)
+        assert states.shape == inputs.shape + (H,)
+        np.testing.assert_allclose(states @ params["W_hy"] + params["b_y"], logits, rtol=0,
+                                   atol=1e-14)
+        np.testing.assert_array_equal(states[..., -1, :], h_T)
+        model = CharRNN.from_numpy(params)
+        got = torch_states(torch.from_numpy(inputs), torch.from_numpy(h_prev), model)
+        assert not got.requires_grad
+        assert relative_error(got.numpy(), states) < 1e-10
+
+
+def test_states_bad_input_is_named():
+    from seqlearn.numpy.char_rnn import char_rnn_states
+    from seqlearn.torch.char_rnn import char_rnn_states as torch_states
+
+    params, inputs, _, _ = _problem()
+    with pytest.raises(ValueError, match="inputs: indices must lie in"):
+        char_rnn_states(inputs + V, None, params)
+    with pytest.raises(ValueError, match="h0"):
+        char_rnn_states(inputs, np.zeros(H + 1), params)
+    with pytest.raises(TypeError, match="model: expected a CharRNN"):
+        torch_states(torch.from_numpy(inputs), None, nn.Linear(2, 2))
+
+
+def test_text_features_follow_lines_brackets_and_speakers():
+    from seqlearn.numpy.char_rnn import TEXT_FEATURES, text_features
+
+    text = "ROSS.\nAy [Exit\nall.] so\nACT V.\n"
+    f = text_features(text)
+    assert tuple(f) == TEXT_FEATURES and all(v.shape == (len(text),) for v in f.values())
+    line = [int(p) for p in f["position in line"]]
+    assert line[:7] == [1, 2, 3, 4, 5, 0, 1]                 # 0 after the line break
+    inside = "".join(str(int(v)) for v in f["inside brackets"])
+    assert inside == "000000000" + "11111" + "1" + "1111" + "0" + "000" + "00000000"
+    name = "".join(str(int(v)) for v in f["speaker's name"])
+    assert name == "11111" + "0" * (len(text) - 5)          # not the ACT heading
+    with pytest.raises(TypeError, match="text"):
+        text_features("")
+
+
+def test_unit_correlations_are_pearsons_and_zero_for_a_constant_unit():
+    from seqlearn.numpy.char_rnn import unit_correlations
+
+    rng = np.random.default_rng(3)
+    states, features = rng.normal(size=(50, 4)), rng.normal(size=(50, 2))
+    states[:, 1] = 2.0
+    r = unit_correlations(states, features)
+    with np.errstate(invalid="ignore", divide="ignore"):      # the constant unit's NaN
+        full = np.corrcoef(states.T, features.T)[:4, 4:]
+    np.testing.assert_allclose(np.delete(r, 1, axis=0), np.delete(full, 1, axis=0), atol=1e-12)
+    assert np.all(r[1] == 0)
+    np.testing.assert_allclose(unit_correlations(states, features[:, 0]), r[:, 0])
+    with pytest.raises(ValueError, match="features: expected shape"):
+        unit_correlations(states, features[:10])
+
+
+def test_current_character_correlation_is_one_for_a_function_of_the_character():
+    from seqlearn.numpy.char_rnn import current_character_correlation
+
+    rng = np.random.default_rng(4)
+    fit, evaluate = rng.integers(0, 5, size=400), rng.integers(0, 5, size=300)
+    table = np.array([0.0, 2.0, -1.0, 5.0, 1.0])
+    assert current_character_correlation(fit, table[fit], evaluate, table[evaluate]) == \
+        pytest.approx(1.0)
+    noise = current_character_correlation(fit, rng.normal(size=400), evaluate,
+                                          rng.normal(size=300))
+    assert abs(noise) < 0.3
+    with pytest.raises(ValueError, match="fit_feature"):
+        current_character_correlation(fit, table[fit][:10], evaluate, table[evaluate])

@@ -170,3 +170,40 @@ def test_bad_input():
         RNNForecaster(0)
     with pytest.raises(ValueError, match="cell"):
         RNNForecaster(3, cell="transformer")
+
+
+def test_evaluate_forecaster_is_the_chapters_recipe_and_leaves_torchs_state():
+    from seqlearn.torch.forecast import evaluate_forecaster
+
+    _, y = load_airline_passengers()
+    state = torch.random.get_rng_state()
+    result = evaluate_forecaster(y, 12, 3, seed=0, steps=40)
+    assert torch.equal(state, torch.random.get_rng_state())
+    # the same recipe written out
+    x, t = make_windows(y, 12)
+    month = np.arange(12, len(y))
+    train, test = month < 84, month >= 96
+    x_rel, t_rel, level = nf.relative_to_level(x, t)
+    scaler = nf.StandardScaler().fit(x_rel[train])
+    torch.manual_seed(0)
+    model = RNNForecaster(3, dtype=torch.float64)
+    fit_forecaster(model, torch.from_numpy(scaler.transform(x_rel[train])),
+                   torch.from_numpy(scaler.transform(t_rel[train])), steps=40)
+    z = predict(model, torch.from_numpy(scaler.transform(x_rel)))
+    forecast = nf.from_level(scaler.inverse_transform(z), level)
+    np.testing.assert_allclose(result["prediction"], forecast[test], rtol=1e-12)
+    assert result["test_rmse"] == pytest.approx(nf.rmse(forecast[test], y[96:]))
+    assert result["parameters"] == 19 and result["train_windows"] == 72
+    assert evaluate_forecaster(y, 12, 3, seed=0, steps=40)["test_rmse"] == result["test_rmse"]
+
+
+def test_evaluate_forecaster_bad_input_is_named():
+    from seqlearn.torch.forecast import evaluate_forecaster
+
+    _, y = load_airline_passengers()
+    with pytest.raises(ValueError, match="valid_start, test_start"):
+        evaluate_forecaster(y, 12, 3, valid_start=100, test_start=96)
+    with pytest.raises(ValueError, match="cell"):
+        evaluate_forecaster(y, 12, 3, cell="transformer", steps=1)
+    with pytest.raises(TypeError, match="seed"):
+        evaluate_forecaster(y, 12, 3, seed=1.5)

@@ -406,3 +406,57 @@ def test_char_transformer_samples_on_the_gpu_from_an_int_seed():
     model = CharTransformer(5, d_model=16, num_heads=2, d_ff=32, num_layers=1, context=8).cuda()
     sample = generate_text(model, torch.tensor([0, 1]), 6, generator=3)
     assert torch.equal(sample, generate_text(model, torch.tensor([0, 1]), 6, generator=3))
+
+
+# -- plain SGD with and without clipping (chapter 4's exploding run) ----------------------------
+
+def _macbeth():
+    text = load_text("macbeth")
+    vocab = CharVocabulary(text)
+    return vocab, vocab.encode(text)
+
+
+def test_sgd_takes_plain_steps_on_the_chunks_of_train_language_model():
+    vocab, ids = _macbeth()
+    params = np_char_rnn.init_char_rnn_params(len(vocab), 8, rng=np.random.default_rng(0))
+    start = {k: v.copy() for k, v in params.items()}
+    history = np_lm.train_with_sgd(params, ids, seq_len=5, batch_size=3, steps=1, lr=0.5)
+    stream = (np_lm.training_split(len(ids), 5) - 1) // 3
+    index = np.arange(3)[:, None] * stream + np.arange(5)
+    loss, grads, _ = np_char_rnn.char_rnn_loss_and_gradients(ids[index], ids[index + 1], start)
+    assert history["losses"] == [pytest.approx(loss)] and history["steps"] == 1
+    assert history["grad_norms"][0] == pytest.approx(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+    for name in params:
+        np.testing.assert_allclose(params[name], start[name] - 0.5 * grads[name], atol=1e-15)
+
+
+def test_sgd_clipping_bounds_every_step_and_is_recorded():
+    vocab, ids = _macbeth()
+    params = np_char_rnn.init_char_rnn_params(len(vocab), 8, rng=np.random.default_rng(1))
+    before = {k: v.copy() for k, v in params.items()}
+    history = np_lm.train_with_sgd(params, ids, seq_len=5, batch_size=2, steps=3, lr=2.0,
+                                   max_norm=1e-3)
+    assert history["clipped"] == [True, True, True] and history["stopped"] is None
+    moved = np.sqrt(sum(np.sum((params[k] - before[k]) ** 2) for k in params))
+    assert moved <= 3 * 2.0 * 1e-3 + 1e-12
+    again = np_char_rnn.init_char_rnn_params(len(vocab), 8, rng=np.random.default_rng(1))
+    assert np_lm.train_with_sgd(again, ids, 5, 2, 3, 2.0, 1e-3) == history   # repeatable
+
+
+def test_sgd_records_a_blow_up_instead_of_raising():
+    vocab, ids = _macbeth()
+    params = np_char_rnn.init_char_rnn_params(len(vocab), 16, rng=np.random.default_rng(0))
+    with np.errstate(over="ignore", invalid="ignore"):   # weights of 1e307 overflow on purpose
+        history = np_lm.train_with_sgd(params, ids, seq_len=10, batch_size=4, steps=50, lr=1e307)
+    assert history["stopped"].startswith("step ") and "clip them" in history["stopped"]
+    assert history["steps"] == len(history["losses"]) == len(history["grad_norms"]) < 50
+
+
+@pytest.mark.parametrize("kwargs,match", [({"lr": 0}, "lr"), ({"max_norm": -1.0}, "max_norm"),
+                                          ({"steps": 0}, "steps")])
+def test_sgd_bad_input_is_named(kwargs, match):
+    vocab, ids = _macbeth()
+    params = np_char_rnn.init_char_rnn_params(len(vocab), 4, rng=np.random.default_rng(0))
+    arguments = dict(seq_len=5, batch_size=2, steps=2, lr=0.1) | kwargs
+    with pytest.raises(ValueError, match=match):
+        np_lm.train_with_sgd(params, ids, **arguments)

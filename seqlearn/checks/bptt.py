@@ -1,4 +1,5 @@
-"""Checks for the exercises of chapter 4, *Backpropagation through time*.
+"""Checks for the exercises of chapter 4, *Backpropagation through time*, and of its second
+notebook, 4b (the character model and the forecaster at work).
 
 =========================== ============ ========================================================
 exercise                    kind         what the check does
@@ -23,14 +24,27 @@ exercise                    kind         what the check does
 04-clip-by-norm             implement    clips a list of gradient arrays by their global norm
                                          (4.7): arrays each below the threshold but together
                                          above it, an all-zero gradient, cases on both sides
+04-clip-threshold           experiment   trains the chapter's exploding character RNN (plain SGD
+                                         at learning rate 6) with the chosen clipping threshold
+                                         from three seeds; a point per run that ends below 2.5
+                                         nats per character
+04-temperature              implement    the sampling distribution softmax(z / τ) (4.8), with
+                                         τ = 0 (greedy) and a small τ where exp overflows
+                                         (chapter 4b)
+04-unit-correlations        implement    the Pearson correlation (4.9) of every unit with every
+                                         feature, a constant unit among them (chapter 4b)
+04-forecaster-sizes         concept      parameter counts of the Elman and LSTM forecasters,
+                                         training windows of 24 months, the shortest seasonal
+                                         window, choosing by validation (chapter 4b)
 04-forecast-window          experiment   trains the chapter's airline forecaster with the chosen
                                          window (shorter than a year) and hidden size, three
                                          restarts; a point per restart that halves the
-                                         seasonal-naive error on the validation year
+                                         seasonal-naive error on the validation year (chapter 4b)
 =========================== ============ ========================================================
 
-The references are the package's own (``seqlearn.numpy.softmax``, ``rnn``, ``rtrl``, ``optim``;
-``seqlearn.torch.forecast`` for the experiment). When an answer is wrong, the check compares it
+The references are the package's own (``seqlearn.numpy.softmax``, ``rnn``, ``rtrl``, ``optim``,
+``char_rnn``; ``seqlearn.numpy.language_model`` and ``seqlearn.torch.forecast`` for the
+experiments). When an answer is wrong, the check compares it
 with what the typical mistakes give (a sign, a missing tanh', W_hh not transposed, h_t where
 h_{t-1} belongs, a missing path through time, a sum where the loss averages, clipping each
 array alone, ...) and names the mistake it recognises; otherwise its hint points to the equation by
@@ -836,9 +850,313 @@ def check_forecast_window(choose_forecaster):
                             max_score=len(FORECAST["seeds"]))
 
 
-__all__ = ["AUTOGRAD", "CLIP_FORBIDDEN", "COST_D", "COST_H", "FORECAST", "PARAM_NAMES",
-           "bptt_loss", "check_bptt", "check_bptt_costs", "check_bptt_step",
-           "check_clip_by_norm", "check_forecast_window", "check_output_gradient",
-           "check_rtrl_step", "finite_difference_bptt",
-           "forecast_validation_rmse", "reference_bptt", "reference_bptt_step",
-           "reference_clip_by_norm", "reference_output_gradient", "reference_rtrl_step"]
+# -- 04-clip-threshold --------------------------------------------------------------------------
+
+#: The experiment's set-up: the chapter's exploding run (the character RNN of ``hidden_size``
+#: units on *Macbeth*, ``batch_size`` streams of ``seq_len`` characters, plain SGD from
+#: ``init_char_rnn_params``' weights) at the learning rate ``lr``, ``steps`` steps from each of
+#: ``seeds``; a run scores when it never stops and the mean loss of its last ``last`` steps is at
+#: most ``target`` nats per character.
+CLIPPING = {"lr": 6.0, "hidden_size": 64, "batch_size": 16, "seq_len": 25, "steps": 300,
+            "seeds": (0, 1, 2), "last": 50, "target": 2.5}
+
+
+def clipped_sgd_loss(max_norm, seed=0, lr=CLIPPING["lr"]):
+    """Train the experiment's character RNN (``CLIPPING``) from ``seed`` with plain SGD at
+    learning rate ``lr``, clipping the gradient's global norm to ``max_norm`` (``None``: no
+    clipping), with ``seqlearn.numpy.language_model.train_with_sgd``. Returns a dict: ``loss``,
+    the mean loss of the last 50 steps (nats per character; inf when the run stopped),
+    ``clipped``, how many of the 300 steps were clipped, and ``largest_norm``, the largest
+    gradient norm met. About a second per call: try choices with it."""
+    from threadpoolctl import threadpool_limits
+
+    from ..data import CharVocabulary, load_text
+    from ..numpy import char_rnn, language_model
+
+    if max_norm is not None and (isinstance(max_norm, bool)
+                                 or not isinstance(max_norm, (int, float, np.integer, np.floating))
+                                 or not max_norm > 0 or not math.isfinite(max_norm)):
+        raise ValueError(f"max_norm: expected a positive number or None, got {max_norm!r}")
+    text = load_text("macbeth")
+    vocab = CharVocabulary(text)
+    params = char_rnn.init_char_rnn_params(len(vocab), CLIPPING["hidden_size"],
+                                           rng=np.random.default_rng(seed))
+    with threadpool_limits(1):  # small products: one thread is fastest, and fair to others
+        run = language_model.train_with_sgd(params, vocab.encode(text), CLIPPING["seq_len"],
+                                            CLIPPING["batch_size"], CLIPPING["steps"], lr,
+                                            None if max_norm is None else float(max_norm))
+    losses = run["losses"][-CLIPPING["last"]:]
+    loss = math.inf if run["stopped"] or not losses else float(np.mean(losses))
+    return {"loss": loss, "clipped": int(np.sum(run["clipped"])),
+            "largest_norm": float(max(run["grad_norms"], default=math.inf))}
+
+
+def _measure_threshold(choice):
+    if choice is not None and (isinstance(choice, bool)
+                               or not isinstance(choice, (int, float, np.integer, np.floating))):
+        raise TypeError(f"expected a positive number (the threshold c) or None, got {choice!r}")
+    steps, target = CLIPPING["steps"], CLIPPING["target"]
+    lines = [f"threshold c = {choice}, learning rate {CLIPPING['lr']:g}, {steps} steps per run"]
+    score, losses = 0, []
+    for seed in CLIPPING["seeds"]:
+        run = clipped_sgd_loss(choice, seed)
+        ok = run["loss"] <= target
+        score += ok
+        losses.append(run["loss"])
+        lines.append(f"restart {seed}: loss over the last {CLIPPING['last']} steps "
+                     f"{run['loss']:.2f} nats/char ({'at most' if ok else 'above'} {target}), "
+                     f"{run['clipped']} of {steps} steps clipped, largest gradient norm "
+                     f"{run['largest_norm']:.3g}")
+    if score < len(CLIPPING["seeds"]):
+        if all(loss > 4.0 for loss in losses):
+            why = ("the runs blew up: some steps were still far too long. ")
+        elif choice is not None and min(losses) > target:
+            why = ("the runs stayed stable but learned slowly: every step was clipped short. ")
+        else:
+            why = ""
+        lines.append(f"hint: {why}A clipped step moves the weights by at most lr · c. Compare "
+                     "that length with the steps of the runs that trained in the chapter, and try "
+                     "choices with clipped_sgd_loss(max_norm, seed) before you submit one.")
+    return score, lines
+
+
+@register("04-clip-threshold", kind="experiment", points=len(CLIPPING["seeds"]),
+          summary="trains the chapter's exploding character RNN (64 units, Macbeth, plain SGD "
+                  "at learning rate 6, 300 steps) from 3 seeds with the chosen clipping "
+                  "threshold; a point per run whose loss over its last 50 steps is at most 2.5 "
+                  "nats per character")
+def check_clip_threshold(choose_threshold):
+    """Check ``choose_threshold() -> c`` (a positive number, or None for no clipping)."""
+    return check_experiment("04-clip-threshold", "A clipping threshold for a larger step",
+                            choose_threshold, _measure_threshold,
+                            max_score=len(CLIPPING["seeds"]))
+
+
+# -- 04-temperature -----------------------------------------------------------------------------
+
+def reference_temperature(logits, temperature):
+    """softmax(z / τ) for every row of ``logits`` (B, V); for τ = 0 the one-hot of each row's
+    largest score (the first of equal ones)."""
+    logits = np.asarray(logits, dtype=float)
+    if temperature == 0:
+        out = np.zeros_like(logits)
+        out[np.arange(len(logits)), logits.argmax(axis=1)] = 1.0
+        return out
+    return _softmax(logits / temperature)
+
+
+def _temperature_variant(logits, temperature, rule="divide"):
+    logits = np.asarray(logits, dtype=float)
+    if rule == "multiply":
+        return _stable_softmax(logits * temperature)
+    if rule == "ignore":
+        return _stable_softmax(logits)
+    if rule == "columns":
+        return _stable_softmax(logits.T / max(temperature, 1e-300)).T
+    if rule == "scores":
+        return logits / max(temperature, 1e-300)
+    raise ValueError(rule)
+
+
+_TEMPERATURE_MISTAKES = [
+    (dict(rule="multiply"), "the scores are multiplied by the temperature: they are divided by "
+                            "it, so that a temperature below 1 sharpens the distribution"),
+    (dict(rule="ignore"), "the temperature is not used: the distribution is softmax(z / τ)"),
+    (dict(rule="columns"), "the softmax normalises each row (the V scores of one step), not "
+                           "each column"),
+    (dict(rule="scores"), "those are the scaled scores: return probabilities, each row summing "
+                          "to 1"),
+]
+
+#: (B, V, temperature, how the scores are drawn): ordinary scores at three temperatures, the
+#: greedy limit τ = 0, and a small τ with scores of tens, where exp(z / τ) overflows.
+_TEMPERATURE_CASES = [(3, 5, 1.0, "plain"), (4, 8, 0.5, "plain"), (2, 6, 2.0, "plain"),
+                      (5, 7, 0.0, "plain"), (3, 65, 0.02, "large")]
+_TEMPERATURE_LABELS = ["τ = 1", "τ = 0.5", "τ = 2", "τ = 0: the most likely character",
+                       "τ = 0.02 with scores of tens"]
+
+
+def _temperature_cases(rng):
+    cases = []
+    for B, V, temperature, kind in _TEMPERATURE_CASES:
+        logits = rng.normal(0.0, 10.0 if kind == "large" else 1.5, size=(B, V))
+        cases.append({"logits": logits, "temperature": temperature})
+    return cases
+
+
+@register("04-temperature", kind="implement", points=len(_TEMPERATURE_CASES),
+          summary="the sampling distribution softmax(z / τ) of every row of scores (4.8) on 5 "
+                  "fresh cases: τ = 1, 0.5 and 2, the greedy limit τ = 0 (one-hot of the most "
+                  "likely character) and τ = 0.02 with scores of tens, where exp overflows "
+                  "without the max shift; multiplying by τ, ignoring τ, normalising the "
+                  "columns, returning scores are named",
+          forbidden=("softmax", "log_softmax", "cross_entropy", "generate_text"))
+def check_temperature(temperature_probabilities):
+    """Check ``temperature_probabilities(logits, temperature) -> probabilities``."""
+    title = "Sampling with a temperature"
+    cases = _temperature_cases(fresh_rng())
+    refused = screen("04-temperature", title, temperature_probabilities, len(cases))
+    if refused:
+        return refused
+    student = _guarded(temperature_probabilities)
+    mistakes = _variants(_temperature_variant, _TEMPERATURE_MISTAKES)
+    default = ("divide each row of scores by τ, then turn it into probabilities as equation "
+               "(4.8) says; τ = 0 is the limit of small τ")
+    hint = diagnose_outputs(
+        student, cases[1], reference_temperature, mistakes, ["probabilities"], default,
+        nonfinite="exp(z / τ) overflows when τ is small: subtract each row's largest scaled "
+                  "score before exponentiating")
+    if hint is default:
+        hint = diagnose_outputs(student, cases[4], reference_temperature, [], ["probabilities"],
+                                default, nonfinite="exp(z / τ) overflows when τ is small: "
+                                                   "subtract each row's largest scaled score "
+                                                   "before exponentiating")
+    if hint is default:
+        hint = diagnose_outputs(student, cases[3], reference_temperature, [], ["probabilities"],
+                                default, nonfinite="τ = 0 cannot be divided by: it is the limit "
+                                                   "τ → 0, where all the mass goes to the "
+                                                   "largest score")
+    return _run_labelled("04-temperature", title, student, reference_temperature, cases,
+                         ["probabilities"], hint, _TEMPERATURE_LABELS)
+
+
+# -- 04-unit-correlations -----------------------------------------------------------------------
+
+def reference_unit_correlations(states, features):
+    """The Pearson correlation (4.9) of every unit (column of ``states`` (N, H)) with every
+    feature (column of ``features`` (N, F)): (H, F), 0 where a column is constant, by the
+    package's ``char_rnn.unit_correlations``."""
+    from ..numpy.char_rnn import unit_correlations
+
+    return unit_correlations(states, features)
+
+
+def _correlation_variant(states, features, rule="centred"):
+    s, f = np.asarray(states, dtype=float), np.asarray(features, dtype=float)
+    if rule != "uncentred":
+        s, f = s - s.mean(axis=0), f - f.mean(axis=0)
+    if rule == "covariance":
+        return s.T @ f / len(s)
+    scale = np.sqrt(np.outer((s * s).sum(axis=0), (f * f).sum(axis=0)))
+    if rule == "states only":
+        scale = np.sqrt((s * s).sum(axis=0))[:, None] * np.ones(f.shape[1])
+    r = np.divide(s.T @ f, scale, out=np.zeros(scale.shape), where=scale > 0)
+    return r.T if rule == "transposed" else r
+
+
+_CORRELATION_MISTAKES = [
+    (dict(rule="uncentred"), "the means are not subtracted: that is the cosine of the raw "
+                             "columns, not their correlation (equation 4.9)"),
+    (dict(rule="covariance"), "that is the covariance: divide by the two standard deviations, "
+                              "so that r lies in [-1, 1] whatever the units' scales"),
+    (dict(rule="states only"), "only the unit's spread is divided out: the feature's goes too"),
+    (dict(rule="transposed"), "the answer is (F, H): one row per unit, one column per feature "
+                              "is asked for"),
+]
+
+#: (N, H, F, kind): ordinary activations, a unit that never changes (its r is 0, not NaN),
+#: activations far from zero with a small spread, and one feature against many units.
+_CORRELATION_CASES = [(40, 5, 3, "plain"), (60, 6, 2, "constant unit"), (50, 4, 3, "offset"),
+                      (80, 12, 1, "plain")]
+_CORRELATION_LABELS = ["", "a unit that never changes", "activations near 1000, spread 0.01",
+                       "one feature"]
+
+
+def _correlation_cases(rng):
+    cases = []
+    for N, H, F, kind in _CORRELATION_CASES:
+        features = rng.normal(size=(N, F))
+        mixing = rng.normal(size=(F, H))
+        states = np.tanh(features @ mixing + rng.normal(0.0, 1.0, size=(N, H)))
+        if kind == "constant unit":
+            states[:, 2] = 0.37
+        elif kind == "offset":
+            states = 1000.0 + 0.01 * states
+        cases.append({"states": states, "features": features})
+    return cases
+
+
+@register("04-unit-correlations", kind="implement", points=len(_CORRELATION_CASES),
+          summary="the Pearson correlation (4.9) of every unit's activations with every "
+                  "feature, (H, F), on 4 fresh cases: ordinary activations, a constant unit "
+                  "(r = 0, not NaN), activations near 1000 with a spread of 0.01, a single "
+                  "feature; no centring, a covariance, one standard deviation only, a "
+                  "transposed answer are named",
+          forbidden=("corrcoef", "pearsonr", "spearmanr", "correlate", "unit_correlations"))
+def check_unit_correlations(unit_correlations):
+    """Check ``unit_correlations(states, features) -> r`` (H, F)."""
+    title = "Correlating units with features"
+    cases = _correlation_cases(fresh_rng())
+    refused = screen("04-unit-correlations", title, unit_correlations, len(cases))
+    if refused:
+        return refused
+    student = _guarded(unit_correlations)
+    mistakes = _variants(_correlation_variant, _CORRELATION_MISTAKES)
+    default = ("centre every column, then divide each unit's covariance with each feature by "
+               "the product of their spreads, as equation (4.9) does")
+    hint = diagnose_outputs(student, cases[0], reference_unit_correlations, mistakes, ["r"],
+                            default)
+    if hint is default:
+        hint = diagnose_outputs(student, cases[1], reference_unit_correlations, [], ["r"],
+                                default, nonfinite="a unit that never changes has spread 0: "
+                                                   "its correlation is defined here as 0, "
+                                                   "without a division by 0")
+    return _run_labelled("04-unit-correlations", title, student, reference_unit_correlations,
+                         cases, ["r"], hint, _CORRELATION_LABELS)
+
+
+# -- 04-forecaster-sizes ------------------------------------------------------------------------
+
+_SIZE_QUESTIONS = [
+    {"key": "rnn_parameters", "answer": 89,
+     "explain": {81: "that counts W_xh, W_hh and b_h; the dense read-out W_hy and b_y also "
+                     "learn",
+                 88: "the read-out has a bias b_y too",
+                 73: "W_hh is H × H"},
+     "hint": "count W_xh (1 × H), W_hh (H × H), b_h, W_hy (H × 1) and b_y for H = 8"},
+    {"key": "lstm_parameters", "answer": 329,
+     "explain": {361: "that counts two bias vectors per gate, as torch.nn.LSTM has; the "
+                      "course's LSTM has one",
+                 320: "the dense read-out (W_hy and b_y) is part of the forecaster too",
+                 89: "that is the Elman forecaster: the LSTM has four blocks (i, f, g, o) of "
+                     "weights and biases"},
+     "hint": "four gate blocks, each with its own input weights, recurrent weights and bias, "
+             "plus the read-out, for H = 8"},
+    {"key": "train_windows", "answer": 60,
+     "explain": {72: "that is the count for 12-month windows: a window of 24 months needs 24 "
+                     "months before its target",
+                 84: "the first months can only be inputs: a target needs a whole window "
+                     "before it"},
+     "hint": "the training targets are the months before 1956 (index 84) that have 24 months "
+             "before them"},
+    {"key": "seasonal_window", "answer": 12,
+     "explain": {11: "the month one year before the target is 12 months back: a window must "
+                     "reach it",
+                 13: "12 months back is the same month last year, so 12 months suffice"},
+     "hint": "how far back is the same month of last year?"},
+    {"key": "choose_by", "answer": "validation",
+     "explain": {"test": "a configuration chosen by its test score makes that score "
+                         "optimistic: choose on the validation year and report the test once"},
+     "hint": "answer 'validation' or 'test'"},
+]
+
+
+@register("04-forecaster-sizes", kind="concept", points=len(_SIZE_QUESTIONS),
+          summary="the parameters of the Elman and the LSTM forecaster with 8 units, the number "
+                  "of training windows of 24 months, the shortest window that can copy last "
+                  "year's month, and which score chooses a configuration (two bias vectors, a "
+                  "missing read-out, 12-month counts explained)")
+def check_forecaster_sizes(answers):
+    """Check ``answers() -> dict`` of the five answers (see ``_SIZE_QUESTIONS``)."""
+    return check_concept("04-forecaster-sizes", "Sizes of the forecasters", answers,
+                         _SIZE_QUESTIONS)
+
+
+__all__ = ["AUTOGRAD", "CLIP_FORBIDDEN", "CLIPPING", "COST_D", "COST_H", "FORECAST",
+           "PARAM_NAMES", "bptt_loss", "check_bptt", "check_bptt_costs", "check_bptt_step",
+           "check_clip_by_norm", "check_clip_threshold", "check_forecast_window",
+           "check_forecaster_sizes", "check_output_gradient", "check_rtrl_step",
+           "check_temperature", "check_unit_correlations", "clipped_sgd_loss",
+           "finite_difference_bptt", "forecast_validation_rmse", "reference_bptt",
+           "reference_bptt_step", "reference_clip_by_norm", "reference_output_gradient",
+           "reference_rtrl_step", "reference_temperature", "reference_unit_correlations"]

@@ -11,7 +11,11 @@ the scores into the distribution of the next character (``seqlearn.numpy.softmax
 :func:`char_rnn_loss_and_gradients` computes the loss of a chunk and its gradients by
 backpropagation through time; ``seqlearn.numpy.language_model`` trains the model (truncated
 BPTT over chunks, carrying the state, with Adagrad and clipping) and samples from it.
+:func:`char_rnn_states`, :func:`text_features`, :func:`unit_correlations` and
+:func:`current_character_correlation` look for units that track a feature of the text.
 """
+
+import re
 
 import numpy as np
 
@@ -172,6 +176,102 @@ def char_rnn_loss(inputs, targets, params, h0=None):
     return loss, h_T
 
 
+def char_rnn_states(inputs, h0, params):
+    """The hidden states h_1 .. h_T of the model reading ``inputs``, as
+    ``seqlearn.torch.char_rnn.char_rnn_states``: h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),
+    x_t = onehot(inputs_t), the state after reading character t.
+
+    ``inputs`` (T,) or (B, T) character indices; ``h0`` (H,) or (B, H), or ``None`` for zeros.
+    Returns (T, H) or (B, T, H).
+    """
+    inputs, _, h0, single = _check_chunk(inputs, None, params, h0)
+    h, _ = rnn_forward(_one_hot(inputs, params["W_xh"].shape[0]), h0, params)
+    return h[0] if single else h
+
+
+#: The features of :func:`text_features`, in order.
+TEXT_FEATURES = ("position in line", "inside brackets", "speaker's name")
+
+_NAME_LINE = re.compile(r"[A-Z][A-Z' ]*\.")
+
+
+def text_features(text):
+    """Features of a play's text that a unit of a character model may track (Karpathy, Johnson &
+    Fei-Fei, 2015), each known once the character it belongs to has been read.
+
+    Returns a dict of float arrays (len(text),), keyed by :data:`TEXT_FEATURES`; entry t
+    describes the text up to and including character t:
+
+    * ``"position in line"``: how many characters of the current line have been read (0 after a
+      line break);
+    * ``"inside brackets"``: 1 after a ``[`` has been read and its ``]`` not yet (a stage
+      direction), else 0;
+    * ``"speaker's name"``: 1 on the characters of a line that names the next speaker (capitals
+      and a full stop, as ``MACBETH.``; the ``ACT`` and ``SCENE`` headings excluded), else 0.
+    """
+    if not isinstance(text, str) or not text:
+        raise TypeError(f"text: expected a non-empty str, got {text!r}"[:120])
+    position, inside, name = (np.zeros(len(text)) for _ in range(3))
+    depth, start = 0, 0
+    for line in text.split("\n"):
+        is_name = bool(_NAME_LINE.fullmatch(line)) and not line.startswith(("ACT", "SCENE"))
+        for k, ch in enumerate(line):
+            depth = 1 if ch == "[" else (0 if ch == "]" else depth)
+            position[start + k] = k + 1
+            inside[start + k] = depth
+            name[start + k] = is_name
+        start += len(line)
+        if start < len(text):                 # the line break: position 0, brackets carried on
+            inside[start] = depth
+            start += 1
+    return dict(zip(TEXT_FEATURES, (position, inside, name)))
+
+
+def unit_correlations(states, features):
+    """Pearson correlation of every unit with every feature over the N steps of a text.
+
+    ``states`` (N, H): the activations (e.g. :func:`char_rnn_states`); ``features`` (N, F) or
+    (N,). Returns (H, F) or (H,): r_jf = Σ_n (s_nj − s̄_j)(f_nf − f̄_f) /
+    sqrt(Σ_n (s_nj − s̄_j)² Σ_n (f_nf − f̄_f)²), and 0 where a unit or a feature is constant.
+    """
+    states = as_float_array("states", states, ndim=2)
+    features = as_float_array("features", features)
+    single = features.ndim == 1
+    features = features[:, None] if single else features
+    if features.ndim != 2 or len(features) != len(states):
+        raise ValueError(f"features: expected shape ({len(states)},) or ({len(states)}, F) (one "
+                         f"row per row of states), got {features.shape}")
+    s = states - states.mean(axis=0)
+    f = features - features.mean(axis=0)
+    scale = np.sqrt(np.outer((s * s).sum(axis=0), (f * f).sum(axis=0)))
+    r = np.divide(s.T @ f, scale, out=np.zeros(scale.shape), where=scale > 0)
+    return r[:, 0] if single else r
+
+
+def current_character_correlation(fit_ids, fit_feature, eval_ids, eval_feature):
+    """How well the current character alone predicts a feature: the control for a unit's
+    correlation with it.
+
+    The prediction is the feature's mean over the steps of the fitting text with the same
+    character (the best guess from the character alone in the least-squares sense; a character
+    the fitting text lacks gets the overall mean). Returns its Pearson correlation with
+    ``eval_feature`` on the evaluation text (a float). ``fit_ids``, ``eval_ids``: (N,), (M,)
+    character indices; ``fit_feature``, ``eval_feature``: (N,), (M,).
+    """
+    fit_ids, eval_ids = np.asarray(fit_ids), np.asarray(eval_ids)
+    for name, ids in (("fit_ids", fit_ids), ("eval_ids", eval_ids)):
+        if not np.issubdtype(ids.dtype, np.integer) or ids.ndim != 1 or ids.min() < 0:
+            raise ValueError(f"{name}: expected a 1-D array of character indices, got "
+                             f"{ids.dtype} of shape {ids.shape}")
+    fit_feature = as_float_array("fit_feature", fit_feature, shape=fit_ids.shape)
+    eval_feature = as_float_array("eval_feature", eval_feature, shape=eval_ids.shape)
+    size = max(fit_ids.max(), eval_ids.max()) + 1
+    counts = np.bincount(fit_ids, minlength=size)
+    sums = np.bincount(fit_ids, weights=fit_feature, minlength=size)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), fit_feature.mean())
+    return float(unit_correlations(means[eval_ids][:, None], eval_feature)[0])
+
+
 def unigram_entropy(indices, vocab_size=None):
     """Entropy H = − Σ_c p_c log p_c (nats per character) of the character frequencies p_c: the
     loss of the best model that ignores context, a baseline for a language model's nats/char."""
@@ -183,4 +283,5 @@ def unigram_entropy(indices, vocab_size=None):
 
 __all__ = ["PARAM_NAMES", "init_char_rnn_params", "check_char_rnn_params", "check_char_indices",
            "char_rnn_forward", "char_rnn_loss_and_gradients", "char_rnn_loss",
-           "unigram_entropy"]
+           "char_rnn_states", "TEXT_FEATURES", "text_features", "unit_correlations",
+           "current_character_correlation", "unigram_entropy"]

@@ -7,6 +7,8 @@ Training follows Karpathy's min-char-rnn: truncated BPTT over chunks read in ord
 carried from one chunk to the next, Adagrad and clipping by value (``seqlearn.numpy.optim``). As
 in the torch half, the last 10 % of the text is held out: training reads only the first 90 %,
 and :func:`held_out_loss` measures the loss per character on windows of the rest.
+:func:`train_with_sgd` (NumPy only) reads the same chunks with plain SGD, clipping by the global
+norm or not, and records every step's gradient norm: chapter 4's exploding-gradient run.
 """
 
 import math
@@ -18,7 +20,7 @@ from tqdm.auto import tqdm
 from ..validate import as_generator, check_finite_loss, check_positive_int
 from .char_rnn import (PARAM_NAMES, char_rnn_loss, char_rnn_loss_and_gradients,
                        check_char_indices, check_char_rnn_params)
-from .optim import Adagrad, clip_by_value
+from .optim import Adagrad, clip_by_norm, clip_by_value, global_norm
 
 #: Fraction of the text (at its end) kept for the held-out loss.
 HELD_OUT_FRACTION = 0.1
@@ -71,6 +73,18 @@ def _check_stop(steps, seconds):
 
 def _check_text(indices, vocab_size):
     return check_char_indices("indices", indices, vocab_size, ndim=(1,)).astype(np.int64)
+
+
+def _streams(indices, seq_len, batch_size):
+    """The training text (the first 90 %), cut into ``batch_size`` streams read side by side: the
+    text, each stream's first position (B, 1) and the streams' length."""
+    split = training_split(len(indices), seq_len)
+    stream_length = (split - 1) // batch_size
+    if stream_length <= seq_len:
+        raise ValueError(
+            f"indices: the {split} training characters cut into batch_size={batch_size} streams "
+            f"leave {stream_length} per stream, fewer than seq_len + 1 = {seq_len + 1}")
+    return indices[:split], np.arange(batch_size)[:, None] * stream_length, stream_length
 
 
 def language_model_loss(inputs, targets, params):
@@ -157,14 +171,7 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
     # its gradients seq_len times smaller, so eps shrinks by seq_len² and the steps stay the same.
     optimiser = Adagrad(lr, eps=1e-8 / seq_len**2)
     rng = as_generator(rng)
-    split = training_split(len(indices), seq_len)
-    stream_length = (split - 1) // batch_size
-    if stream_length <= seq_len:
-        raise ValueError(
-            f"indices: the {split} training characters cut into batch_size={batch_size} streams "
-            f"leave {stream_length} per stream, fewer than seq_len + 1 = {seq_len + 1}")
-    data = indices[:split]
-    starts = np.arange(batch_size)[:, None] * stream_length
+    data, starts, stream_length = _streams(indices, seq_len, batch_size)
     offsets = np.arange(seq_len)[None, :]
     history = {"step": [], "seconds": [], "train_loss": [], "held_out_loss": [], "losses": [],
                "smooth_losses": [], "samples": []}
@@ -218,6 +225,68 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
     return history
 
 
+def train_with_sgd(params, indices, seq_len, batch_size, steps, lr, max_norm=None):
+    """Train the character RNN ``params`` (updated in place) with plain stochastic gradient
+    descent, θ ← θ − lr g, on the chunks that :func:`train_language_model` reads (the same
+    streams, BPTT(seq_len; seq_len) with the state carried), the gradient g clipped by its global
+    norm, g ← g min(1, max_norm / ‖g‖) (``seqlearn.numpy.optim.clip_by_norm``, equation (4.7) of
+    chapter 4), when ``max_norm`` is given. No held-out loss, no samples: this is the loop of
+    chapter 4's demonstration that an unclipped run can explode where a clipped one trains.
+
+    Parameters
+    ----------
+    params : the model's parameters (``init_char_rnn_params``), trained in place
+    indices : (N,) int array, the whole text as character ids (the first 90 % is read)
+    seq_len, batch_size : each step trains on ``batch_size`` chunks of ``seq_len`` characters
+    steps : the number of steps; lr : the step size, > 0; max_norm : the clipping threshold c,
+        or ``None`` for no clipping
+
+    Returns
+    -------
+    history : dict with ``losses`` (the mean loss of each step's chunk, nats per character),
+        ``grad_norms`` (‖g‖ of each step, before clipping), ``clipped`` (bool per step: was g
+        scaled down), ``steps`` (taken) and ``stopped`` (``None``, or the message of the step at
+        which the loss or the scores stopped being finite: the run ends there, and its record
+        is kept rather than raised, since a run that blows up is what this loop shows).
+    """
+    V, H = check_char_rnn_params(params)
+    indices = _check_text(indices, V)
+    seq_len = check_positive_int("seq_len", seq_len)
+    batch_size = check_positive_int("batch_size", batch_size)
+    steps = check_positive_int("steps", steps)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr: expected a positive step size, got {lr!r}")
+    if max_norm is not None and (isinstance(max_norm, bool) or not isinstance(max_norm, (int, float))
+                                 or not max_norm > 0):
+        raise ValueError(f"max_norm: expected a positive threshold or None, got {max_norm!r}")
+    data, starts, stream_length = _streams(indices, seq_len, batch_size)
+    offsets = np.arange(seq_len)[None, :]
+    history = {"losses": [], "grad_norms": [], "clipped": [], "steps": 0, "stopped": None}
+    position, h = 0, np.zeros((batch_size, H))
+    for step in range(steps):
+        if position + seq_len + 1 > stream_length:
+            position, h = 0, np.zeros((batch_size, H))
+        index = starts + position + offsets
+        try:
+            loss, grads, h = char_rnn_loss_and_gradients(data[index], data[index + 1], params, h)
+            check_finite_loss(loss, step, hint="the gradients exploded: clip them, or lower lr")
+        except FloatingPointError as error:
+            history["stopped"] = f"step {step}: {error}"
+            break
+        with np.errstate(over="ignore"):  # an exploding gradient's norm may overflow to inf
+            norm = global_norm(grads)
+        if max_norm is not None:
+            grads, _ = clip_by_norm(grads, max_norm)
+        for name in PARAM_NAMES:
+            params[name] -= lr * grads[name]
+        history["losses"].append(float(loss))
+        history["grad_norms"].append(norm)
+        history["clipped"].append(max_norm is not None and norm > max_norm)
+        history["steps"] = step + 1
+        position += seq_len
+    return history
+
+
 def generate_text(params, prompt, n, temperature=1.0, rng=None):
     """Sample ``n`` characters after ``prompt`` ((T0,) int array of ids) from the model.
 
@@ -252,4 +321,5 @@ def generate_text(params, prompt, n, temperature=1.0, rng=None):
 
 
 __all__ = ["HELD_OUT_FRACTION", "training_split", "held_out_starts", "check_temperature",
-           "language_model_loss", "held_out_loss", "train_language_model", "generate_text"]
+           "language_model_loss", "held_out_loss", "train_language_model", "train_with_sgd",
+           "generate_text"]

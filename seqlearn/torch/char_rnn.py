@@ -110,4 +110,25 @@ def char_rnn_loss(inputs, targets, model, h0=None):
     return loss, h_T.detach()
 
 
-__all__ = ["PARAM_NAMES", "CharRNN", "check_char_indices", "char_rnn_loss"]
+def char_rnn_states(inputs, h0, model):
+    """The hidden states h_1 .. h_T of ``model`` reading ``inputs``, as
+    ``seqlearn.numpy.char_rnn.char_rnn_states``: h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h),
+    x_t = onehot(inputs_t), the state after reading character t.
+
+    ``inputs`` (T,) or (B, T) integer tensor; ``h0`` (H,) or (B, H), or ``None`` for zeros.
+    Returns (T, H) or (B, T, H), without gradients.
+    """
+    if not isinstance(model, CharRNN):
+        raise TypeError(f"model: expected a CharRNN, got {type(model).__name__}")
+    inputs = check_char_indices("inputs", inputs, model.vocab_size).to(model.W_hy.device)
+    single = inputs.dim() == 1
+    if single:
+        inputs = inputs.unsqueeze(0)
+        h0 = None if h0 is None else h0.unsqueeze(0)
+    with torch.no_grad():
+        x = F.one_hot(inputs, model.vocab_size).to(model.W_hy.dtype)
+        out, _ = model.rnn(x, h0)
+    return out[0] if single else out
+
+
+__all__ = ["PARAM_NAMES", "CharRNN", "check_char_indices", "char_rnn_loss", "char_rnn_states"]

@@ -7,7 +7,8 @@ last state into the next value::
 The dense layer is an ``nn.Linear(H, 1)`` (its ``weight`` is W_hyᵀ). With ``cell="lstm"`` or
 ``"gru"`` the same forecaster has a gated cell inside (chapter 6). :func:`fit_forecaster` trains
 it full-batch on the mean squared error with the package's training loop
-(:func:`seqlearn.torch.train.fit`).
+(:func:`seqlearn.torch.train.fit`); :func:`evaluate_forecaster` runs the whole recipe of chapter 4
+(scaling, training, validation and test scores) for one window, size, cell and seed.
 """
 
 import numpy as np
@@ -121,4 +122,57 @@ def predict(model, x):
         return model(x).cpu().numpy()
 
 
-__all__ = ["FORECASTER_PARAM_NAMES", "RNNForecaster", "fit_forecaster", "predict"]
+def evaluate_forecaster(series, window, hidden_size, cell="rnn", seed=0, valid_start=84,
+                        test_start=96, steps=300, lr=0.05):
+    """Train one forecaster with chapter 4's recipe and score it on a validation and a test
+    period of ``series``.
+
+    The series is cut into windows of ``window`` values, each with the next value as its target
+    (``seqlearn.data.make_windows``); every window and its target are expressed relative to the
+    window's level (``seqlearn.numpy.forecast.relative_to_level``) and standardised with the
+    statistics of the training windows, those whose target comes before ``valid_start``. An
+    :class:`RNNForecaster` (``hidden_size``, ``cell``) drawn from ``torch.manual_seed(seed)`` in
+    float64 is fitted to them by full-batch Adam (:func:`fit_forecaster`, ``steps``, ``lr``);
+    its forecasts are mapped back to the series' units.
+
+    Returns a dict: ``valid_rmse`` (the targets ``valid_start`` .. ``test_start`` − 1),
+    ``test_rmse`` (``test_start`` to the end), ``parameters`` (the model's count),
+    ``train_windows`` and ``prediction`` (the forecasts of the test targets, a NumPy array).
+    The global torch random state is restored afterwards.
+    """
+    from ..data import make_windows
+
+    series = np.asarray(series, dtype=float)
+    window = check_positive_int("window", window)
+    hidden_size = check_positive_int("hidden_size", hidden_size)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed: expected an int, got {seed!r}")
+    if not (isinstance(valid_start, (int, np.integer)) and isinstance(test_start, (int, np.integer))
+            and window < valid_start < test_start < len(series)):
+        raise ValueError(f"valid_start, test_start: expected {window} (the window) < valid_start "
+                         f"< test_start < {len(series)} (the series' length), got {valid_start!r} "
+                         f"and {test_start!r}")
+    x, t = make_windows(series, window)
+    month = np.arange(window, len(series))
+    train, valid, test = month < valid_start, (month >= valid_start) & (month < test_start), \
+        month >= test_start
+    x_rel, t_rel, level = np_forecast.relative_to_level(x, t)
+    scaler = np_forecast.StandardScaler().fit(x_rel[train])
+    X = torch.from_numpy(scaler.transform(x_rel))
+    Tz = torch.from_numpy(scaler.transform(t_rel))
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(int(seed))
+        model = RNNForecaster(hidden_size, cell=cell, dtype=torch.float64)
+        fit_forecaster(model, X[train], Tz[train], steps=steps, lr=lr)
+    finally:
+        torch.random.set_rng_state(state)
+    forecast = np_forecast.from_level(scaler.inverse_transform(predict(model, X)), level)
+    return {"valid_rmse": np_forecast.rmse(forecast[valid], t[valid]),
+            "test_rmse": np_forecast.rmse(forecast[test], t[test]),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_windows": int(train.sum()), "prediction": forecast[test]}
+
+
+__all__ = ["FORECASTER_PARAM_NAMES", "RNNForecaster", "evaluate_forecaster", "fit_forecaster",
+           "predict"]
