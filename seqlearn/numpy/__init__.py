@@ -14,3 +14,23 @@ __all__ = [
     "gru", "language_model", "layernorm", "linear", "lstm", "mlp", "mut", "optim", "perceptron",
     "rnn", "rtrl", "softmax", "transformer", "truncated_bptt"
 ]
+
+# chapter 9: Hopfield networks, Boltzmann machines, reservoirs
+from . import boltzmann, hopfield, reservoir  # noqa: E402
+
+__all__ += ["boltzmann", "hopfield", "reservoir"]
+
+# chapter 8b: subword tokens, cheaper attention
+from . import bpe, efficient_attention  # noqa: E402
+
+__all__ += ["bpe", "efficient_attention"]
+
+# chapter 10: images as sequences (PixelRNN, PixelCNN)
+from . import pixel  # noqa: E402
+
+__all__ += ["pixel"]
+
+# chapter 11: Swin Transformer v2
+from . import swin  # noqa: E402
+
+__all__ += ["swin"]
