@@ -112,6 +112,11 @@ language_model     LSTMLanguageModel               torch  the course trains stac
 lstm               fast_lstm_forward               numpy  the speed variant of lstm_forward (tested equal), not what the book shows
 lstm               GATES                           numpy  the gate order i, f, g, o, which the torch LSTM shares with nn.LSTM
 lstm               PEEPHOLES                       numpy  the names of the peephole vectors
+lstm               lstm_block_columns              numpy  the column index that expands memory blocks; the torch LSTM reads it for its block_size
+lstm               lstm_block_size                 numpy  tells the block size from a parameter dict; LSTM.from_numpy calls it
+lstm               add_gate_biases                 torch  shifts the gate biases of a torch LSTM or nn.LSTM in place; NumPy's init_lstm_params takes forget_bias
+lstm               pin_forget_gate                 torch  removes the forget gate of a torch LSTM or nn.LSTM in place (chapter 6b's 1997 LSTM)
+lstm               PINNED_FORGET_BIAS              torch  the bias pin_forget_gate sets
 lstm               LSTMRecurrence                  torch  the autograd Function of one layer's loop (its backward is lstm_backward in torch)
 mlp                mlp_loss_and_gradients          numpy  in torch this is mlp_loss(model(x), t).backward()
 mut                check_kind                      numpy  validates a kind string; the torch MUT calls it

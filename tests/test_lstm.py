@@ -312,7 +312,8 @@ def test_scaffolding():
     assert list(model.layer_parameters(1)) == ["W_x", "W_h", "b", "p_i", "p_f", "p_o"]
     assert model.layer_parameters(1)["W_x"].shape == (H, 4 * H) and model.W_x.shape == (D, 4 * H)
     assert model.p_o is model.p_o_l0 and model.b is model.b_l0
-    assert repr(model) == f"LSTM(input_size={D}, hidden_size={H}, num_layers=2, peepholes=True)"
+    assert repr(model) == (f"LSTM(input_size={D}, hidden_size={H}, num_layers=2, peepholes=True, "
+                           f"block_size=1)")
     x = torch.randn(B, T, D)
     h0, c0 = model.check_inputs(x)
     assert h0.shape == c0.shape == (2, B, H) and not h0.any() and not c0.any()
@@ -404,3 +405,201 @@ def test_cuda_matches_cudnn():
     ours = LSTM.from_torch_builtin(builtin)
     x = torch.randn(B, T, D, device="cuda")
     assert (ours(x)[0] - builtin(x)[0]).abs().max() < 1e-5
+
+
+# -- memory blocks (chapter 6b) -----------------------------------------------------------------
+def _blocked_reference(x, params, S):
+    """A blocked LSTM written out: K gate units per gate, each repeated for its S cells."""
+    from seqlearn.numpy.activations import sigmoid
+    Bx, Tx, _ = x.shape
+    Hx = params["W_h"].shape[0]
+    K = Hx // S
+    h, c, out = np.zeros((Bx, Hx)), np.zeros((Bx, Hx)), []
+    for t in range(Tx):
+        a = x[:, t] @ params["W_x"] + h @ params["W_h"] + params["b"]
+        i, f = sigmoid(a[:, :K]), sigmoid(a[:, K:2 * K])
+        g, o = np.tanh(a[:, 2 * K:2 * K + Hx]), sigmoid(a[:, 2 * K + Hx:])
+        c = np.repeat(f, S, axis=1) * c + np.repeat(i, S, axis=1) * g
+        h = np.repeat(o, S, axis=1) * np.tanh(c)
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 4])
+def test_memory_blocks_share_their_gates(rng, block_size):
+    params = init_lstm_params(3, 4, rng, block_size=block_size, forget_bias=1.0)
+    K = 4 // block_size
+    assert params["W_x"].shape == (3, 3 * K + 4) and params["b"].shape == (3 * K + 4,)
+    x = rng.normal(size=(2, 6, 3))
+    h, _, _, gates = lstm_forward(x, None, params, return_gates=True)
+    np.testing.assert_allclose(h, _blocked_reference(x, params, block_size), atol=1e-12)
+    for name in ("i", "f", "o"):   # every cell of a block sees the same gate value
+        blocks = gates[name].reshape(2, 6, K, block_size)
+        assert np.all(blocks == blocks[..., :1])
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_memory_blocks_backward_matches_finite_differences(rng, fast, lengths):
+    forward, backward = ((fast_lstm_forward, fast_lstm_backward) if fast
+                         else (lstm_forward, lstm_backward))
+    params = init_lstm_params(D, 4, rng, block_size=2)
+    x, w_h = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, 4))
+    h0, c0 = rng.normal(size=(B, 4)), rng.normal(size=(B, 4))
+
+    def loss():
+        return (forward(x, (h0, c0), params, lengths)[0] * w_h).sum()
+
+    grads, dx, (dh0, dc0) = backward(w_h, forward(x, (h0, c0), params, lengths)[2])
+    assert {name: g.shape for name, g in grads.items()} == \
+        {name: p.shape for name, p in params.items()}
+    for name in params:
+        assert relative_error(grads[name], numerical_gradient(loss, params[name])) < 1e-6, name
+    for name, analytic, array in (("x", dx, x), ("h0", dh0, h0), ("c0", dc0, c0)):
+        assert relative_error(analytic, numerical_gradient(loss, array)) < 1e-6, name
+
+
+def test_lstm_block_columns_and_size():
+    from seqlearn.numpy.lstm import lstm_block_columns, lstm_block_size
+    np.testing.assert_array_equal(lstm_block_columns(4, 1), np.arange(16))
+    # K = 2 blocks of 2 cells: [i i | f f | g g g g | o o] -> each gate repeated twice
+    np.testing.assert_array_equal(lstm_block_columns(4, 2),
+                                  [0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 8, 9, 9])
+    for S in (1, 2, 3, 6):
+        assert lstm_block_size(init_lstm_params(2, 6, block_size=S)) == S
+    with pytest.raises(ValueError, match="W_h"):
+        lstm_block_size({"W_h": np.zeros((4, 15))})
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_torch_memory_blocks_match_numpy_float64(rng, lengths):
+    params = init_lstm_params(D, 6, rng, block_size=3)
+    x, w_h = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, 6))
+    h, _, cache = lstm_forward(x, None, params, lengths)
+    grads = lstm_backward(w_h, cache)[0]
+    model = LSTM.from_numpy(params)
+    assert model.block_size == 3 and model.W_h.shape == (6, 12)
+    out, _ = model(torch.tensor(x), lengths=lengths)
+    np.testing.assert_allclose(out.detach().numpy(), h, atol=1e-10)
+    (out * torch.tensor(w_h)).sum().backward()
+    for name in params:
+        np.testing.assert_allclose(getattr(model, name).grad.numpy(), grads[name], atol=1e-10)
+    back = model.to_numpy()[0]
+    assert all(np.array_equal(back[name], params[name]) for name in params)
+    two = LSTM(D, 6, num_layers=2, block_size=2, dtype=torch.float64)
+    assert LSTM.from_numpy(two.to_numpy()).block_size == 2
+
+
+def test_torch_memory_blocks_bad_input_and_no_builtin():
+    with pytest.raises(ValueError, match="block_size"):
+        LSTM(3, 4, block_size=3)
+    with pytest.raises(ValueError, match="block_size"):
+        LSTM(3, 4, block_size=0)
+    with pytest.raises(ValueError, match="block_size"):
+        LSTM(3, 4, peepholes=True, block_size=2)
+    with pytest.raises(ValueError, match="block_size"):
+        LSTM(3, 4, block_size=2).to_torch_builtin()
+    with pytest.raises(ValueError, match="block_size"):
+        init_lstm_params(3, 4, block_size=3)
+    with pytest.raises(ValueError, match="block_size"):
+        init_lstm_params(3, 4, peepholes=True, block_size=2)
+    params = init_lstm_params(3, 4, block_size=2)
+    with pytest.raises(ValueError, match="peepholes"):
+        check_lstm_params({**params, "p_i": np.zeros(4), "p_f": np.zeros(4), "p_o": np.zeros(4)})
+    with pytest.raises(ValueError, match="W_x"):
+        check_lstm_params({**params, "W_x": np.zeros((3, 16))})
+
+
+def test_memory_blocks_are_seeded():
+    import seqlearn
+    seqlearn.seed(3)
+    first = LSTM(3, 4, block_size=2)
+    seqlearn.seed(3)
+    second = LSTM(3, 4, block_size=2)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), second.parameters()))
+
+
+# -- gate helpers: biases and the pinned forget gate (chapter 6b) -------------------------------
+def test_add_gate_biases_shifts_the_input_and_forget_blocks():
+    from seqlearn.torch.lstm import add_gate_biases
+    torch.manual_seed(0)
+    for model, K, bias_of in [(LSTM(3, 4), 4, lambda m: m.b),
+                              (LSTM(3, 4, block_size=2), 2, lambda m: m.b),
+                              (nn.LSTM(3, 4), 4, lambda m: m.bias_ih_l0)]:
+        before = bias_of(model).detach().clone()
+        assert add_gate_biases(model, input_bias=-2.0, forget_bias=5.0) is model
+        change = bias_of(model).detach() - before
+        np.testing.assert_allclose(change[:K], -2.0)
+        np.testing.assert_allclose(change[K:2 * K], 5.0)
+        assert torch.all(change[2 * K:] == 0)
+    with pytest.raises(TypeError, match="model"):
+        add_gate_biases(nn.GRU(3, 4), forget_bias=1.0)
+    with pytest.raises(TypeError, match="forget_bias"):
+        add_gate_biases(LSTM(3, 4), forget_bias=float("nan"))
+
+
+@pytest.mark.parametrize("make", [lambda: LSTM(3, 4, dtype=torch.float64),
+                                  lambda: LSTM(3, 4, peepholes=True),
+                                  lambda: nn.LSTM(3, 4, batch_first=True)])
+def test_pinned_forget_gate_is_the_1997_lstm_and_stays_pinned(make):
+    from seqlearn.torch.lstm import pin_forget_gate
+    torch.manual_seed(0)
+    model = pin_forget_gate(make())
+    ours = model if isinstance(model, LSTM) else LSTM.from_torch_builtin(model)
+    dtype = next(model.parameters()).dtype
+    x = torch.randn(2, 7, 3, dtype=dtype)
+    params = {k: v.detach().double().numpy() for k, v in ours.layer_parameters(0).items()}
+    h, c, _, gates = lstm_forward(x.double().numpy(), None, params, return_gates=True)
+    assert np.all(gates["f"] == 1.0)
+    # c_t = c_{t-1} + i_t g_t: the cell is the sum of what the input gate let in
+    np.testing.assert_allclose(c, np.cumsum(gates["i"] * gates["g"], axis=1), atol=1e-12)
+    frozen = {name: p.detach().clone() for name, p in model.named_parameters()}
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(5):
+        optimizer.zero_grad()
+        model(x)[0].pow(2).sum().backward()
+        optimizer.step()
+    for name, p in model.named_parameters():
+        rows = slice(4, 8)
+        if isinstance(model, LSTM):   # columns K:2K (K = H = 4) of W_x, W_h, b; all of p_f
+            pinned = p[..., rows] if name[:3] in ("W_x", "W_h", "b_l") else \
+                (p if name.startswith("p_f") else None)
+            old = frozen[name][..., rows] if name[:3] in ("W_x", "W_h", "b_l") else frozen[name]
+        else:                          # rows H:2H of weight_ih, weight_hh, bias_ih, bias_hh
+            pinned, old = p[rows], frozen[name][rows]
+        if pinned is not None:
+            assert torch.equal(pinned, old), name
+    assert not torch.equal(frozen[next(iter(frozen))], next(model.parameters()))  # others train
+
+
+# -- the cell diagrams of chapter 6 --------------------------------------------------------------
+def test_cell_diagrams_name_every_arrow_as_in_the_equations():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from seqlearn.plotting import gru_cell_diagram, lstm_cell_diagram
+
+    fig, (left, middle, right) = plt.subplots(1, 3)
+    names = lambda ax: {t.get_text() for t in ax.texts}
+    lstm = names(lstm_cell_diagram(left, peepholes=True))
+    for label in ("$c_{t-1}$", "$c_t$", "$h_t$", "$x_t$", "$f_t$", "$i_t$", "$g_t$", "$o_t$",
+                  "$a_i$", "$a_f$", "$a_g$", "$a_o$", r"$f_t \odot c_{t-1}$", r"$i_t \odot g_t$",
+                  r"$\tanh(c_t)$", r"$p_i \odot c_{t-1}$", r"$p_f \odot c_{t-1}$",
+                  r"$p_o \odot c_t$"):
+        assert label in lstm, label
+    assert not any("p_" in text for text in names(lstm_cell_diagram(middle, peepholes=False)))
+    gru = names(gru_cell_diagram(right))
+    for label in ("$h_{t-1}$", "$h_t$", "$x_t$", "$u_t$", "$r_t$", "$1 - u_t$", r"$\tilde h_t$",
+                  r"$u_t \odot h_{t-1}$", r"$(1 - u_t) \odot \tilde h_t$", r"$r_t \odot s_n$"):
+        assert label in gru, label
+    plt.close(fig)
+
+
+@CUDA
+def test_cuda_memory_blocks_match_cpu():
+    torch.manual_seed(0)
+    cpu = LSTM(D, 4, num_layers=2, block_size=2, dtype=torch.float64)
+    gpu = LSTM.from_numpy(cpu.to_numpy(), device="cuda")
+    assert gpu.block_columns.device.type == "cuda"
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert (gpu(x.cuda())[0].cpu() - cpu(x)[0]).abs().max() < 1e-10

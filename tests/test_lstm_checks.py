@@ -16,6 +16,9 @@ from conftest import ROOT, cell_source, load_notebook
 KINDS = {"06-lstm-cell-forward": ("implement", 10), "06-gru-cell": ("implement", 5),
          "06-lstm-step-backward": ("implement", 30), "06-lstm-backward": ("implement", 30),
          "06-lstm-gru-concepts": ("concept", 6), "06-forget-bias": ("experiment", 2)}
+#: chapter 6b's exercises, checked by the same module
+KINDS_6B = {"06-lstm-block-step": ("implement", 10), "06-lstm-block-backward": ("implement", 30),
+            "06-peephole-clock": ("experiment", 5), "06-tricks-concepts": ("concept", 5)}
 
 
 def _stub(**kwargs):
@@ -23,7 +26,7 @@ def _stub(**kwargs):
 
 
 def test_exercise_ids_are_registered_with_kind_points_and_summary():
-    for exercise_id, (kind, points) in KINDS.items():
+    for exercise_id, (kind, points) in {**KINDS, **KINDS_6B}.items():
         assert exercise_id in CHECKS
         info = EXERCISES[exercise_id]
         assert (info.kind, info.points) == (kind, points) and info.summary
@@ -306,6 +309,176 @@ def test_the_chapter_solution_cells_score_full_marks_on_their_own():
     nb = load_notebook(ROOT / "book" / "06_lstm_gru.ipynb")
     solutions = [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
     assert {c["metadata"]["exercise_id"] for c in solutions} == set(KINDS)
+    for cell in solutions:
+        source = cell_source(cell)
+        assert "seqlearn" not in source
+        namespace = {"np": np, "torch": torch, "math": math}
+        exec(compile(source, cell["metadata"]["exercise_id"], "exec"), namespace)
+        function = next(v for k, v in namespace.items()
+                        if callable(v) and getattr(v, "__code__", None)
+                        and v.__code__.co_filename == cell["metadata"]["exercise_id"])
+        report = CHECKS[cell["metadata"]["exercise_id"]](function)
+        assert report.passed, str(report)
+
+
+# -- chapter 6b: memory blocks, the peephole clock, the tricks' concepts ---------------------------
+
+def _block_step(x_t, h_prev, c_prev, W_x, W_h, b, block_size):
+    """Written independently of the check's variant: a per-cell loop over the gates."""
+    B, H = h_prev.shape
+    K = H // block_size
+    a = x_t @ W_x + h_prev @ W_h + b
+    h_t, c_t = np.empty((B, H)), np.empty((B, H))
+    for cell in range(H):
+        k = cell // block_size
+        i, f = 1 / (1 + np.exp(-a[:, k])), 1 / (1 + np.exp(-a[:, K + k]))
+        g, o = np.tanh(a[:, 2 * K + cell]), 1 / (1 + np.exp(-a[:, 2 * K + H + k]))
+        c_t[:, cell] = f * c_prev[:, cell] + i * g
+        h_t[:, cell] = o * np.tanh(c_t[:, cell])
+    return h_t, c_t
+
+
+def _block_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b, block_size):
+    B, H = h_prev.shape
+    K = H // block_size
+    a = x_t @ W_x + h_prev @ W_h + b
+    da = np.zeros_like(a)
+    dc_prev = np.empty((B, H))
+    for cell in range(H):
+        k = cell // block_size
+        i, f = 1 / (1 + np.exp(-a[:, k])), 1 / (1 + np.exp(-a[:, K + k]))
+        g, o = np.tanh(a[:, 2 * K + cell]), 1 / (1 + np.exp(-a[:, 2 * K + H + k]))
+        tanh_c = np.tanh(f * c_prev[:, cell] + i * g)
+        dc = dc_t[:, cell] + dh_t[:, cell] * o * (1 - tanh_c**2)
+        da[:, k] += dc * g * i * (1 - i)
+        da[:, K + k] += dc * c_prev[:, cell] * f * (1 - f)
+        da[:, 2 * K + cell] = dc * i * (1 - g**2)
+        da[:, 2 * K + H + k] += dh_t[:, cell] * tanh_c * o * (1 - o)
+        dc_prev[:, cell] = dc * f
+    return da @ W_x.T, da @ W_h.T, dc_prev, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def _clock():
+    return {"W_x": np.zeros((1, 4)), "W_h": np.zeros((1, 4)),
+            "b": np.array([10.0, 187.5, math.atanh(0.125), -187.5]),
+            "p_i": np.zeros(1), "p_f": np.array([-200.0]), "p_o": np.array([200.0])}
+
+
+def _tricks_answers():
+    return {"block_params": 1085, "gru_kept": 0.8 ** 10, "lstm_kept": 1.0,
+            "forget_bias_100": 5, "blind_gates": 0}
+
+
+@pytest.mark.usefixtures("allow_reference")
+@pytest.mark.parametrize("check, solution, reference, points", [
+    (checks.check_lstm_block_step, _block_step, checks.reference_lstm_block_step, 10),
+    (checks.check_lstm_block_step_backward, _block_step_backward,
+     checks.reference_lstm_block_step_backward, 30)])
+def test_block_solutions_and_references_score_full_marks(check, solution, reference, points):
+    assert check(solution).score == points
+    assert check(reference).score == points
+
+
+def test_blocks_of_one_cell_are_chapter_6s_lstm():
+    rng = np.random.default_rng(0)
+    case = checks._block_cases(rng)[2]
+    assert case["block_size"] == 1
+    args = {k: v for k, v in case.items() if k != "block_size"}
+    for got, want in zip(checks.reference_lstm_block_step(**case),
+                         checks.reference_lstm_cell(**args)):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_block_backward_reference_matches_finite_differences():
+    from seqlearn.gradcheck import numerical_gradient, relative_error
+    case = checks._block_backward_cases(np.random.default_rng(1))[4]
+    dh, dc = case["dh_t"], case["dc_t"]
+    forward = {k: v for k, v in case.items() if k not in ("dh_t", "dc_t")}
+    outputs = checks.reference_lstm_block_step_backward(**case)
+
+    def loss():
+        h, c = checks.reference_lstm_block_step(**forward)
+        return np.sum(h * dh) + np.sum(c * dc)
+
+    for name, got in zip(("x_t", "h_prev", "c_prev", "W_x", "W_h", "b"), outputs):
+        assert relative_error(got, numerical_gradient(loss, forward[name])) < 1e-6, name
+
+
+@pytest.mark.usefixtures("allow_reference")
+@pytest.mark.parametrize("kwargs, message", [
+    ({"spread": "tile"}, "np.repeat"),
+    ({"order": "ifog"}, "the candidate comes before the output gate"),
+])
+def test_block_step_mistakes_are_named(kwargs, message):
+    report = checks.check_lstm_block_step(lambda **k: checks._block_step_variant(**k, **kwargs))
+    assert report.score < report.max_score and message in str(report)
+
+
+@pytest.mark.usefixtures("allow_reference")
+@pytest.mark.parametrize("combine, message", [("first", "from the first cell of its block"),
+                                              ("mean", "averaged over the cells")])
+def test_block_backward_mistakes_are_named(combine, message):
+    report = checks.check_lstm_block_step_backward(
+        lambda **k: checks._block_backward_variant(**k, combine=combine))
+    assert report.score < report.max_score and message in str(report)
+    # dx_t, dh_prev and dc_prev of blocks of one cell are still right
+    assert report.score >= 6
+
+
+@pytest.mark.parametrize("check", [checks.check_lstm_block_step,
+                                   checks.check_lstm_block_step_backward,
+                                   checks.check_peephole_clock, checks.check_tricks_concepts])
+def test_6b_stubs_score_zero_without_crashing(check):
+    report = check(_stub)
+    assert report.score == 0 and not report.attempted
+
+
+def test_the_hand_made_clock_ticks_on_time():
+    report = checks.check_peephole_clock(_clock)
+    assert report.passed and report.score == 5
+    h, c = checks.run_clock(_clock())
+    assert np.flatnonzero(h > 0.5).tolist() == [7, 15, 23, 31, 39]
+
+
+@pytest.mark.parametrize("change, score, message", [
+    ({"p_f": np.zeros(1)}, 1, "a spike too early"),        # never reset: always on after step 8
+    ({"p_o": np.zeros(1)}, 0, "no spike at the last step"),  # the output gate never opens
+])
+def test_a_clock_without_its_peepholes_loses_points(change, score, message):
+    report = checks.check_peephole_clock(lambda: {**_clock(), **change})
+    assert report.score == score and message in str(report) and "hint:" in str(report)
+
+
+@pytest.mark.parametrize("choice", [None, {"W_x": np.zeros((1, 4))},
+                                    {**_clock(), "b": np.zeros(3)},
+                                    {**_clock(), "p_o": np.array([np.inf])}])
+def test_a_clock_that_cannot_run_scores_zero(choice):
+    report = checks.check_peephole_clock(lambda: choice)
+    assert report.score == 0 and "cannot be run" in str(report)
+
+
+def test_tricks_concepts_right_and_wrong():
+    assert checks.check_tricks_concepts(_tricks_answers).score == 5
+    params = checks.BLOCK_D, checks.BLOCK_H, checks.BLOCK_S
+    from seqlearn.torch.lstm import LSTM
+    assert _tricks_answers()["block_params"] == sum(
+        p.numel() for p in LSTM(params[0], params[1], block_size=params[2]).parameters())
+    for key, wrong, message in [("block_params", 2480, "without blocks"),
+                                ("block_params", 620, "the candidate g is not shared"),
+                                ("gru_kept", 1.0, "an LSTM cell with f = 1"),
+                                ("forget_bias_100", 1, "not enough for 100 steps"),
+                                ("blind_gates", 1.0, "only through")]:
+        report = checks.check_tricks_concepts(lambda: {**_tricks_answers(), key: wrong})
+        assert report.score == 4 and message in str(report), key
+    for q in checks._TRICKS_QUESTIONS:
+        assert str(q["answer"]) not in q["hint"]
+
+
+def test_the_6b_solution_cells_score_full_marks_on_their_own():
+    path = ROOT / "book" / "06b_lstm_tricks.ipynb"
+    nb = load_notebook(path)
+    solutions = [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert {c["metadata"]["exercise_id"] for c in solutions} == set(KINDS_6B)
     for cell in solutions:
         source = cell_source(cell)
         assert "seqlearn" not in source

@@ -21,9 +21,19 @@ exercise                    kind         what the check does
                                          or a copy, and an LSTM cell into a copy
 06-forget-bias              experiment   trains an LSTM with the chosen forget-gate bias on delayed
                                          recall (lag 60) with the package, for two seeds
+06-lstm-block-step          implement    (chapter 6b) one step of an LSTM of memory blocks, gates
+                                         shared by block_size cells, against the reference
+06-lstm-block-backward      implement    (chapter 6b) the six gradients of that step; a shared
+                                         gate's error taken from one cell or averaged is named
+06-peephole-clock           experiment   (chapter 6b) runs the chosen one-cell peephole LSTM on
+                                         zero input and scores the timing of its output spikes
+06-tricks-concepts          concept      (chapter 6b) counting an LSTM of blocks, what a GRU unit
+                                         keeps while it writes, the forget bias for 100 steps,
+                                         what gates without peepholes see
 =========================== ============ ========================================================
 
-The references are the package's own ``seqlearn.numpy.lstm`` and ``seqlearn.numpy.gru``. When an
+The references are the package's own ``seqlearn.numpy.lstm`` (memory blocks run through
+``lstm_block_columns``) and ``seqlearn.numpy.gru``. When an
 answer is wrong, the check compares it with what typical mistakes give (gates in the wrong order,
 a missing tanh, the update gate's roles swapped, a forgotten path of the gradient, h_t where
 h_{t-1} belongs, a mean over the batch, ...) and names the mistake it recognises; otherwise its
@@ -38,6 +48,7 @@ import numpy as np
 
 from ..numpy.gru import gru_step as _gru_step
 from ..numpy.lstm import lstm_backward as _lstm_backward
+from ..numpy.lstm import lstm_block_columns as _lstm_block_columns
 from ..numpy.lstm import lstm_forward as _lstm_forward
 from ..numpy.lstm import lstm_step as _lstm_step
 from ..numpy.lstm import lstm_step_backward as _lstm_step_backward
@@ -596,8 +607,299 @@ def check_forget_bias(choose_forget_bias):
                             _measure_forget_bias, max_score=len(RECALL["seeds"]))
 
 
-__all__ = ["AUTOGRAD", "COUNT_D", "COUNT_H", "GATES", "RECALL",
-           "check_forget_bias", "check_gru_cell", "check_lstm_backward", "check_lstm_cell",
-           "check_lstm_gru_concepts", "check_lstm_step_backward", "diagnose_outputs",
-           "recall_with_forget_bias", "reference_gru_cell", "reference_lstm_backward",
-           "reference_lstm_cell", "reference_lstm_step_backward"]
+# -- 06-lstm-block-step (chapter 6b) ----------------------------------------------------------
+
+def _full_layout(W_x, W_h, b, block_size):
+    """The blocked weights expanded to the full [i | f | g | o] layout (each gate repeated)."""
+    columns = _lstm_block_columns(W_h.shape[0], block_size)
+    return {"W_x": W_x[:, columns], "W_h": W_h[:, columns], "b": b[columns]}
+
+
+def _fold(full, block_size):
+    """Gradients of the full layout summed back onto the blocked columns."""
+    H = full.shape[-1] // 4
+    columns = _lstm_block_columns(H, block_size)
+    folded = np.zeros(full.shape[:-1] + (3 * (H // block_size) + H,))
+    np.add.at(folded, (..., columns), full)
+    return folded
+
+
+def reference_lstm_block_step(x_t, h_prev, c_prev, W_x, W_h, b, block_size):
+    """One step of an LSTM of memory blocks (blocks [i (K) | f (K) | g (H) | o (K)], K = H / S):
+    returns ``(h_t, c_t)``, each (B, H)."""
+    h_t, c_t, _ = _lstm_step(x_t, h_prev, c_prev, _full_layout(W_x, W_h, b, block_size))
+    return h_t, c_t
+
+
+def _block_step_variant(x_t, h_prev, c_prev, W_x, W_h, b, block_size, spread="repeat",
+                        order="ifgo"):
+    H, S = h_prev.shape[1], block_size
+    K = H // S
+    a = x_t @ W_x + h_prev @ W_h + b
+    sizes = {"i": K, "f": K, "g": H, "o": K}
+    blocks, start = {}, 0
+    for name in order:
+        blocks[name] = a[:, start:start + sizes[name]]
+        start += sizes[name]
+    if spread == "repeat":
+        spread_fn = lambda v: np.repeat(v, S, axis=1)          # cell c reads gate c // S
+    else:
+        spread_fn = lambda v: np.tile(v, (1, S))               # cell c reads gate c % K
+    i, f, o = (spread_fn(_sigmoid(blocks[name])) for name in ("i", "f", "o"))
+    c_t = f * c_prev + i * np.tanh(blocks["g"])
+    return o * np.tanh(c_t), c_t
+
+
+#: (B, D, H, block size) of the cases: blocks of 2, 3 and of all cells, a batch of one, and the
+#: plain LSTM (blocks of one cell).
+_BLOCK_SHAPES = [(1, 3, 4, 2), (4, 2, 6, 3), (3, 5, 6, 1), (2, 4, 4, 4), (5, 3, 8, 2)]
+
+
+def _block_cases(rng):
+    cases = []
+    for B, D, H, S in _BLOCK_SHAPES:
+        width = 3 * (H // S) + H
+        cases.append({"x_t": rng.normal(size=(B, D)), "h_prev": rng.uniform(-1, 1, size=(B, H)),
+                      "c_prev": rng.normal(size=(B, H)),
+                      "W_x": rng.normal(scale=0.7, size=(D, width)),
+                      "W_h": rng.normal(scale=0.7, size=(H, width)),
+                      "b": rng.normal(scale=0.5, size=width), "block_size": S})
+    return cases
+
+
+@register("06-lstm-block-step", kind="implement", points=2 * len(_BLOCK_SHAPES),
+          summary="one step (h_t, c_t) of an LSTM of memory blocks (gates shared by block_size "
+                  "cells) against the reference on 5 fresh random cells (blocks of 1, 2, 3 and "
+                  "all cells); gates spread to the wrong cells (tile for repeat) and the candidate "
+                  "before the output gate are named",
+          forbidden=("LSTM", "LSTMCell", "lstm"))
+def check_lstm_block_step(lstm_block_step):
+    """Check ``lstm_block_step(x_t, h_prev, c_prev, W_x, W_h, b, block_size) -> (h_t, c_t)``."""
+    cases = _block_cases(fresh_rng())
+    mistakes = [
+        (lambda **k: _block_step_variant(**k, spread="tile"),
+         "each gate reaches the wrong cells: the cells of a block sit next to each other, so "
+         "cell j reads gate j // block_size (np.repeat), not gate j % K (np.tile)"),
+        (lambda **k: _block_step_variant(**k, order="ifog"),
+         "the blocks of a_t are i (K), f (K), g (H), o (K): the candidate comes before the "
+         "output gate, as in equation (6.3)"),
+    ]
+    hint = diagnose_outputs(lstm_block_step, cases[4], reference_lstm_block_step, mistakes,
+                            ["h_t", "c_t"],
+                            "split a_t into K + K + H + K columns, apply each block's "
+                            "nonlinearity, then give every cell of a block its block's gates "
+                            "before equations (6.5) and (6.6)")
+    return run_check("06-lstm-block-step", "One step of an LSTM with memory blocks",
+                     lstm_block_step, reference_lstm_block_step, cases, ["h_t", "c_t"],
+                     hint=hint)
+
+
+# -- 06-lstm-block-backward (chapter 6b) ------------------------------------------------------
+
+def reference_lstm_block_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b, block_size):
+    """The gradients of one step of an LSTM of memory blocks: ``(dx_t, dh_prev, dc_prev, dW_x,
+    dW_h, db)``, the weights' in the blocked layout."""
+    params = _full_layout(W_x, W_h, b, block_size)
+    _, _, cache = _lstm_step(x_t, h_prev, c_prev, params)
+    dx_t, dh_prev, dc_prev, grads = _lstm_step_backward(dh_t, dc_t, cache, params)
+    return (dx_t, dh_prev, dc_prev, _fold(grads["W_x"], block_size),
+            _fold(grads["W_h"], block_size), _fold(grads["b"], block_size))
+
+
+def _block_backward_variant(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b, block_size,
+                            combine="sum"):
+    H, S = h_prev.shape[1], block_size
+    K = H // S
+    spread = lambda v: np.repeat(v, S, axis=1)
+    a = x_t @ W_x + h_prev @ W_h + b
+    i, f = spread(_sigmoid(a[:, :K])), spread(_sigmoid(a[:, K:2 * K]))
+    g, o = np.tanh(a[:, 2 * K:2 * K + H]), spread(_sigmoid(a[:, 2 * K + H:]))
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc = dc_t + dh_t * o * (1 - tanh_c**2)
+    per_cell = [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dh_t * tanh_c * o * (1 - o)]
+    B = len(x_t)
+    if combine == "sum":
+        shared = [d.reshape(B, K, S).sum(axis=2) for d in per_cell]
+    elif combine == "mean":
+        shared = [d.reshape(B, K, S).mean(axis=2) for d in per_cell]
+    else:                                                   # the first cell of each block only
+        shared = [d[:, ::S] for d in per_cell]
+    da = np.concatenate([shared[0], shared[1], dc * i * (1 - g**2), shared[2]], axis=1)
+    return da @ W_x.T, da @ W_h.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+_BLOCK_OUTPUTS = ["dx_t", "dh_prev", "dc_prev", "dW_x", "dW_h", "db"]
+
+
+def _block_backward_cases(rng):
+    cases = _block_cases(rng)
+    for case in cases:
+        shape = case["h_prev"].shape
+        case["dh_t"], case["dc_t"] = rng.normal(size=shape), rng.normal(size=shape)
+    return cases
+
+
+@register("06-lstm-block-backward", kind="implement",
+          points=len(_BLOCK_OUTPUTS) * len(_BLOCK_SHAPES),
+          summary="the six gradients of one step of an LSTM of memory blocks against the "
+                  "reference on 5 fresh random cells; a shared gate's error taken from one cell "
+                  "or averaged over its cells instead of summed is named; autograd is refused",
+          forbidden=AUTOGRAD)
+def check_lstm_block_step_backward(lstm_block_step_backward):
+    """Check ``lstm_block_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b, block_size)
+    -> (dx_t, dh_prev, dc_prev, dW_x, dW_h, db)``."""
+    cases = _block_backward_cases(fresh_rng())
+    mistakes = [
+        (lambda **k: _block_backward_variant(**k, combine="first"),
+         "a shared gate's error signal is taken from the first cell of its block only: the gate "
+         "acts on every cell of the block, so its δa is the sum over those cells"),
+        (lambda **k: _block_backward_variant(**k, combine="mean"),
+         "a shared gate's error signal is averaged over the cells of its block: the gate acts on "
+         "every cell, and the chain rule adds the paths, so its δa is their sum"),
+    ]
+    hint = diagnose_outputs(lstm_block_step_backward, cases[4],
+                            reference_lstm_block_step_backward, mistakes, _BLOCK_OUTPUTS,
+                            "first compute, cell by cell, what each gate value would receive "
+                            "in chapter 6's step backward; then decide how a gate that several "
+                            "cells read collects it")
+    return run_check("06-lstm-block-backward", "One step of LSTM backpropagation with memory "
+                     "blocks", lstm_block_step_backward, reference_lstm_block_step_backward,
+                     cases, _BLOCK_OUTPUTS, hint=hint)
+
+
+# -- 06-peephole-clock (chapter 6b) -----------------------------------------------------------
+
+#: The clock exercise: a one-cell peephole LSTM run from h_0 = c_0 = 0 on ``steps`` steps of zero
+#: input must give h_t > ``threshold`` exactly at the steps t = period, 2·period, ... (t from 1).
+CLOCK = {"period": 8, "steps": 40, "threshold": 0.5}
+
+_CLOCK_SHAPES = {"W_x": (1, 4), "W_h": (1, 4), "b": (4,), "p_i": (1,), "p_f": (1,),
+                 "p_o": (1,)}
+
+
+def _clock_params(choice):
+    if not isinstance(choice, dict):
+        raise TypeError(f"expected a dict of the cell's parameters {sorted(_CLOCK_SHAPES)}, got "
+                        f"{type(choice).__name__}")
+    missing = sorted(set(_CLOCK_SHAPES) - set(choice))
+    if missing:
+        raise ValueError(f"the parameter dict misses {missing}")
+    params = {}
+    for name, shape in _CLOCK_SHAPES.items():
+        value = np.asarray(choice[name], dtype=float)
+        if value.shape != shape:
+            raise ValueError(f"{name}: expected shape {shape}, got {value.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{name}: expected finite numbers")
+        params[name] = value
+    return params
+
+
+def run_clock(params, steps=None):
+    """Run a one-cell peephole LSTM (``params`` as the clock exercise asks) from h_0 = c_0 = 0 on
+    ``steps`` steps of zero input (``CLOCK['steps']`` by default). Returns ``(h, c)``, each
+    (steps,): h_t and c_t for t = 1 .. steps."""
+    steps = CLOCK["steps"] if steps is None else int(steps)
+    h, c, _ = _lstm_forward(np.zeros((1, steps, 1)), None, _clock_params(params))
+    return h[0, :, 0], c[0, :, 0]
+
+
+def _measure_clock(choice):
+    period, steps, threshold = CLOCK["period"], CLOCK["steps"], CLOCK["threshold"]
+    h, c = run_clock(_clock_params(choice))
+    spikes = [int(t) + 1 for t in np.flatnonzero(h > threshold)]
+    wanted = list(range(period, steps + 1, period))
+    lines = [f"h_t > {threshold} at the steps {spikes if spikes else 'none'}; wanted exactly "
+             f"{wanted}"]
+    score = 0
+    for k, tick in enumerate(wanted):
+        window = h[tick - period:tick] > threshold
+        if window[-1] and not window[:-1].any():
+            score += 1
+        else:
+            lines.append(f"steps {tick - period + 1}-{tick}: " + (
+                "no spike at the last step" if not window[-1] else
+                f"a spike too early, at step {tick - period + 1 + int(np.argmax(window))}"))
+    if score < len(wanted):
+        lines.append(f"the cell reached c_t = {c.max():.3g} at most; hint: let the cell count "
+                     "with constant gates, and use the peepholes to let the output gate open, "
+                     "and the forget gate empty the cell, when the count is complete")
+    return score, lines
+
+
+@register("06-peephole-clock", kind="experiment", points=CLOCK["steps"] // CLOCK["period"],
+          summary="runs the chosen one-cell peephole LSTM for 40 steps of zero input from a zero "
+                  "state; a point per period of 8 steps whose only output spike (h_t > 0.5) "
+                  "falls on its last step")
+def check_peephole_clock(clock_parameters):
+    """Check ``clock_parameters() -> dict`` of a one-cell peephole LSTM."""
+    return check_experiment("06-peephole-clock", "A clock made of one peephole cell",
+                            clock_parameters, _measure_clock,
+                            max_score=CLOCK["steps"] // CLOCK["period"])
+
+
+# -- 06-tricks-concepts (chapter 6b) ----------------------------------------------------------
+
+#: The sizes of the block-counting question: D inputs, H cells in blocks of S.
+BLOCK_D, BLOCK_H, BLOCK_S = 10, 20, 4
+
+
+def _block_count(gate_width, D=BLOCK_D, H=BLOCK_H):
+    return gate_width * (D + H + 1)
+
+
+_K = BLOCK_H // BLOCK_S
+_TRICKS_QUESTIONS = [
+    {"key": "block_params", "answer": _block_count(3 * _K + BLOCK_H),
+     "explain": {_block_count(4 * BLOCK_H): "that is the LSTM without blocks; with blocks of "
+                                            f"{BLOCK_S} cells each gate has one unit per block",
+                 _block_count(4 * _K): "the candidate g is not shared: every cell has its own "
+                                       "(H columns), only the gates have K",
+                 _block_count(3 * _K + BLOCK_H) - (3 * _K + BLOCK_H):
+                     "the biases are missing (one per column of W_x)"},
+     "hint": "how many columns do W_x, W_h and b have for K = H / S blocks? Each column has "
+             "D + H + 1 numbers"},
+    {"key": "gru_kept", "answer": 0.8 ** 10, "tolerance": 0.02,
+     "explain": {0.2 ** 10: "0.2 is what the unit writes each step; what it keeps is u = 0.8",
+                 1.0: "that would be an LSTM cell with f = 1; the GRU keeps only u = 1 − 0.2 "
+                      "of its state at each step (equation 6.9)",
+                 0.8: "that is one step; the unit writes for ten"},
+     "hint": "equation (6.9): along its own path the state is multiplied by u_t at every step"},
+    {"key": "lstm_kept", "answer": 1.0,
+     "explain": {0.8 ** 10: "that is the GRU's answer: the LSTM's forget gate is independent of "
+                            "its input gate (equation 6.5)",
+                 0.0: "with f = 1 nothing is forgotten (equation 6.5)"},
+     "hint": "equation (6.5): which gate multiplies the old cell?"},
+    {"key": "forget_bias_100", "answer": 5,
+     "explain": {1: "σ(1)¹⁰⁰ is about 10⁻¹⁴: Jozefowicz et al.'s bias is not enough for 100 steps",
+                 4: "σ(4)¹⁰⁰ is about 0.16, less than half",
+                 6: "σ(6)¹⁰⁰ is enough, but a smaller whole number is too"},
+     "hint": "at the start of training f ≈ σ(b); the cell path keeps σ(b)^100 of the gradient "
+             "(equation 6.2). Try whole numbers"},
+    {"key": "blind_gates", "answer": 0.0,
+     "explain": {1.0: "without peepholes the gates read c_{t-1} only through "
+                      "h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1}) (equation 6.6)"},
+     "hint": "without peepholes, what do the gates at step t read of the cell, and what is it "
+             "when the output gate was closed?"},
+]
+
+
+@register("06-tricks-concepts", kind="concept", points=len(_TRICKS_QUESTIONS),
+          summary="the parameters of an LSTM of memory blocks (D = 10, H = 20, blocks of 4); "
+                  "what a GRU unit and an LSTM cell keep while they write; the smallest whole "
+                  "forget bias that keeps half the gradient over 100 steps; what gates without "
+                  "peepholes see of a cell behind a closed output gate")
+def check_tricks_concepts(answers):
+    """Check ``answers() -> dict`` of the five answers (see ``_TRICKS_QUESTIONS``)."""
+    return check_concept("06-tricks-concepts", "Blocks, forgetting and peepholes", answers,
+                         _TRICKS_QUESTIONS)
+
+
+__all__ = ["AUTOGRAD", "BLOCK_D", "BLOCK_H", "BLOCK_S", "CLOCK", "COUNT_D", "COUNT_H", "GATES",
+           "RECALL", "check_forget_bias", "check_gru_cell", "check_lstm_backward",
+           "check_lstm_block_step", "check_lstm_block_step_backward", "check_lstm_cell",
+           "check_lstm_gru_concepts", "check_lstm_step_backward", "check_peephole_clock",
+           "check_tricks_concepts", "diagnose_outputs", "recall_with_forget_bias",
+           "reference_gru_cell", "reference_lstm_backward", "reference_lstm_block_step",
+           "reference_lstm_block_step_backward", "reference_lstm_cell",
+           "reference_lstm_step_backward", "run_clock"]

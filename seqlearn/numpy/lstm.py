@@ -18,6 +18,16 @@ weights::
 
     i_t = σ(a_i + p_i ⊙ c_{t-1}),  f_t = σ(a_f + p_f ⊙ c_{t-1}),  o_t = σ(a_o + p_o ⊙ c_t)
 
+**Memory blocks.** With ``block_size`` S > 1 the H cells form K = H/S *memory blocks* of S cells
+that share their input, forget and output gates (Hochreiter & Schmidhuber 1997; Gers et al. 2000):
+the gates have K units each, the candidate H, so ``W_x`` is (D, 3K + H), ``W_h`` (H, 3K + H) and
+``b`` (3K + H,), in the blocks [a_i (K) | a_f (K) | a_g (H) | a_o (K)], and cell c reads the gates
+of block c // S. S = 1 is the LSTM above; S = H has one gate of each kind for all cells. The
+layout tells the block size (:func:`lstm_block_size`). :func:`lstm_forward` runs a blocked LSTM
+as the full layout with each shared gate's column repeated for its S cells
+(:func:`lstm_block_columns`), and :func:`lstm_backward` sums the repeated columns' gradients:
+a shared gate receives the error of every cell it serves. Peepholes are not offered with blocks.
+
 :func:`lstm_step` computes one step and :func:`lstm_step_backward` its gradients;
 :func:`lstm_forward` and :func:`lstm_backward` loop over time. ``torch.nn.LSTM`` stores the
 transposes (``weight_ih_l0 = W_xᵀ``, ``weight_hh_l0 = W_hᵀ``) and two biases whose sum is ``b``;
@@ -34,7 +44,8 @@ GATES = ("i", "f", "g", "o")
 PEEPHOLES = ("p_i", "p_f", "p_o")
 
 
-def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_bias=0.0):
+def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_bias=0.0,
+                     block_size=1):
     """Parameters ``W_x`` (D, 4H), ``W_h`` (H, 4H), ``b`` (4H,), and with ``peepholes`` also
     ``p_i``, ``p_f``, ``p_o`` (H,).
 
@@ -42,36 +53,82 @@ def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_
     ``forget_bias`` is added to the forget gate's block ``b[H:2H]``: a positive value holds the
     forget gate nearer 1 at the start of training (f ≈ σ(forget_bias)), so that the carousel
     passes more of the gradient; Jozefowicz et al. (2015) recommend 1.
+
+    ``block_size`` S > 1 (a divisor of H) makes memory blocks of S cells sharing their gates (see
+    the module docstring): ``W_x`` (D, 3K + H), ``W_h`` (H, 3K + H), ``b`` (3K + H,) with K = H/S,
+    the forget block being ``b[K:2K]``. Peepholes cannot be combined with blocks.
     """
     rng = np.random.default_rng() if rng is None else rng
     D, H = input_size, hidden_size
+    K = H // _check_block_size(block_size, H, peepholes)
     s = 1.0 / np.sqrt(H)
     params = {
-        "W_x": rng.uniform(-s, s, size=(D, 4 * H)),
-        "W_h": rng.uniform(-s, s, size=(H, 4 * H)),
-        "b": rng.uniform(-s, s, size=4 * H),
+        "W_x": rng.uniform(-s, s, size=(D, 3 * K + H)),
+        "W_h": rng.uniform(-s, s, size=(H, 3 * K + H)),
+        "b": rng.uniform(-s, s, size=3 * K + H),
     }
-    params["b"][H:2 * H] += forget_bias
+    params["b"][K:2 * K] += forget_bias
     if peepholes:
         for name in PEEPHOLES:
             params[name] = rng.uniform(-s, s, size=H)
     return params
 
 
+def _check_block_size(block_size, hidden_size, peepholes=False):
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
+            or block_size < 1 or hidden_size % block_size:
+        raise ValueError(f"block_size: expected a positive divisor of hidden_size "
+                         f"{hidden_size}, got {block_size!r}")
+    if peepholes and block_size > 1:
+        raise ValueError(f"block_size: peepholes are per cell, so they cannot be combined with "
+                         f"memory blocks; got block_size {block_size} with peepholes")
+    return int(block_size)
+
+
+def lstm_block_size(params):
+    """The block size S of an LSTM parameter dict, told by its layout: ``W_h`` is (H, 3K + H)
+    with K = H/S blocks (S = 1 for the full (H, 4H) layout). Raises ``ValueError`` for a width
+    that no block size gives."""
+    check_param_dict(params, ("W_h",))
+    W_h = as_float_array("params['W_h']", params["W_h"], ndim=2)
+    H, width = W_h.shape
+    K = (width - H) // 3
+    if width - H != 3 * K or K < 1 or H % K:
+        raise ValueError(f"params['W_h']: expected shape (H, 4H), or (H, 3K + H) for memory "
+                         f"blocks with K dividing H, got shape {W_h.shape}")
+    return H // K
+
+
+def lstm_block_columns(hidden_size, block_size):
+    """The (4H,) integer index that expands a blocked layout [i (K) | f (K) | g (H) | o (K)] to the
+    full [i | f | g | o] (H each): full column q·H + c reads compact column
+    ``offset_q + c // block_size`` for the gates q = i, f, o and ``2K + c`` for the candidate, so
+    that ``W[:, lstm_block_columns(H, S)]`` repeats each shared gate for the cells of its block.
+    For ``block_size`` 1 it is ``arange(4H)``."""
+    H = hidden_size
+    S = _check_block_size(block_size, H)
+    K = H // S
+    cells = np.arange(H)
+    return np.concatenate([cells // S, K + cells // S, 2 * K + cells, 2 * K + H + cells // S])
+
+
 def check_lstm_params(params):
     """Check an LSTM parameter dict; return a new dict of float arrays ``W_x`` (D, 4H), ``W_h``
-    (H, 4H), ``b`` (4H,) and, when ``params`` has peepholes, ``p_i``, ``p_f``, ``p_o`` (H,)."""
+    (H, 4H), ``b`` (4H,) and, when ``params`` has peepholes, ``p_i``, ``p_f``, ``p_o`` (H,). A
+    dict of memory blocks has 3K + H columns instead of 4H (:func:`lstm_block_size`)."""
     check_param_dict(params, ("W_x", "W_h", "b"))
+    block_size = lstm_block_size(params)
     W_h = as_float_array("params['W_h']", params["W_h"], ndim=2)
-    H = W_h.shape[0]
-    if W_h.shape != (H, 4 * H):
-        raise ValueError(f"params['W_h']: expected shape (H, 4H), got shape {W_h.shape}")
-    checked = {"W_x": as_float_array("params['W_x']", params["W_x"], shape=(None, 4 * H)),
+    H, width = W_h.shape
+    checked = {"W_x": as_float_array("params['W_x']", params["W_x"], shape=(None, width)),
                "W_h": W_h,
-               "b": as_float_array("params['b']", params["b"], shape=(4 * H,))}
+               "b": as_float_array("params['b']", params["b"], shape=(width,))}
     present = [name for name in PEEPHOLES if name in params]
     if present and len(present) != 3:
         raise ValueError(f"params: peepholes need all of p_i, p_f, p_o, got only {present}")
+    if present and block_size > 1:
+        raise ValueError(f"params: peepholes cannot be combined with memory blocks (W_h of shape "
+                         f"{W_h.shape} has blocks of {block_size} cells)")
     for name in present:
         checked[name] = as_float_array(f"params['{name}']", params[name], shape=(H,))
     return checked
@@ -144,9 +201,14 @@ def lstm_step_backward(dh_t, dc_t, cache, params):
 
 def _check_inputs(x, state0, params, lengths):
     """The checks of :func:`lstm_forward` and :func:`fast_lstm_forward`: ``(x, params, real,
-    (h0, c0))`` with the parameters in the dtype of ``x`` and ``real`` the (B, T) mask of the
-    real steps."""
+    (h0, c0), block_size)`` with the parameters in the dtype of ``x`` (memory blocks expanded to
+    the full layout) and ``real`` the (B, T) mask of the real steps."""
     params = check_lstm_params(params)
+    block_size = lstm_block_size(params)
+    if block_size > 1:
+        columns = lstm_block_columns(params["W_h"].shape[0], block_size)
+        params = {"W_x": params["W_x"][:, columns], "W_h": params["W_h"][:, columns],
+                  "b": params["b"][columns]}
     x, params, real = prepare_sequence(x, params["W_x"].shape[0], params, lengths)
     B, H = x.shape[0], params["W_h"].shape[0]
     if state0 is None:
@@ -154,7 +216,24 @@ def _check_inputs(x, state0, params, lengths):
     if not isinstance(state0, (tuple, list)) or len(state0) != 2:
         raise TypeError("state0: expected a pair (h0, c0) of (B, H) arrays, or None")
     return x, params, real, (initial_state("state0[0] (h0)", state0[0], B, H, x.dtype),
-                             initial_state("state0[1] (c0)", state0[1], B, H, x.dtype))
+                             initial_state("state0[1] (c0)", state0[1], B, H, x.dtype)), block_size
+
+
+def _fold_blocks(grads, block_size):
+    """Gradients of the full layout -> those of the blocked parameters: a shared gate's column
+    receives the sum of the columns that repeat it."""
+    if block_size == 1:
+        return grads
+    H = grads["W_h"].shape[0]
+    columns = lstm_block_columns(H, block_size)
+    width = 3 * (H // block_size) + H
+    folded = {}
+    for name in ("W_x", "W_h", "b"):
+        full = grads[name]
+        total = np.zeros(full.shape[:-1] + (width,), full.dtype)
+        np.add.at(total, (..., columns), full)
+        folded[name] = total
+    return folded
 
 
 def lstm_forward(x, state0, params, lengths=None, return_gates=False):
@@ -180,7 +259,7 @@ def lstm_forward(x, state0, params, lengths=None, return_gates=False):
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
     """
-    x, params, real, (h_prev, c_prev) = _check_inputs(x, state0, params, lengths)
+    x, params, real, (h_prev, c_prev), block_size = _check_inputs(x, state0, params, lengths)
     B, T, _ = x.shape
     H = h_prev.shape[1]
     h = np.zeros((B, T, H), x.dtype)
@@ -194,7 +273,8 @@ def lstm_forward(x, state0, params, lengths=None, return_gates=False):
         h[:, t] = np.where(is_real, h_t, 0.0)      # ... and outputs zeros
         c[:, t] = np.where(is_real, c_t, 0.0)
         steps.append(step_cache)
-    cache = {"steps": steps, "real": real, "params": params, "x_shape": x.shape}
+    cache = {"steps": steps, "real": real, "params": params, "x_shape": x.shape,
+             "block_size": block_size}
     if return_gates:
         # the cache of step t holds (x_t, h_prev, c_prev, i, f, g, o, ...)
         gates = {name: np.stack([step[3 + k] for step in steps], axis=1)
@@ -213,7 +293,8 @@ def lstm_backward(dh, cache, dc_last=None):
     sent to step t+1, and the parameter gradients are the sums of the steps' gradients. A padded
     step passes the gradients of its state straight to the previous one.
 
-    Returns ``grads`` (dict like ``params``), ``dx`` (B, T, D) and ``(dh0, dc0)`` (B, H) each.
+    Returns ``grads`` (dict like ``params``, for memory blocks in their layout), ``dx``
+    (B, T, D) and ``(dh0, dc0)`` (B, H) each.
     """
     params, real = cache["params"], cache["real"]
     B, T, D = cache["x_shape"]
@@ -235,7 +316,7 @@ def lstm_backward(dh, cache, dc_last=None):
         dc_next = np.where(is_real, dc_prev, dc_next)
         for name in grads:
             grads[name] += step_grads[name]
-    return grads, dx, (dh_next, dc_next)
+    return _fold_blocks(grads, cache["block_size"]), dx, (dh_next, dc_next)
 
 
 # -- the same functions, written for speed ---------------------------------------------------------
@@ -248,7 +329,7 @@ def fast_lstm_forward(x, state0, params, lengths=None, return_gates=False):
     in one product; the gate nonlinearities of a step in one ``tanh`` call, by
     σ(a) = (1 + tanh(a/2)) / 2 with the factor 1/2 folded into the weights of i, f and o.
     """
-    x, params, real, (h0, c0) = _check_inputs(x, state0, params, lengths)
+    x, params, real, (h0, c0), block_size = _check_inputs(x, state0, params, lengths)
     B, T, D = x.shape
     H = h0.shape[1]
     dtype = x.dtype
@@ -299,7 +380,8 @@ def fast_lstm_forward(x, state0, params, lengths=None, return_gates=False):
     if keep is not None:
         h, c = h * real[:, :, None], c * real[:, :, None]
     cache = {"x": x, "act": act, "tanh_c": tanh_c, "c_new": c_new, "h_states": h_states,
-             "c_states": c_states, "h0": h0, "c0": c0, "keep": keep, "params": params}
+             "c_states": c_states, "h0": h0, "c0": c0, "keep": keep, "params": params,
+             "block_size": block_size}
     if return_gates:
         gates = {name: act[:, :, k * H:(k + 1) * H].transpose(1, 0, 2).copy()
                  for k, name in enumerate(GATES)}
@@ -365,8 +447,9 @@ def fast_lstm_backward(dh, cache, dc_last=None):
         grads["p_f"] = np.einsum("tbh,tbh->h", da[:, :, H:2 * H], c_prev)
         grads["p_o"] = np.einsum("tbh,tbh->h", da[:, :, 3 * H:], cache["c_new"])
     dx = (da_2d @ params["W_x"].T).reshape(T, B, D).transpose(1, 0, 2)
-    return grads, dx, (dh_next, dc)
+    return _fold_blocks(grads, cache["block_size"]), dx, (dh_next, dc)
 
 
 __all__ = ["GATES", "PEEPHOLES", "check_lstm_params", "fast_lstm_backward", "fast_lstm_forward",
-           "init_lstm_params", "lstm_backward", "lstm_forward", "lstm_step", "lstm_step_backward"]
+           "init_lstm_params", "lstm_backward", "lstm_block_columns", "lstm_block_size",
+           "lstm_forward", "lstm_step", "lstm_step_backward"]

@@ -9,11 +9,19 @@ Row-vector, batch-first convention, gates in the order of ``torch.nn.LSTM`` (i, 
 
 with optional peepholes p_i, p_f, p_o (H,): i_t = σ(a_i + p_i ⊙ c_{t-1}),
 f_t = σ(a_f + p_f ⊙ c_{t-1}), o_t = σ(a_o + p_o ⊙ c_t) (Greff et al. 2017's "vanilla LSTM").
-With ``num_layers`` = M > 1 the states of layer l-1 are the inputs of layer l.
+With ``num_layers`` = M > 1 the states of layer l-1 are the inputs of layer l. With
+``block_size`` S > 1 the cells form memory blocks of S cells sharing their gates, as in
+``seqlearn.numpy.lstm``: W_x (D, 3K + H), W_h (H, 3K + H), b (3K + H,) with K = H/S.
 
 ``torch.nn.LSTM`` stores the transposes (``weight_ih_l{l} = W_xᵀ``, ``weight_hh_l{l} = W_hᵀ``) and
-two biases whose sum is ``b``; it has no peepholes.
+two biases whose sum is ``b``; it has no peepholes and no memory blocks.
+
+Two helpers set up the gates of an ``LSTM`` or an ``nn.LSTM`` for the tricks of the trade:
+:func:`add_gate_biases` shifts the input and forget gates' biases, and :func:`pin_forget_gate`
+removes the forget gate (f_t = 1, the LSTM of 1997).
 """
+
+import math
 
 import torch
 from torch import nn
@@ -21,6 +29,10 @@ from torch import nn
 from ..numpy import lstm as np_lstm
 from ..validate import describe
 from .recurrent import RecurrentModule
+
+#: The forget gate's pre-activation that :func:`pin_forget_gate` sets: σ(100) rounds to exactly 1
+#: in float32 and float64, and so does σ(a) for every a above 37 (float64) or 17 (float32).
+PINNED_FORGET_BIAS = 100.0
 
 
 class LSTMRecurrence(torch.autograd.Function):
@@ -143,28 +155,43 @@ class LSTM(RecurrentModule):
     Parameters of layer ``l``: ``W_x_l{l}`` (D_l, 4H) with D_0 = D and D_l = H for l > 0,
     ``W_h_l{l}`` (H, 4H), ``b_l{l}`` (4H,), and with ``peepholes`` ``p_i_l{l}``, ``p_f_l{l}``,
     ``p_o_l{l}`` (H,). ``.W_x``, ``.W_h``, ``.b`` name layer 0's, as in the NumPy reference.
-    Initialisation: every entry from U(-1/√H, 1/√H), as ``nn.LSTM`` does.
+    With ``block_size`` S > 1 (a divisor of H; no peepholes) the cells form memory blocks of S
+    cells sharing their gates, and the widths 4H become 3K + H with K = H/S (blocks
+    [i (K) | f (K) | g (H) | o (K)]). Initialisation: every entry from U(-1/√H, 1/√H), as
+    ``nn.LSTM`` does.
     """
 
     builtin = nn.LSTM
     builtin_names = {"W_x": ("weight_ih",), "W_h": ("weight_hh",), "b": ("bias_ih", "bias_hh")}
     numpy_check = staticmethod(np_lstm.check_lstm_params)
 
-    def __init__(self, input_size, hidden_size, num_layers=1, peepholes=False, dtype=None,
-                 device=None):
+    def __init__(self, input_size, hidden_size, num_layers=1, peepholes=False, block_size=1,
+                 dtype=None, device=None):
         if not isinstance(peepholes, bool):
             raise TypeError(f"peepholes: expected True or False, got {peepholes!r}")
+        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1 \
+                or (isinstance(hidden_size, int) and hidden_size % block_size):
+            raise ValueError(f"block_size: expected a positive divisor of hidden_size "
+                             f"{hidden_size!r}, got {block_size!r}")
+        if peepholes and block_size > 1:
+            raise ValueError(f"block_size: peepholes are per cell, so they cannot be combined "
+                             f"with memory blocks; got block_size {block_size} with peepholes")
         super().__init__(input_size, hidden_size, num_layers, dtype=dtype, device=device,
-                         peepholes=peepholes)
+                         peepholes=peepholes, block_size=block_size)
+        if self.block_size > 1:
+            self.register_buffer("block_columns", torch.as_tensor(
+                np_lstm.lstm_block_columns(self.hidden_size, self.block_size), device=device),
+                persistent=False)
 
     def parameter_shapes(self, input_size):
         H = self.hidden_size
-        shapes = [("W_x", (input_size, 4 * H)), ("W_h", (H, 4 * H)), ("b", (4 * H,))]
+        width = 3 * (H // self.block_size) + H
+        shapes = [("W_x", (input_size, width)), ("W_h", (H, width)), ("b", (width,))]
         return shapes + [(name, (H,)) for name in np_lstm.PEEPHOLES if self.peepholes]
 
     @staticmethod
     def numpy_options(arrays):
-        return {"peepholes": "p_i" in arrays}
+        return {"peepholes": "p_i" in arrays, "block_size": np_lstm.lstm_block_size(arrays)}
 
     def check_inputs(self, x, state0=None):
         """Check ``x`` (B, T, D) and ``state0 = (h0, c0)``; return ``(h0, c0)``, each
@@ -202,21 +229,94 @@ class LSTM(RecurrentModule):
         outputs (T, B, H) and ``(h_T, c_T)``."""
         h0, c0 = state
         T, B, _ = xs.shape
+        W_x, W_h, b = params["W_x"], params["W_h"], params["b"]
+        if self.block_size > 1:
+            # memory blocks: each shared gate's column repeated for the cells of its block;
+            # autograd sums the repeated columns' gradients back into the shared one
+            W_x, W_h, b = (w[..., self.block_columns] for w in (W_x, W_h, b))
         # The input projections of all steps in one product (autograd differentiates it); the
         # recurrence is one autograd node with the hand-derived backward pass of LSTMRecurrence.
-        xw = torch.addmm(params["b"], xs.reshape(T * B, -1), params["W_x"]).view(T, B, -1)
+        xw = torch.addmm(b, xs.reshape(T * B, -1), W_x).view(T, B, -1)
         peep = [params.get(name) for name in np_lstm.PEEPHOLES]
-        out, h_T, c_T = LSTMRecurrence.apply(xw, h0, c0, params["W_h"], *peep, valid)
+        out, h_T, c_T = LSTMRecurrence.apply(xw, h0, c0, W_h, *peep, valid)
         return out, (h_T, c_T)
 
     def to_torch_builtin(self):
         """An ``nn.LSTM(batch_first=True)`` computing the same function: ``weight_ih = W_xᵀ``,
         ``weight_hh = W_hᵀ``, ``bias_ih = b``, ``bias_hh = 0``. Raises ``ValueError`` with
-        peepholes, which ``nn.LSTM`` does not have."""
+        peepholes or memory blocks, which ``nn.LSTM`` does not have."""
         if self.peepholes:
             raise ValueError("peepholes: nn.LSTM has no peephole connections, so an LSTM with "
                              "peepholes=True has no built-in equivalent")
+        if self.block_size > 1:
+            raise ValueError(f"block_size: nn.LSTM has no memory blocks, so an LSTM with "
+                             f"block_size={self.block_size} has no built-in equivalent")
         return super().to_torch_builtin()
 
 
-__all__ = ["LSTM", "LSTMRecurrence"]
+def _gate_biases(model, name):
+    """The bias tensors of every layer of an ``LSTM`` or ``nn.LSTM`` with the slices of the input
+    and forget gates: ``[(bias, i_slice, f_slice), ...]``."""
+    if isinstance(model, LSTM):
+        K = model.hidden_size // model.block_size
+        return [(model.layer_parameters(layer)["b"], slice(0, K), slice(K, 2 * K))
+                for layer in range(model.num_layers)]
+    if isinstance(model, nn.LSTM):
+        if not model.bias:
+            raise ValueError(f"{name}: an nn.LSTM built with bias=False has no biases to set")
+        H = model.hidden_size
+        return [(getattr(model, f"bias_ih_l{layer}{suffix}"), slice(0, H), slice(H, 2 * H))
+                for layer in range(model.num_layers)
+                for suffix in ([""] + (["_reverse"] if model.bidirectional else []))]
+    raise TypeError(f"{name}: expected a seqlearn.torch.lstm.LSTM or an nn.LSTM, got "
+                    f"{describe(model)}")
+
+
+def add_gate_biases(model, input_bias=0.0, forget_bias=0.0):
+    """Add ``input_bias`` to the input gate's block and ``forget_bias`` to the forget gate's block
+    of the bias of every layer of ``model`` (an :class:`LSTM`, memory blocks included, or an
+    ``nn.LSTM``, whose ``bias_ih`` gets them), in place, without recording gradients. At the start
+    of training i ≈ σ(input_bias) and f ≈ σ(forget_bias): a negative input bias keeps the cell
+    closed to distractors (Hochreiter & Schmidhuber 1997), a positive forget bias keeps the
+    carousel open (Gers et al. 2000; Jozefowicz et al. 2015 recommend 1). Returns ``model``."""
+    for name, value in (("input_bias", input_bias), ("forget_bias", forget_bias)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise TypeError(f"{name}: expected a finite number, got {describe(value)}")
+    with torch.no_grad():
+        for bias, i, f in _gate_biases(model, "model"):
+            bias[i] += input_bias
+            bias[f] += forget_bias
+    return model
+
+
+def pin_forget_gate(model):
+    """Remove the forget gate of every layer of ``model`` (an :class:`LSTM` or an ``nn.LSTM``), in
+    place: its weights (and peephole) become 0 and its bias :data:`PINNED_FORGET_BIAS`, so that
+    f_t = σ(100) = 1 exactly and c_t = c_{t-1} + i_t ⊙ g_t, the LSTM of Hochreiter & Schmidhuber
+    (1997), which has no forget gate. The pin holds during training: σ'(100) = σ(1 − σ) is exactly
+    0, so these parameters get exactly zero gradients, and optimisers without weight decay (SGD,
+    Adam) leave them where they are. Returns ``model``."""
+    with torch.no_grad():
+        if isinstance(model, LSTM):
+            K = model.hidden_size // model.block_size
+            for layer in range(model.num_layers):
+                params = model.layer_parameters(layer)
+                for name in ("W_x", "W_h", "b"):
+                    params[name][..., K:2 * K] = 0.0
+                params["b"][K:2 * K] = PINNED_FORGET_BIAS
+                if model.peepholes:
+                    params["p_f"].zero_()
+            return model
+        biases = _gate_biases(model, "model")   # checks the type
+        H = model.hidden_size
+        for layer in range(model.num_layers):
+            for suffix in [""] + (["_reverse"] if model.bidirectional else []):
+                for weight in ("weight_ih", "weight_hh", "bias_hh"):
+                    getattr(model, f"{weight}_l{layer}{suffix}")[H:2 * H] = 0.0
+        for bias, _, f in biases:
+            bias[f] = PINNED_FORGET_BIAS
+    return model
+
+
+__all__ = ["LSTM", "LSTMRecurrence", "PINNED_FORGET_BIAS", "add_gate_biases", "pin_forget_gate"]
