@@ -498,7 +498,7 @@ def loss_cliff(axes, b=-0.1, start=1.292, lr=0.05, max_norm=1.0, follow=30, w_ra
     Bengio's example), on two axes: the left one maps log₁₀ L over (w, b) in ``w_range`` ×
     ``b_range``, with the slice b = ``b`` dashed; the right one draws L along that slice and what
     gradient descent on w alone does from w = ``start`` near the wall: ``follow`` plain steps
-    w ← w − lr ∂L/∂w, and as many clipped ones, |∂L/∂w| ≤ ``max_norm`` (equation (4.7) for one
+    w ← w − lr ∂L/∂w, and as many clipped ones, abs(∂L/∂w) ≤ ``max_norm`` (equation (4.7) for one
     parameter), the first step of each as an arrow. ``h0``, ``target``, ``steps``: h_0, y, T.
 
     Returns a dict with ``"plain"`` and ``"clipped"``, each a dict of arrays: ``w`` (follow + 1,)

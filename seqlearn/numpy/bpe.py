@@ -10,7 +10,7 @@ characters are the bytes, hence the name) and repeats one step ``num_merges`` ti
     add the token a*b* to the vocabulary and replace every occurrence of a* b*, left to right
     and without overlaps, by it
 
-So the vocabulary grows by one token per merge, |𝒱| = (number of characters) + ``num_merges``
+So the vocabulary grows by one token per merge, V = (number of characters) + ``num_merges``
 (fewer if no pair occurs twice any more), and the text shrinks by the number of occurrences
 replaced. Frequent words become single tokens, rare words stay split into frequent pieces, and
 every text over the same characters can still be encoded: no token is ever unknown.
@@ -86,7 +86,7 @@ class BytePairEncoding:
     ``counts[k]`` is how often the pair occurred when it was merged (the learner's count,
     overlapping occurrences included). Made by :func:`learn_bpe`.
 
-    Attributes: ``tokens`` (list of str, one per id), ``lengths`` ((|𝒱|,) int64, the characters
+    Attributes: ``tokens`` (list of str, one per id), ``lengths`` ((V,) int64, the characters
     of each token), ``merges``, ``counts``, ``chars``.
     """
 

@@ -430,7 +430,7 @@ def classify_fixed_points(eigenvalues, tol=1e-9):
     * ``"source"``: every Re λ > tol; every small perturbation grows;
     * ``"saddle"``: some Re λ < −tol and some > tol, none in between; perturbations along some
       directions die out and along others grow;
-    * ``"non-hyperbolic"``: some |Re λ| ≤ tol; the linearisation does not decide (this is where a
+    * ``"non-hyperbolic"``: some abs(Re λ) ≤ tol; the linearisation does not decide (this is where a
       bifurcation happens).
     """
     eigenvalues = np.asarray(eigenvalues)

@@ -55,7 +55,7 @@ class DigitCaptioner(nn.Module):
     Submodules: ``cnn`` ((conv 3×3 → ReLU → max-pool 2×2) twice), ``column_embedding``
     (``nn.Embedding`` 2·max_digits × C), ``embedding``, ``init_state`` (C → H), ``decoder``
     (``nn.GRU``), ``attention`` (``AdditiveAttention``), ``combine`` (H + C → H) and ``output``
-    (H → |V|, the vocabulary).
+    (H → V, the vocabulary).
     """
 
     def __init__(self, channels=32, embedding_size=16, hidden_size=48, attention_size=32,
@@ -146,7 +146,7 @@ class DigitCaptioner(nn.Module):
         return self.output(combined), weights
 
     def forward(self, images, tgt_in):
-        """Teacher-forced logits (B, T, |V|) for ``images`` (B, 8, 8k) and ``tgt_in`` (B, T)
+        """Teacher-forced logits (B, T, V) for ``images`` (B, 8, 8k) and ``tgt_in`` (B, T)
         (BOS followed by the caption). ``last_attention`` gets the weights (B, T, R)."""
         regions = self.encode(images)
         tgt_in = check_tokens("tgt_in", tgt_in, self.vocab_size, device=regions.device)

@@ -27,7 +27,7 @@ def decode(step, start_tokens, max_len, state=None, eos=None, temperature=0.0, g
     ----------
     step : ``step(tokens, state) -> (logits, state, extra)``. ``tokens`` (B, t) are the tokens
         so far, the start tokens included (a recurrent decoder reads only ``tokens[:, -1:]`` and
-        carries its ``state``; a Transformer reads them all); ``logits`` (B, |V|) score the next
+        carries its ``state``; a Transformer reads them all); ``logits`` (B, V) score the next
         token; ``extra`` is ``None`` or a tensor (B, ...) to keep for this step, such as the
         attention weights
     start_tokens : (B, T0) int64 tensor, e.g. a column of BOS, or a prompt; it sets the device

@@ -27,7 +27,7 @@ operation, so training is as fast as for the model without attention.
 
 Token ids follow ``seqlearn.data.transduction``: PAD = 0, BOS = 1, EOS = 2. Every model here and
 ``seqlearn.torch.transformer.Transformer`` share one interface: ``model(src, tgt_in)`` → logits
-(B, T, |V|) (|V| the size of the target vocabulary), ``model.greedy_decode(src, max_len)`` →
+(B, T, V) (V the size of the target vocabulary), ``model.greedy_decode(src, max_len)`` →
 tokens (B, max_len), which runs the package's one decoding loop,
 ``seqlearn.torch.decoding.decode``; so ``train_seq2seq`` and ``sequence_accuracy`` work with
 both.
@@ -86,7 +86,7 @@ class Seq2SeqRNN(nn.Module):
     Submodules: ``src_embedding``, ``tgt_embedding`` (``nn.Embedding`` with ``padding_idx=PAD``),
     ``encoder`` and ``decoder`` (``nn.GRU``, batch-first), ``bridge`` (``nn.Linear`` 2H → H, or
     ``None``), ``attention`` (``AdditiveAttention`` or ``None``), ``combine`` (``nn.Linear`` 2H → H,
-    with attention only) and ``output`` (``nn.Linear`` H → |V|, the target vocabulary).
+    with attention only) and ``output`` (``nn.Linear`` H → V, the target vocabulary).
 
     After a forward pass or ``greedy_decode``, ``last_attention`` holds the attention weights
     (B, T, S) (``None`` without attention).
@@ -153,7 +153,7 @@ class Seq2SeqRNN(nn.Module):
         return scaled_dot_product_attention(states, memory, memory, mask[:, None, :], scale=1.0)
 
     def readout(self, states, memory, mask):
-        """Logits (B, T, |V|) from decoder states (B, T, H), and the attention weights or None."""
+        """Logits (B, T, V) from decoder states (B, T, H), and the attention weights or None."""
         if self.attention_kind is None:
             return self.output(states), None
         context, weights = self.attend(states, memory, mask)
@@ -165,7 +165,7 @@ class Seq2SeqRNN(nn.Module):
         """Teacher-forced logits.
 
         ``src`` (B, S) int64 padded with PAD; ``tgt_in`` (B, T) int64, BOS followed by the
-        target. Returns logits (B, T, |V|): position t scores the token after ``tgt_in[:, t]``.
+        target. Returns logits (B, T, V): position t scores the token after ``tgt_in[:, t]``.
         """
         memory, s0, mask = self.encode(src)
         tgt_in = check_tokens("tgt_in", tgt_in, self.tgt_vocab_size, device=memory.device)
@@ -228,7 +228,7 @@ def train_seq2seq(model, make_batch, steps, lr=3e-3, clip=1.0, progress=True, de
 
     Parameters
     ----------
-    model : a module with the interface ``model(src, tgt_in) -> logits (B, T, |V|)``
+    model : a module with the interface ``model(src, tgt_in) -> logits (B, T, V)``
         (``Seq2SeqRNN``, ``seqlearn.torch.transformer.Transformer``)
     make_batch : ``make_batch(step) -> dict`` with ``"src"``, ``"tgt_in"``, ``"tgt_out"`` (as
         made by ``transduction_task``; a fresh batch every step), or one such dict used at
