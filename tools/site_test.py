@@ -273,9 +273,9 @@ PAGE_REPORT = r"""(() => {
             alt_ok: (alt.length > 0 && !src.endsWith(alt) && !/\.(png|jpe?g|svg|gif)$/i.test(alt))
                     || caption.length > 0};
   });
-  report.widgets = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
-    .map(s => { const out = s.closest('.cell_output') || s.parentElement;
-                const img = out ? out.querySelector('img') : null;
+  // seqlearn.widgets shows each interactive figure as a captioned static figure in the book
+  report.widgets = [...document.querySelectorAll('figure.seqlearn-interactive-figure')]
+    .map(f => { const img = f.querySelector('img');
                 return !!(img && img.complete && img.naturalWidth > 0); });
   report.colab = [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href);
   report.downloads = [...document.querySelectorAll('a[href$=".ipynb"]')].map(a => a.href);
