@@ -74,7 +74,7 @@ def _partition_cases(rng):
         np.fill_diagonal(J, 0.0)
         b = rng.normal(scale=scale, size=n)
         if scale > 1:               # strong biases too: exp(−E) of the all-on state overflows
-            b += 150.0
+            b += 400.0
         cases.append({"J": J, "b": b})
     return cases
 
