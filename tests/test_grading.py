@@ -545,3 +545,18 @@ def test_the_process_filter_is_a_valid_program():
     program = isolation.no_new_processes_filter("x86_64")
     assert len(program) % 8 == 0 and len(program) // 8 < 32
     assert isolation.no_new_processes_filter("sparc") is None
+
+
+@pytest.mark.parametrize("isolated, status", [(True, 128 + 24), (False, -24)],
+                         ids=["bwrap", "no-sandbox"])
+def test_a_worker_stopped_by_the_cpu_limit_is_reported_as_such(isolated, status):
+    # Bubblewrap reports its child's SIGXCPU (24) as exit status 152; a plain child as -24.
+    class Stopped:
+        def wait(self, timeout=None):
+            return status
+
+    worker = object.__new__(grader.Worker)
+    worker.proc, worker.isolated, worker.timeout = Stopped(), isolated, 5
+    assert worker._death_reason() == "exceeded the CPU time limit (5 s)"
+    worker.proc.wait = lambda timeout=None: 3
+    assert worker._death_reason().startswith("the worker exited with code 3")

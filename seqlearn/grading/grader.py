@@ -92,6 +92,9 @@ def static_scan(source, forbidden=()):
 STARTUP_SECONDS = 5.0
 
 
+_SIGNALS = {int(s) for s in signal.Signals}
+
+
 class Worker:
     """One sandboxed process running one exercise cell (after the definitions in ``context``).
 
@@ -130,6 +133,7 @@ class Worker:
                 os.chown(self.workdir, uid, uid)
             env["HOME"] = env["MPLCONFIGDIR"] = inside
             self.proc = subprocess.Popen(argv, cwd=inside, env=env, **popen)
+        self.isolated = isolate
         cfg = {"source": source, "function": function, "timeout": timeout,
                "memory_mb": memory_mb, "workdir": inside, "uid": uid,
                "drop_privileges": drop, "context": list(context),
@@ -185,6 +189,9 @@ class Worker:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "the worker stopped answering"
+        if self.isolated and code is not None and code > 128 and code - 128 in _SIGNALS:
+            # Bubblewrap reports a child killed by signal N as exit status 128 + N.
+            code = -(code - 128)
         if code is not None and code < 0:
             sig = -code
             if sig == signal.SIGXCPU:
