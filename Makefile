@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: book test venv benchmark clean student bwrap site-test repository
+.PHONY: book test venv benchmark clean student bwrap site-test repository slides chromium
 
 venv: $(STAMP)
 
@@ -68,14 +68,29 @@ ifeq ($(EDITION),student)
 	$(BIN)/python tools/check_book.py _build/student/html
 else ifeq ($(EDITION),public)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --path-output .
-	$(BIN)/python tools/render_decks.py lectures/*.ipynb --out _build/html/lectures
+	$(MAKE) slides
 	$(BIN)/python tools/check_book.py _build/html
 else
 	$(error EDITION must be public or student, not '$(EDITION)')
 endif
 
+# The lecture decks as reveal.js slide shows in _build/html/slides/ (run by make book), served
+# with the book's own MathJax and reveal.js; with Chromium, each also printed to a PDF handout.
+slides: $(STAMP) chromium _mathjax_static/mathjax/tex-chtml.js _reveal_static/reveal.js/dist/reveal.js
+	mkdir -p _build/html/_static
+	cp -r _mathjax_static/mathjax _reveal_static/reveal.js _build/html/_static/
+	$(BIN)/python tools/render_decks.py lectures/*.ipynb --out _build/html/slides --pdf
+
+# Debian's Chromium for the site test and the PDF handouts: installed when missing on a
+# Debian/Ubuntu machine run as root; otherwise the targets that need it say so.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		echo "no Chromium (sudo apt-get install chromium): no PDF handouts, no site test"
+
 # The built book in headless Chromium (Debian's package), offline: every page and slide deck.
-site-test: $(STAMP)
+site-test: $(STAMP) chromium
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ echo "make site-test needs Chromium (Debian: apt-get install chromium); not testing"; exit 1; }
 	$(BIN)/python tools/site_test.py _build/html --out _build/site-test

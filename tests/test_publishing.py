@@ -42,9 +42,9 @@ def test_the_workflow_is_well_formed_and_runs_the_ci_script():
     assert upload and upload[0]["with"]["path"] == "_build/html"
     assert jobs["deploy"]["steps"][0]["uses"].startswith("actions/deploy-pages@")
     assert jobs["deploy"]["environment"]["name"] == "github-pages"
-    # the CI script that the workflow runs tests and builds the book
+    # the CI script that the workflow runs tests, builds the book and tests it in a browser
     ci = (ROOT / ".ci" / "run").read_text()
-    assert all(f"make {target}" in ci for target in ("test", "book"))
+    assert all(f"make {target}" in ci for target in ("test", "book", "site-test"))
 
 
 def test_the_repository_address_is_changed_everywhere(tmp_path):

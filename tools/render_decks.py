@@ -1,6 +1,6 @@
 """Render the lecture decks as reveal.js slide shows inside the built book (run by `make book`).
 
-    .venv/bin/python tools/render_decks.py lectures/*.ipynb --out _build/html/lectures
+    .venv/bin/python tools/render_decks.py lectures/*.ipynb --out _build/html/slides
 
 Each deck is executed (as ``make test`` runs it) and written as ``<deck>.slides.html``: one
 reveal.js section per slide, sub-slides below it, fragments revealed one by one, speaker notes
@@ -9,11 +9,16 @@ rendered by markdown-it, its ``$...$`` and ``$$...$$`` math typeset by the book'
 a code cell shows its code (unless tagged ``hide-input`` or ``remove-input``) and its outputs
 (text, images, HTML). Nothing is fetched from outside the site: reveal.js is served from
 ``_static/reveal.js`` (its npm package, unpacked by ``make book``), MathJax from
-``_static/mathjax``. An index page lists the decks.
+``_static/mathjax``. Each deck links to its chapter's page(s) in the book (the book's pages link
+back: ``tools/site_fixes.py``), and an index page lists the decks. With ``--pdf``, each deck is
+also printed to a PDF handout (one slide per page) by headless Chromium through reveal.js's
+print view, offline; without Chromium the handouts are left out and the script says so.
 """
 
 import argparse
 import html
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,6 +47,9 @@ PAGE = """<!DOCTYPE html>
 .reveal .output-text {{ font-size: 0.5em; text-align: left; white-space: pre-wrap; margin: 0.2em 0; }}
 .reveal img {{ max-height: 55vh; max-width: 100%; }}
 .reveal table {{ font-size: 0.7em; }}
+.deck-chapters {{ position: fixed; left: 0.8em; bottom: 0.6em; z-index: 30; font: 14px sans-serif; }}
+.deck-chapters a {{ color: #555; margin-right: 1em; }}
+@media print {{ .deck-chapters {{ display: none; }} }}
 {pygments}
 </style>
 <script>
@@ -53,6 +61,7 @@ window.MathJax = {{ tex: {{ inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\
 <script src="../_static/reveal.js/plugin/notes/notes.js"></script>
 </head>
 <body>
+<nav class="deck-chapters" aria-label="The chapter in the book">{chapters}</nav>
 <div class="reveal"><div class="slides">
 {slides}
 </div></div>
@@ -72,7 +81,8 @@ INDEX = """<!DOCTYPE html>
 <body style="font-family: sans-serif; max-width: 40em; margin: 2em auto;">
 <h1>Lecture decks</h1>
 <p>Slide shows of the course's lectures (press <kbd>S</kbd> for the speaker notes,
-<kbd>F</kbd> for full screen). <a href="../book/index.html">Back to the book</a>.</p>
+<kbd>F</kbd> for full screen; add <code>?print-pdf</code> to a deck's address and print it for
+a handout). <a href="../book/index.html">Back to the book</a>.</p>
 <ul>
 {items}
 </ul>
@@ -180,7 +190,21 @@ def slides_html(nb):
     return "\n".join(out)
 
 
-def render_deck(path, out_dir, execute=True):
+def chapter_pages(deck, book_dir):
+    """The book pages of the deck's chapter: ``lectures/04_bptt.ipynb`` →
+    ``["04_bptt", "04b_bptt_applications"]`` (a chapter split in two has two)."""
+    number = Path(deck).name[:2]
+    return [p.stem for p in sorted(Path(book_dir).glob(f"{number}*_*.ipynb"))
+            if p.stem[:2] == number and p.stem[2:3] in ("_", "b")]
+
+
+def chapter_links(deck, book_dir):
+    pages = chapter_pages(deck, book_dir)
+    return " ".join(f'<a href="../book/{stem}.html">Chapter {stem[:3].lstrip("0").rstrip("_")} '
+                    f'in the book</a>' for stem in pages)
+
+
+def render_deck(path, out_dir, execute=True, book_dir=None):
     nb = nbformat.read(path, as_version=4)
     if execute:
         NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -188,10 +212,30 @@ def render_deck(path, out_dir, execute=True):
     title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                   for line in _source(c).splitlines() if line.startswith("# ")), Path(path).stem)
     target = Path(out_dir) / f"{Path(path).stem}.slides.html"
+    book_dir = Path(path).resolve().parent.parent / "book" if book_dir is None else book_dir
     target.write_text(PAGE.format(title=html.escape(title), slides=slides_html(nb),
+                                  chapters=chapter_links(path, book_dir),
                                   pygments=HtmlFormatter(cssclass="code").get_style_defs(".code")),
                       encoding="utf-8")
     return target, title
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                  "--host-resolver-rules=MAP * ~NOTFOUND", "--run-all-compositor-stages-before-draw",
+                  "--no-pdf-header-footer"]
+
+
+def print_handout(deck_html, chromium):
+    """``deck.slides.html`` → ``deck.pdf`` through reveal.js's print view (``?print-pdf``); the
+    virtual-time budget lets MathJax typeset before the page is printed."""
+    target = Path(deck_html).with_name(Path(deck_html).name.replace(".slides.html", ".pdf"))
+    subprocess.run([chromium, *CHROMIUM_FLAGS, "--virtual-time-budget=30000",
+                    f"--print-to-pdf={target}", f"{Path(deck_html).resolve().as_uri()}?print-pdf"],
+                   check=True, capture_output=True, timeout=300)
+    if not target.exists() or target.stat().st_size < 10_000:
+        raise RuntimeError(f"Chromium did not print {deck_html} to a PDF")
+    return target
 
 
 def main(argv=None):
@@ -199,13 +243,23 @@ def main(argv=None):
     parser.add_argument("decks", nargs="+")
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-execute", action="store_true")
+    parser.add_argument("--pdf", action="store_true", help="also print each deck to a PDF handout")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if args.pdf and chromium is None:
+        print("render_decks: Chromium is not installed (Debian: apt-get install chromium): "
+              "no PDF handouts", file=sys.stderr)
     items = []
     for deck in sorted(args.decks):
         target, title = render_deck(deck, out, execute=not args.no_execute)
-        items.append(f'<li><a href="{target.name}">{html.escape(title)}</a></li>')
+        item = f'<a href="{target.name}">{html.escape(title)}</a>'
+        if args.pdf and chromium:
+            handout = print_handout(target, chromium)
+            item += f' (<a href="{handout.name}">PDF handout</a>)'
+            print(handout)
+        items.append(f"<li>{item}</li>")
         print(target)
     (out / "index.html").write_text(INDEX.format(items="\n".join(items)), encoding="utf-8")
     return 0

@@ -6,7 +6,7 @@ Serves the built site on 127.0.0.1 and drives Debian's headless Chromium through
 protocol (over tornado's websocket client, already in the environment; nothing downloads a
 browser). Every request that would leave 127.0.0.1 is refused by the browser and reported, so a
 page that passes reads the same with no network. For every page of the book, and every rendered
-slide deck (``lectures/*.slides.html``, when the build has them), it checks:
+slide deck (``slides/*.slides.html``), it checks:
 
 * it loads with no console error, no uncaught exception and no failed request;
 * math is typeset: every math element holds MathJax output, and no raw ``$$`` or ``\\(`` is left
@@ -17,7 +17,8 @@ slide deck (``lectures/*.slides.html``, when the build has them), it checks:
   must exist) and its download button offers the notebook;
 * every internal link and cross-reference resolves, anchors included (checked on the files);
 
-that the search page finds a word that occurs only in the last chapter; and it writes a
+that every deck in ``lectures/`` is rendered with all its slides and printed to a PDF handout,
+and every chapter page links to its deck; that the search page finds a word that occurs only in the last chapter; and it writes a
 screenshot of the first screen of each chapter at a desktop (1400x1000) and a phone (390x844)
 width to ``_build/site-test/``, failing on a page whose screenshot is blank. It exits with status
 1 and a list of the problems, or 0 with a summary.
@@ -325,7 +326,34 @@ def check_page(report, page, site, chapter):
                     json.loads(r.read())
             except (OSError, ValueError) as err:
                 problems.append(f"the download {url} is not a notebook: {err}")
+    if chapter and any((ROOT / "lectures").glob(f"{page.stem[:2]}_*.ipynb")) \
+            and 'class="seqlearn-deck-link"' not in page.read_text(encoding="utf-8"):
+        problems.append("no link to the chapter's lecture slides")
     problems += [f"broken link: {href}" for href in broken_links(site, page)]
+    return problems
+
+
+def check_decks(site):
+    """Every deck of ``lectures/`` rendered with as many slides as the notebook has, and its PDF
+    handout printed."""
+    import nbformat
+
+    problems = []
+    for deck in sorted((ROOT / "lectures").glob("*.ipynb")):
+        rendered = site / "slides" / f"{deck.stem}.slides.html"
+        if not rendered.exists():
+            problems.append(f"{deck.name} is not rendered ({rendered.relative_to(site)} is missing)")
+            continue
+        nb = nbformat.read(deck, as_version=4)
+        expected = sum(c.get("metadata", {}).get("slideshow", {}).get("slide_type") in
+                       ("slide", "subslide") for c in nb.cells)
+        text = rendered.read_text(encoding="utf-8")
+        # a slide with sub-slides is a <section> holding theirs: count the innermost ones
+        shown = len(re.findall(r"<section>\n(?!<section>)", text))
+        if shown != expected:
+            problems.append(f"{rendered.name} shows {shown} slides, {deck.name} has {expected}")
+        if not (site / "slides" / f"{deck.stem}.pdf").exists():
+            problems.append(f"no PDF handout slides/{deck.stem}.pdf")
     return problems
 
 
@@ -370,7 +398,7 @@ async def run(site, out, executable, only=None):
     pages = sorted(p for p in site.rglob("*.html")
                    if "_static" not in p.parts and "_sources" not in p.parts
                    and p.name != "search.html" and not p.name.endswith(".slides.html"))
-    decks = sorted(site.glob("lectures/*.slides.html"))
+    decks = sorted(site.glob("slides/*.slides.html"))
     if only:
         pages = [p for p in pages if only in p.relative_to(site).as_posix()]
         decks = [p for p in decks if only in p.relative_to(site).as_posix()]
@@ -395,6 +423,10 @@ async def run(site, out, executable, only=None):
                 timings[rel] = time.perf_counter() - start
                 if found:
                     problems[rel] = found
+            if not only:
+                found = check_decks(site)
+                if found:
+                    problems["slides"] = found
             if chapters and not only:
                 word = word_only_in(chapters[-1], pages, site)
                 await browser.load(urljoin(base, f"search.html?q={word}"), settle=0)
