@@ -838,6 +838,143 @@ def gru_cell_diagram(ax):
     return ax
 
 
+def encoder_decoder_diagram(ax, attention=False, source=("a", "b", "c", "d"),
+                            target=("d", "c", "b", "a"), step=2, weights=None):
+    """Draw the RNN encoder–decoder of chapter 7, equation (7.1), unrolled on one example: the
+    encoder states h_1 … h_S read the source tokens x_j, the decoder states s_1 … s_T read
+    ⟨bos⟩, y_1 … y_{T−1} and emit y_1 … y_T, ⟨eos⟩ included (the target ``target`` written
+    under each output). Without ``attention`` the only path from the source to the decoder is
+    h_S → s_0 (drawn thick: the fixed-length bottleneck). With ``attention`` the decoder state
+    s_t of step ``step`` (1-based) is the query of attention over all the encoder states, drawn
+    as arrows from every h_j to the context c_t = Σ_j α_tj h_j whose widths are the weights
+    ``weights`` (S,) (default: most weight on the source token the step copies for a reversal),
+    and c_t joins s_t before the output, equation (7.7). Returns ``ax``."""
+    S, T = len(source), len(target) + 1
+    if S < 1 or T < 2:
+        raise ValueError("encoder_decoder_diagram: source and target need at least one token")
+    step = int(step)
+    if not 1 <= step <= T:
+        raise ValueError(f"encoder_decoder_diagram: step must be in 1 … {T}, got {step}")
+    enc, dec, att = COLORS[0], COLORS[3], COLORS[1]
+    dx, gap = 1.25, 1.1
+    ex = [dx * j for j in range(S)]
+    dxs = [ex[-1] + gap + dx * (t + 1) for t in range(T)]
+    low, mid, high = 0.0, 1.3, 2.7
+    for j, x in enumerate(ex):
+        _diagram_node(ax, (x, mid), f"$h_{{{j + 1}}}$", "box", enc, width=0.8)
+        _diagram_arrow(ax, (x, low), (x, mid - 0.3), None, enc, shrink=6)
+        ax.text(x, low - 0.15, f"$x_{{{j + 1}}}$ = {source[j]}", ha="center", va="top",
+                fontsize=8, color=enc)
+        if j:
+            _diagram_arrow(ax, (ex[j - 1], mid), (x, mid), None, enc, shrink=17)
+    inputs = ["⟨bos⟩"] + list(target)
+    outputs = list(target) + ["⟨eos⟩"]
+    _diagram_arrow(ax, (ex[-1], mid), (dxs[0], mid), "$s_0 = h_S$" if not attention else None,
+                   att if not attention else dec, offset=(-0.15, 0.35), shrink=17)
+    for t, x in enumerate(dxs):
+        _diagram_node(ax, (x, mid), f"$s_{{{t + 1}}}$", "box", dec, width=0.8)
+        _diagram_arrow(ax, (x, low), (x, mid - 0.3), None, dec, shrink=6)
+        ax.text(x, low - 0.15, inputs[t], ha="center", va="top", fontsize=8, color=dec)
+        _diagram_arrow(ax, (x, mid + 0.3), (x, high), None, dec, shrink=4)
+        ax.text(x, high + 0.08, outputs[t], ha="center", va="bottom", fontsize=8, color=dec)
+        if t:
+            _diagram_arrow(ax, (dxs[t - 1], mid), (x, mid), None, dec, shrink=17)
+            _diagram_arrow(ax, (dxs[t - 1], high + 0.35), (x - 0.1, low + 0.05), None, "0.7",
+                           dashed=True, shrink=9)
+    if not attention:
+        ax.annotate("", xy=(dxs[0] - 0.4, mid), xytext=(ex[-1] + 0.4, mid), zorder=2,
+                    arrowprops=dict(arrowstyle="-|>", color=att, lw=3.5, mutation_scale=14))
+        ax.text((ex[-1] + dxs[0]) / 2, mid - 0.55, "the only link:\n$H$ numbers",
+                ha="center", va="top", fontsize=8, color=att)
+        title = "encoder–decoder without attention, (7.1): everything passes through $h_S$"
+    else:
+        if weights is None:
+            weights = np.full(S, 0.3 / max(S - 1, 1))
+            weights[max(0, S - step)] = 0.7 if S > 1 else 1.0
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (S,):
+            raise ValueError(f"encoder_decoder_diagram: weights must have shape ({S},), got "
+                             f"{weights.shape}")
+        context = ((ex[0] + ex[-1]) / 2, high + 1.2)
+        xt = dxs[step - 1]
+        _diagram_node(ax, context, f"$c_{{{step}}}$", "box", att, width=0.8)
+        for x, a in zip(ex, weights):
+            ax.annotate("", xy=context, xytext=(x, mid + 0.3), zorder=2,
+                        arrowprops=dict(arrowstyle="-|>", color=att, lw=0.5 + 5 * a,
+                                        alpha=0.4 + 0.6 * a, shrinkA=2, shrinkB=14,
+                                        mutation_scale=10))
+            ax.text(x + 0.05, mid + 0.55, f"{a:.2f}", fontsize=7, color=att, ha="left")
+        ax.text(ex[0] - 0.5, mid + 0.55, "$\\alpha_{%d j}$" % step, fontsize=9, color=att,
+                ha="right")
+        _diagram_arrow(ax, (xt + 0.2, mid + 0.3), (context[0] + 0.45, context[1] - 0.1),
+                       f"query $s_{{{step}}}$", att, offset=(-0.6, -0.35), shrink=4, rad=0.25,
+                       fontsize=8)
+        _diagram_arrow(ax, (context[0] + 0.45, context[1] + 0.1), (xt, high + 0.45),
+                       f"$[s_{{{step}}}; c_{{{step}}}]$ → output", att, offset=(0.2, 0.55),
+                       shrink=4, rad=-0.25, fontsize=8)
+        title = (f"with attention, (7.7): step {step} reads every $h_j$ "
+                 f"through the weights $\\alpha_{{{step}j}}$")
+    ax.set_title(title, fontsize=10)
+    ax.set(xlim=(ex[0] - 1.1, dxs[-1] + 0.7), ylim=(low - 0.8, high + 1.9))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def transformer_diagram(ax):
+    """Draw the encoder–decoder Transformer of chapter 8 (Vaswani et al. 2017), post-LN, as boxes:
+    embeddings · √D plus the positional encoding; an encoder block × M (multi-head self-attention,
+    add & LayerNorm, feed-forward, add & LayerNorm); a decoder block × M (masked multi-head
+    self-attention, cross-attention whose keys and values are the encoder's output, the memory,
+    and feed-forward, each followed by add & LayerNorm); the linear layer and softmax over the
+    vocabulary. Each sub-layer's residual connection is a red arrow around it:
+    ``z = LN(x + Sublayer(x))``. Returns ``ax``."""
+    def box(x, y, text, color, width=3.4, height=0.5):
+        ax.add_patch(plt.Rectangle((x - width / 2, y - height / 2), width, height, facecolor=color,
+                                   edgecolor="0.3"))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8)
+
+    def arrow(start, end):
+        ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="0.3", lw=1))
+
+    ax.set(xlim=(0, 10), ylim=(-0.8, 7.7))
+    ax.axis("off")
+    attention, norm, feed_forward, plain = "#cfe2f3", "#fff2cc", "#d9ead3", "#eeeeee"
+    encoder = [("multi-head self-attention", attention), ("add & LayerNorm", norm),
+               ("feed-forward", feed_forward), ("add & LayerNorm", norm)]
+    decoder = [("masked multi-head self-attention", attention), ("add & LayerNorm", norm),
+               ("cross-attention (K, V = memory)", attention), ("add & LayerNorm", norm),
+               ("feed-forward", feed_forward), ("add & LayerNorm", norm)]
+    tops = {}
+    for x0, layers, title, below in [(2.4, encoder, "encoder block × M", "source tokens"),
+                                     (7.4, decoder, "decoder block × M",
+                                      "target tokens shifted right (BOS first)")]:
+        box(x0, 0.0, "embedding · √D + positional encoding", plain)
+        ax.text(x0, -0.6, below, ha="center", fontsize=8)
+        ys = [1.0 + 0.9 * k for k in range(len(layers))]
+        arrow((x0, 0.25), (x0, ys[0] - 0.25))
+        for k, ((text, color), y) in enumerate(zip(layers, ys)):
+            box(x0, y, text, color)
+            if k + 1 < len(ys):
+                arrow((x0, y + 0.25), (x0, ys[k + 1] - 0.25))
+        for k in range(0, len(layers), 2):   # the residual path around each sub-layer
+            ax.annotate("", xy=(x0 - 1.7, ys[k + 1]), xytext=(x0 - 1.7, ys[k] - 0.45),
+                        arrowprops=dict(arrowstyle="->", color=COLORS[1], lw=1.2,
+                                        connectionstyle="bar,fraction=-0.25"))
+        ax.add_patch(plt.Rectangle((x0 - 2.05, ys[0] - 0.55), 4.1, ys[-1] - ys[0] + 1.1,
+                                   fill=False, edgecolor="0.6", ls="--"))
+        ax.text(x0 - 1.95, ys[-1] + 0.62, title, ha="left", fontsize=9, weight="bold")
+        tops[x0] = ys
+    enc, dec = tops[2.4], tops[7.4]
+    arrow((2.4 + 1.7, enc[-1]), (7.4 - 1.7, dec[2]))
+    ax.text(4.5, enc[-1] - 0.05, "memory", fontsize=8, color="0.3", rotation=-18)
+    box(7.4, dec[-1] + 1.45, "linear → softmax over the vocabulary", plain)
+    arrow((7.4, dec[-1] + 0.25), (7.4, dec[-1] + 1.2))
+    ax.set_title("the encoder–decoder Transformer, post-LN (red: residual connections)",
+                 fontsize=10)
+    return ax
+
+
 __all__ = ["COLORS", "use_course_style", "heatmap", "loss_curve", "BASIN_COLORS",
            "CELL_STYLE", "gru_cell_diagram", "lstm_cell_diagram",
            "REGIME_COLORS", "lyapunov_diagram", "trajectory_projection", "unrolled_network",
@@ -846,4 +983,5 @@ __all__ = ["COLORS", "use_course_style", "heatmap", "loss_curve", "BASIN_COLORS"
            "skew_diagram", "seed_band",
            "bpe_merges", "scaling_plot", "tokenised_text", "visible_token",
            "bptt_graph", "colored_text", "loss_cliff", "training_runs",
-           "swin_windows"]
+           "swin_windows",
+           "encoder_decoder_diagram", "transformer_diagram"]

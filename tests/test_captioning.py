@@ -136,3 +136,48 @@ def test_bad_model_inputs(call, error, match):
     model = DigitCaptioner(channels=4, hidden_size=8, attention_size=4)
     with pytest.raises(error, match=match):
         call(model, digit_strips(3, 3))
+
+
+# -- the baseline without attention and skewed captions (chapter 7b) -------------------------
+from seqlearn.torch.captioning import skewed_digit_strips  # noqa: E402
+
+
+def test_captioner_without_attention_reads_one_fixed_vector():
+    torch.manual_seed(0)
+    model = DigitCaptioner(channels=4, hidden_size=8, attention=False, max_digits=3).double()
+    assert model.attention is None
+    data = digit_strips(5, n_digits=2, rng=0)
+    logits = model(data["images"], torch.as_tensor(data["tgt_in"]))
+    assert logits.shape == (5, 3, len(CAPTION_WORDS)) and model.last_attention is None
+    tokens, weights = model.greedy_decode(data["images"], 3, return_attention=True)
+    assert weights is None and tokens.shape == (5, 3)
+    # greedy decoding is teacher forcing on its own output
+    tgt_in = torch.cat([torch.full((5, 1), BOS), tokens[:, :-1].clamp(min=BOS)], 1)
+    first = model(data["images"], tgt_in).argmax(-1)[:, 0]
+    assert torch.equal(first, tokens[:, 0])
+    # the fixed vector keeps where each region is: swapping the two digits changes the caption
+    # scores of the first word
+    swapped = np.concatenate([data["images"][:, :, 8:], data["images"][:, :, :8]], axis=2)
+    other = model(swapped, torch.as_tensor(data["tgt_in"]))
+    assert not torch.allclose(logits[:, 0], other[:, 0])
+    with pytest.raises(TypeError, match="attention"):
+        DigitCaptioner(attention="yes")
+
+
+def test_skewed_strips_follow_their_digit_frequencies():
+    p = np.full(10, 0.5 / 9)
+    p[4] = 0.5
+    data = skewed_digit_strips(3000, p, n_digits=2, rng=1, subset="test")
+    images, labels = load_digit_images()
+    assert np.all(labels[data["indices"]] == data["digits"])
+    assert np.all(data["indices"] >= TRAIN_IMAGES)
+    assert np.all(data["images"][:, :, 8:] == images[data["indices"][:, 1]])
+    assert abs((data["digits"] == 4).mean() - 0.5) < 0.03
+    assert caption_text(data["tgt_out"][:1])[0].split()[0] == CAPTION_WORDS[FIRST_WORD + data["digits"][0, 0]]
+    per_position = np.zeros((2, 10))
+    per_position[0, 7] = per_position[1, 2] = 1.0
+    fixed = skewed_digit_strips(20, per_position, n_digits=2, rng=0)
+    assert np.all(fixed["digits"] == [7, 2])
+    for bad in (np.ones(10), np.full(9, 1 / 9), -p):
+        with pytest.raises(ValueError, match="probabilities"):
+            skewed_digit_strips(4, bad)

@@ -204,3 +204,59 @@ def test_runs_on_cuda_like_on_cpu(attention):
     gpu = model.to("cuda")
     torch.testing.assert_close(gpu(d["src"].cuda(), d["tgt_in"].cuda()).cpu(), logits)
     assert gpu.greedy_decode(d["src"], 5).device.type == "cuda"
+
+
+# -- beam search, exposure bias and the diagram of chapter 7b ---------------------------------
+from seqlearn.torch.seq2seq import errors_by_position  # noqa: E402
+
+
+@pytest.mark.parametrize("attention", KINDS)
+def test_beam_decode_of_width_one_is_greedy_and_wider_beams_score_higher(attention):
+    model = make_model(attention, seed=3)
+    src = batch(8)["src"]
+    greedy = model.greedy_decode(src, 9)
+    tokens, score1 = model.beam_decode(src, 9, 1, return_scores=True)
+    assert torch.equal(tokens, greedy)
+    # the score is the log-probability of the tokens under teacher forcing
+    tgt_in = torch.cat([torch.full((8, 1), BOS), tokens[:, :-1]], dim=1)
+    logp = torch.log_softmax(model(src, tgt_in), -1).gather(2, tokens[..., None])[..., 0]
+    real = torch.cat([torch.ones(8, 1, dtype=torch.bool), (tokens != EOS).cumprod(1)[:, :-1].bool()], 1)
+    assert torch.allclose((logp * real).sum(1), score1, atol=1e-8)
+    wide, score4 = model.beam_decode(src, 9, 4, return_scores=True)
+    assert wide.shape == (8, 9) and torch.all(score4 >= score1 - 1e-9)
+
+
+def test_errors_by_position_counts_teacher_forced_and_free_running_errors():
+    model = make_model(None, seed=1)
+    data = {k: v.numpy() for k, v in batch(10, rng=4).items()}
+    positions, forced, free, counts = errors_by_position(model, data)
+    T = data["tgt_out"].shape[1]
+    assert positions.tolist() == list(range(1, T + 1))
+    assert counts.tolist() == (data["tgt_out"] != PAD).sum(0).tolist()
+    with torch.no_grad():
+        want_forced = model(torch.as_tensor(data["src"]), torch.as_tensor(data["tgt_in"])).argmax(-1)
+    real = data["tgt_out"] != PAD
+    expected = ((want_forced.numpy() != data["tgt_out"]) & real).sum(0) / real.sum(0)
+    assert np.allclose(forced, expected)
+    # at position 1 both decoders read BOS only
+    assert forced[0] == pytest.approx(free[0])
+    pred = model.greedy_decode(torch.as_tensor(data["src"]), T).numpy()
+    assert np.allclose(free, ((pred != data["tgt_out"]) & real).sum(0) / real.sum(0))
+
+
+def test_encoder_decoder_diagram_draws_both_versions():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from seqlearn.plotting import encoder_decoder_diagram
+
+    fig, (a, b) = plt.subplots(2, 1)
+    encoder_decoder_diagram(a)
+    encoder_decoder_diagram(b, attention=True, step=3, weights=[0.1, 0.7, 0.1, 0.1])
+    texts = [t.get_text() for t in a.texts]
+    assert "$s_0 = h_S$" in texts and "$c_{3}$" in [t.get_text() for t in b.texts]
+    with pytest.raises(ValueError, match="step"):
+        encoder_decoder_diagram(a, attention=True, step=9)
+    with pytest.raises(ValueError, match="weights"):
+        encoder_decoder_diagram(a, attention=True, weights=[1.0])
+    plt.close(fig)

@@ -16,6 +16,16 @@ a grid of 4 × 4-pixel regions (two 3 × 3 convolutions, each followed by 2 × 2
 each digit covers 2 × 2 regions and ``region_boxes()`` says which pixels each region stands for:
 the attention of each word can be drawn on the image.
 
+With ``attention=False`` the same model is the captioner *without* attention (in the spirit of
+"show and tell", Vinyals et al., 2015), the baseline of chapter 7b: one fixed-length vector g,
+all the region features flattened in their places, stands for the image; it sets the initial
+state and is read, unchanged, at every step, where attention would read a different c_t::
+
+    g = flatten(r_1 … r_R),   s_0 = tanh(g W_init + b_init),
+    p(y_t | y_<t, image) = softmax(tanh([s_t ; g] W_c + b_c) W_o + b_o)
+
+(the regions of a strip narrower than ``max_digits`` are padded with zeros before flattening).
+
 Convolutions are translation-equivariant: a region's features say *what* is there, hardly
 *where*. To find "the second digit" the decoder needs the position too, so a learned vector per
 region column, ``P`` (``column_embedding``), is added to the features (a learned positional
@@ -51,6 +61,10 @@ class DigitCaptioner(nn.Module):
     attention_size : A, the hidden size of additive attention
     vocab_size : the caption vocabulary (default ``len(CAPTION_WORDS)`` = 13)
     max_digits : the widest strip the model reads (its column embedding has 2 × max_digits rows)
+    attention : True (the model above) or False: no attention; g, the region features
+        flattened (4·max_digits·C numbers), replaces both the mean (``init_state`` is then
+        4·max_digits·C → H) and the context c_t (``combine`` is H + 4·max_digits·C → H), and
+        ``attention`` is ``None``
 
     Submodules: ``cnn`` ((conv 3×3 → ReLU → max-pool 2×2) twice), ``column_embedding``
     (``nn.Embedding`` 2·max_digits × C), ``embedding``, ``init_state`` (C → H), ``decoder``
@@ -59,24 +73,28 @@ class DigitCaptioner(nn.Module):
     """
 
     def __init__(self, channels=32, embedding_size=16, hidden_size=48, attention_size=32,
-                 vocab_size=len(CAPTION_WORDS), max_digits=8):
+                 vocab_size=len(CAPTION_WORDS), max_digits=8, attention=True):
         super().__init__()
         self.channels = check_positive_int("channels", channels)
         self.embedding_size = check_positive_int("embedding_size", embedding_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.max_digits = check_positive_int("max_digits", max_digits)
+        if not isinstance(attention, bool):
+            raise TypeError(f"attention: expected True or False, got {describe(attention)}")
+        self.use_attention = attention
         C, E, H = self.channels, self.embedding_size, self.hidden_size
         self.cnn = nn.Sequential(
             nn.Conv2d(1, C, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(C, C, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
         self.column_embedding = nn.Embedding(2 * self.max_digits, C)
         self.embedding = nn.Embedding(self.vocab_size, E, padding_idx=PAD)
-        self.init_state = nn.Linear(C, H)
+        A = check_positive_int("attention_size", attention_size)
+        n_regions = (DIGIT_SIZE // REGION_SIZE) * 2 * self.max_digits
+        self.init_state = nn.Linear(C if attention else n_regions * C, H)
         self.decoder = nn.GRU(E, H, batch_first=True)
-        self.attention = AdditiveAttention(H, C, check_positive_int("attention_size",
-                                                                    attention_size))
-        self.combine = nn.Linear(H + C, H)
+        self.attention = AdditiveAttention(H, C, A) if attention else None
+        self.combine = nn.Linear(H + (C if attention else n_regions * C), H)
         self.output = nn.Linear(H, self.vocab_size)
         self.last_attention = None
         self._grid = None
@@ -137,11 +155,27 @@ class DigitCaptioner(nn.Module):
         pixels = np.repeat(np.repeat(grid, REGION_SIZE, axis=-2), REGION_SIZE, axis=-1)
         return pixels / REGION_SIZE ** 2
 
+    def extra_repr(self):
+        return f"attention={self.use_attention}"
+
+    def _flat(self, regions):
+        """g (B, 4·max_digits·C): every region's features in their place, padded to max_digits."""
+        B, R, C = regions.shape
+        rows = DIGIT_SIZE // REGION_SIZE
+        grid = regions.reshape(B, rows, R // rows, C)
+        grid = F.pad(grid, (0, 0, 0, 2 * self.max_digits - R // rows))
+        return grid.reshape(B, -1)
+
     def _start(self, regions):
-        return torch.tanh(self.init_state(regions.mean(1)))[None]      # (1, B, H)
+        summary = regions.mean(1) if self.use_attention else self._flat(regions)
+        return torch.tanh(self.init_state(summary))[None]      # (1, B, H)
 
     def _readout(self, states, regions):
-        context, weights = self.attention(states, regions, regions)
+        if self.use_attention:
+            context, weights = self.attention(states, regions, regions)
+        else:     # the same fixed vector g at every step
+            context = self._flat(regions)[:, None].expand(-1, states.shape[1], -1)
+            weights = None
         combined = torch.tanh(self.combine(torch.cat([states, context], dim=-1)))
         return self.output(combined), weights
 
@@ -155,7 +189,7 @@ class DigitCaptioner(nn.Module):
                              f"{describe(tgt_in)}")
         states, _ = self.decoder(self.embedding(tgt_in), self._start(regions))
         logits, weights = self._readout(states, regions)
-        self.last_attention = weights.detach()
+        self.last_attention = None if weights is None else weights.detach()
         return logits
 
     @torch.no_grad()
@@ -163,7 +197,8 @@ class DigitCaptioner(nn.Module):
         """Write captions one word at a time (the most probable word each step, from BOS).
 
         Returns tokens (B, max_len) (PAD after EOS) and with ``return_attention`` the weights
-        (B, max_len, R) of each word over the regions (zeros after EOS).
+        (B, max_len, R) of each word over the regions (zeros after EOS; ``None`` without
+        attention).
         """
         max_len = check_positive_int("max_len", max_len)
         regions = self.encode(images)
@@ -171,7 +206,7 @@ class DigitCaptioner(nn.Module):
         def step(tokens, state):
             states, state = self.decoder(self.embedding(tokens[:, -1:]), state)
             logits, weights = self._readout(states, regions)
-            return logits[:, -1], state, weights[:, -1]
+            return logits[:, -1], state, None if weights is None else weights[:, -1]
 
         start = torch.full((regions.shape[0], 1), BOS, dtype=torch.long, device=regions.device)
         tokens, weights = decode(step, start, max_len, state=self._start(regions), eos=EOS)
@@ -231,5 +266,50 @@ def attention_on_digits(weights, n_digits):
     return grid.sum(axis=(2, 4))
 
 
-__all__ = ["DigitCaptioner", "REGION_SIZE", "caption_loss", "train_captioner", "caption_accuracy",
+def skewed_digit_strips(n, probabilities, n_digits=3, rng=0, subset="all"):
+    """Strips like ``seqlearn.data.digit_captions.digit_strips`` whose digits are drawn with
+    given frequencies instead of uniformly: a caption *prior* that a model can exploit without
+    looking at the image (the dataset bias of chapter 7b).
+
+    ``probabilities`` : (10,) the probability of each digit 0 … 9 at every position, or
+    (n_digits, 10) one distribution per position (each row non-negative, summing to 1). The
+    digit of position j is drawn from its row, then a random image of that digit from
+    ``subset`` (``"train"``, ``"test"`` or ``"all"``, as for ``digit_strips``). Returns the dict
+    of ``digit_strips``: ``"images"`` (n, 8, 8k), ``"digits"`` (n, k), ``"tgt_in"``,
+    ``"tgt_out"`` (n, k + 1) and ``"indices"`` (n, k).
+    """
+    from ..data.digit_captions import FIRST_WORD, TRAIN_IMAGES, SUBSETS, load_digit_images
+    from ..validate import as_generator
+
+    n = check_positive_int("n", n)
+    n_digits = check_positive_int("n_digits", n_digits)
+    if subset not in SUBSETS:
+        raise ValueError(f"subset: expected one of {SUBSETS}, got {subset!r}")
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.shape == (10,):
+        p = np.broadcast_to(p, (n_digits, 10))
+    if p.shape != (n_digits, 10) or not np.all(np.isfinite(p)) or np.any(p < 0) \
+            or not np.allclose(p.sum(1), 1.0):
+        raise ValueError(f"probabilities: expected shape (10,) or ({n_digits}, 10), "
+                         f"non-negative rows summing to 1, got {describe(probabilities)}")
+    rng = as_generator(rng)
+    images, labels = load_digit_images()
+    pool = {"train": np.arange(TRAIN_IMAGES), "test": np.arange(TRAIN_IMAGES, len(images)),
+            "all": np.arange(len(images))}[subset]
+    by_digit = [pool[labels[pool] == d] for d in range(10)]
+    digits = np.stack([rng.choice(10, size=n, p=p[j] / p[j].sum()) for j in range(n_digits)],
+                      axis=1)
+    indices = np.empty((n, n_digits), dtype=np.int64)
+    for d in range(10):
+        where = digits == d
+        indices[where] = rng.choice(by_digit[d], size=int(where.sum()))
+    strips = images[indices].transpose(0, 2, 1, 3).reshape(n, DIGIT_SIZE, DIGIT_SIZE * n_digits)
+    words = FIRST_WORD + digits
+    tgt_in = np.concatenate([np.full((n, 1), BOS, dtype=np.int64), words], axis=1)
+    tgt_out = np.concatenate([words, np.full((n, 1), EOS, dtype=np.int64)], axis=1)
+    return {"images": strips, "digits": digits.astype(np.int64), "tgt_in": tgt_in,
+            "tgt_out": tgt_out, "indices": indices}
+
+
+__all__ = ["DigitCaptioner", "skewed_digit_strips", "REGION_SIZE", "caption_loss", "train_captioner", "caption_accuracy",
            "attention_on_digits"]

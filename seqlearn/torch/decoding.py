@@ -8,8 +8,13 @@ Each model describes one step; :func:`decode` runs the loop::
     y_t = argmax p_t (temperature 0, greedy) or a sample of p_t,   t = 1 … max_len
 
 stopping early once every sequence has produced ``eos``. Greedy decoding takes the most probable
-token at every step, which need not give the most probable sequence (beam search keeps several
-candidates to get closer to it); it is what the course uses to measure its models.
+token at every step, which need not give the most probable sequence; it is what the course uses to
+measure its models. :func:`beam_search` keeps the ``K`` most probable prefixes instead::
+
+    score(y_1 … y_t) = Σ_{τ ≤ t} log p(y_τ | y_<τ, source),
+    beams_t = the K best of { prefix + y : prefix ∈ beams_{t−1}, y ∈ vocabulary }
+
+with K = 1 it is greedy decoding, and with K at least the number of all prefixes it is exact.
 """
 
 from numbers import Integral
@@ -45,6 +50,9 @@ def decode(step, start_tokens, max_len, state=None, eos=None, temperature=0.0, g
     (B, max_len, ...), the stacked ``extra`` of the steps (``None`` when ``step`` returns none).
     Runs without gradients.
     """
+    if not callable(step):
+        raise TypeError(f"step: expected a function (tokens, state) -> (logits, state, extra), "
+                        f"got {describe(step)}")
     if (not isinstance(start_tokens, torch.Tensor) or start_tokens.dim() != 2
             or start_tokens.dtype != torch.int64 or start_tokens.numel() == 0):
         raise TypeError(f"start_tokens: expected a non-empty int64 tensor (B, T0), got "
@@ -89,4 +97,96 @@ def decode(step, start_tokens, max_len, state=None, eos=None, temperature=0.0, g
     return tokens, extras
 
 
-__all__ = ["decode"]
+def _reorder(state, index):
+    """``state`` with its batch axis 0 indexed by ``index``: tensors, and tuples, lists and dicts
+    of them (``None`` and other values are kept)."""
+    if isinstance(state, torch.Tensor):
+        return state.index_select(0, index)
+    if isinstance(state, (tuple, list)):
+        return type(state)(_reorder(s, index) for s in state)
+    if isinstance(state, dict):
+        return {k: _reorder(v, index) for k, v in state.items()}
+    return state
+
+
+def beam_search(step, start_tokens, max_len, beam_width, state=None, eos=None,
+                reorder_state=None):
+    """Beam search: the ``beam_width`` most probable prefixes, extended a token at a time.
+
+    With K = ``beam_width`` beams per sequence, every step scores the K·V extensions of the
+    beams, ``score(prefix + y) = score(prefix) + log softmax(logits)_y``, and keeps the K best;
+    a beam that has produced ``eos`` is finished: it keeps its score and is extended by PAD only.
+    At the end the best of the K beams is returned (the sum of log-probabilities, without length
+    normalisation). K = 1 is greedy decoding (:func:`decode` with temperature 0); a K at least
+    the number of prefixes of length ``max_len`` finds the most probable sequence exactly.
+
+    Parameters
+    ----------
+    step : ``step(tokens, state) -> (logits, state, extra)`` as for :func:`decode`, called on
+        B·K rows (the K beams of sequence b are rows b·K … b·K + K − 1); ``extra`` is ignored.
+        Whatever ``step`` reads besides ``tokens`` and ``state`` (an encoder's memory) must have
+        B·K rows too: repeat it with ``repeat_interleave(K, dim=0)``
+    start_tokens : (B, T0) int64 tensor, the start of every sequence (e.g. a column of BOS)
+    max_len : int ≥ 0, the number of tokens to produce
+    beam_width : int ≥ 1, K
+    state : the initial state for one copy of each sequence (B rows); it is repeated K times and
+        reordered with the beams by ``reorder_state``
+    eos : the end token (``None``: sequences never end early)
+    reorder_state : ``reorder_state(state, index) -> state``, picking the rows ``index`` (a
+        long tensor) of the batch axis; default: axis 0 of every tensor in ``state`` (tuples,
+        lists and dicts of tensors too). A GRU state (layers, B, H) needs axis 1:
+        ``lambda s, i: s.index_select(1, i)``
+
+    Returns ``tokens`` (B, max_len) int64, the best beam of each sequence (PAD after its
+    ``eos``), and ``scores`` (B,) float64, its log-probability Σ_t log p(y_t | y_<t, source).
+    Runs without gradients.
+    """
+    if (not isinstance(start_tokens, torch.Tensor) or start_tokens.dim() != 2
+            or start_tokens.dtype != torch.int64 or start_tokens.numel() == 0):
+        raise TypeError(f"start_tokens: expected a non-empty int64 tensor (B, T0), got "
+                        f"{describe(start_tokens)}")
+    if isinstance(max_len, bool) or not isinstance(max_len, Integral) or max_len < 0:
+        raise ValueError(f"max_len: expected an integer >= 0, got {max_len!r}")
+    if isinstance(beam_width, bool) or not isinstance(beam_width, Integral) or beam_width < 1:
+        raise ValueError(f"beam_width: expected an integer >= 1, got {beam_width!r}")
+    if reorder_state is not None and not callable(reorder_state):
+        raise TypeError(f"reorder_state: expected a function (state, index) -> state or None, "
+                        f"got {describe(reorder_state)}")
+    reorder = _reorder if reorder_state is None else reorder_state
+    max_len, K = int(max_len), int(beam_width)
+    device = start_tokens.device
+    B = start_tokens.shape[0]
+    rows = torch.arange(B, device=device)
+    sequence = start_tokens.repeat_interleave(K, dim=0)                   # (B·K, T0)
+    state = reorder(state, rows.repeat_interleave(K))
+    scores = torch.full((B, K), -torch.inf, dtype=torch.float64, device=device)
+    scores[:, 0] = 0.0                  # one live beam at first, so that no prefix comes twice
+    finished = torch.zeros(B * K, dtype=torch.bool, device=device)
+    T0 = start_tokens.shape[1]
+    with torch.no_grad():
+        for t in range(max_len):
+            logits, state, _ = step(sequence, state)
+            V = logits.shape[-1]
+            logp = torch.log_softmax(logits.double(), dim=-1)               # (B·K, V)
+            ended = torch.full_like(logp, -torch.inf)
+            ended[:, PAD] = 0.0
+            logp = torch.where(finished[:, None], ended, logp)
+            candidates = (scores.reshape(B * K, 1) + logp).reshape(B, K * V)
+            scores, best = candidates.topk(K, dim=1)                        # (B, K), sorted
+            beam, token = best // V, best % V
+            source = (rows[:, None] * K + beam).reshape(-1)                 # (B·K,)
+            token = token.reshape(-1)
+            sequence = torch.cat([sequence.index_select(0, source), token[:, None]], dim=1)
+            state = reorder(state, source)
+            finished = finished.index_select(0, source)
+            if eos is not None:
+                finished = finished | (token == eos)
+                if bool(finished.all()):
+                    break
+    tokens = torch.full((B, max_len), PAD, dtype=torch.long, device=device)
+    written = sequence[:, T0:].reshape(B, K, -1)[:, 0]                      # the best beam
+    tokens[:, :written.shape[1]] = written
+    return tokens, scores[:, 0]
+
+
+__all__ = ["beam_search", "decode"]

@@ -43,7 +43,7 @@ from ..validate import describe, check_positive_int
 from ..data.transduction import BOS, EOS, PAD
 from .attention import AdditiveAttention, scaled_dot_product_attention
 from .common import check_tokens, padding_mask
-from .decoding import decode
+from .decoding import beam_search, decode
 from .train import batch_source, fit
 
 ATTENTION_KINDS = (None, "additive", "dot")
@@ -53,6 +53,7 @@ ATTENTION_KINDS = (None, "additive", "dot")
 def source_lengths(src):
     """The number of real (non-PAD) tokens of each row of ``src`` (B, S), checking that every
     row has at least one and that padding only comes after the real tokens."""
+    src = check_tokens("src", src)
     real = src != PAD
     lengths = real.sum(1)
     if int(lengths.min()) < 1:
@@ -187,16 +188,36 @@ class Seq2SeqRNN(nn.Module):
         """
         max_len = check_positive_int("max_len", max_len)
         memory, s0, mask = self.encode(src)
+        start = torch.full((mask.shape[0], 1), BOS, dtype=torch.long, device=memory.device)
+        tokens, weights = decode(self._step(memory, mask), start, max_len, state=s0, eos=EOS)
+        self.last_attention = weights
+        return (tokens, weights) if return_attention else tokens
 
+    def _step(self, memory, mask):
         def step(tokens, state):
             states, state = self.decoder(self.tgt_embedding(tokens[:, -1:]), state)
             logits, weights = self.readout(states, memory, mask)
             return logits[:, -1], state, None if weights is None else weights[:, -1]
+        return step
 
+    @torch.no_grad()
+    def beam_decode(self, src, max_len, beam_width, return_scores=False):
+        """Produce the target by beam search (``seqlearn.torch.decoding.beam_search``) with
+        ``beam_width`` K beams: the sequence of largest Σ_t log p(y_t | y_<t, x) among the K
+        kept at every step. K = 1 gives ``greedy_decode``'s tokens.
+
+        ``src`` (B, S) int64 padded with PAD. Returns tokens (B, max_len) int64 (PAD after EOS),
+        and with ``return_scores`` also their log-probabilities (B,) float64.
+        """
+        max_len = check_positive_int("max_len", max_len)
+        memory, s0, mask = self.encode(src)
+        K = check_positive_int("beam_width", beam_width)
+        step = self._step(memory.repeat_interleave(K, dim=0), mask.repeat_interleave(K, dim=0))
         start = torch.full((mask.shape[0], 1), BOS, dtype=torch.long, device=memory.device)
-        tokens, weights = decode(step, start, max_len, state=s0, eos=EOS)
-        self.last_attention = weights
-        return (tokens, weights) if return_attention else tokens
+        tokens, scores = beam_search(step, start, max_len, K, state=s0, eos=EOS,
+                                     reorder_state=lambda s, index: s.index_select(1, index))
+        self.last_attention = None
+        return (tokens, scores) if return_scores else tokens
 
 
 # -- training and evaluation ----------------------------------------------------------------------
@@ -315,6 +336,38 @@ def accuracy_by_length(model, data, max_len=None):
     return values, np.array([exact[lengths == v].mean() for v in values])
 
 
-__all__ = ["ATTENTION_KINDS", "Seq2SeqRNN", "accuracy_by_length", "compare_tokens",
+@torch.no_grad()
+def errors_by_position(model, data, max_len=None):
+    """Token error rates by target position, with and without teacher forcing (exposure bias).
+
+    ``data``: a dict with ``"src"``, ``"tgt_in"`` and ``"tgt_out"`` (as made by
+    ``transduction_task``). For every position t of the target (its EOS included, PAD
+    excluded) returns ``(positions, teacher_forced, free_running, counts)``, arrays of length T:
+    the positions 1 … T; the fraction of targets whose token t is wrong when the model reads the
+    true previous tokens (argmax of ``model(src, tgt_in)``, as in training); the same fraction
+    when it reads its own previous tokens (``greedy_decode``, as at test time); and how many
+    targets have a token at t.
+    """
+    device = _device_of(model)
+    src, tgt_in, tgt_out = _batch_tensors(data, device)
+    was_training = model.training
+    model.eval()
+    try:
+        forced = model(src, tgt_in).argmax(-1)
+        free = model.greedy_decode(src, tgt_out.shape[1] if max_len is None
+                                   else check_positive_int("max_len", max_len))
+    finally:
+        model.train(was_training)
+    T = tgt_out.shape[1]
+    free = F.pad(free, (0, max(0, T - free.shape[1])), value=PAD)[:, :T]
+    real = tgt_out != PAD
+    counts = real.sum(0)
+    wrong_forced = ((forced != tgt_out) & real).sum(0) / counts.clamp(min=1)
+    wrong_free = ((free != tgt_out) & real).sum(0) / counts.clamp(min=1)
+    return (np.arange(1, T + 1), wrong_forced.cpu().numpy(), wrong_free.cpu().numpy(),
+            counts.cpu().numpy())
+
+
+__all__ = ["ATTENTION_KINDS", "errors_by_position", "Seq2SeqRNN", "accuracy_by_length", "compare_tokens",
            "exact_matches", "seq2seq_loss", "sequence_accuracy", "source_lengths",
            "train_seq2seq"]
