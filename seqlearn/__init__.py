@@ -58,7 +58,9 @@ common             check_param_dict                numpy  checks NumPy parameter
 common             check_step_shapes               numpy  the checks of one recurrent step's arguments; torch's are in recurrent
 common             initial_state                   numpy  a zero or checked initial state; torch's is in recurrent
 common             prepare_sequence                numpy  the checks of a padded batch and its lengths; torch's are in recurrent
+common             as_torch_generator              torch  a torch.Generator from None, an int seed or a generator; NumPy's is validate.as_generator
 common             check_like_parameters           torch  an input's dtype and device against a module's parameters; NumPy arrays have no device
+common             check_same_dtype                torch  two tensors' dtype and device agree; NumPy computes in the dtype it is given
 common             check_tokens                    torch  token-id tensors of the torch sequence models (NumPy's char-RNN checks its own ids)
 common             copy_numpy_params               torch  the torch half of every from_numpy; NumPy's parameters are the dicts themselves
 ctrnn              attractor_labels                numpy  basin analysis for chapter 3's figures, on NumPy arrays

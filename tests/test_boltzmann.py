@@ -183,6 +183,18 @@ def test_training_raises_the_likelihood_and_repeats_under_a_seed():
     assert results[0][1] > results[0][0] - 0.05   # the visible biases start at the optimum
 
 
+def test_train_rbm_leaves_params_alone_and_stops_when_it_diverges():
+    data = (np.random.default_rng(0).random((12, 4)) < 0.5).astype(float)
+    params = bm.init_rbm_params(4, 3, rng=0)
+    before = {name: p.copy() for name, p in params.items()}
+    trained, _ = bm.train_rbm(data, params, epochs=2, batch_size=4, rng=0)
+    assert all(np.array_equal(params[name], before[name]) for name in params)
+    assert not np.array_equal(trained["W"], before["W"])
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError,
+                                                  match="training stopped.*lower the learning rate"):
+        bm.train_rbm(data, params, epochs=3, lr=1e308, batch_size=4, rng=0)
+
+
 def test_bad_input_is_refused_by_name():
     J, b = np.zeros((3, 3)), np.zeros(3)
     with pytest.raises(ValueError, match="J"):

@@ -290,7 +290,7 @@ def test_torch_mlp_bad_input():
         tm.MLP.from_torch_builtin(nn.Linear(3, 4))
     with pytest.raises(ValueError, match="loss"):
         tm.mlp_loss(torch.ones(5, 2), torch.ones(5, 2), loss="hinge")
-    with pytest.raises(ValueError, match="t"):
+    with pytest.raises(TypeError, match="t"):   # class indices must be integers
         tm.mlp_loss(torch.ones(5, 2), torch.ones(5, 2), loss="cross_entropy")
     with pytest.raises(ValueError, match="optimizer"):
         tm.fit_full_batch(model, torch.ones(5, 3), torch.ones(5, 2), optimizer="rmsprop")

@@ -223,7 +223,8 @@ def test_perceptron_bad_input():
     with pytest.raises(ValueError, match="w"):
         npp.perceptron_epoch(x, t, np.zeros(3), 0.0)
     with pytest.raises(ValueError, match="t"):
-        tpp.perceptron_epoch(torch.tensor(x), torch.zeros(10), torch.zeros(2), torch.tensor(0.0))
+        tpp.perceptron_epoch(torch.tensor(x), torch.zeros(10), torch.zeros(2, dtype=torch.float64),
+                             torch.tensor(0.0))
     with pytest.raises(ValueError, match="x"):
         tpp.Perceptron(2)(torch.ones(4, 3))
     with pytest.raises(ValueError, match="input_size"):

@@ -103,7 +103,7 @@ def test_bad_input_is_refused_by_name():
         nr.fit_readout(np.ones((4, 3)), np.ones(4), ridge=-1)
     with pytest.raises(ValueError, match="states"):
         nr.apply_readout(np.ones((4, 3)), np.ones((3, 1)))
-    with pytest.raises(ValueError, match="rho"):
+    with pytest.raises(ValueError, match="spectral_radius"):
         nr.init_reservoir_params(1, 5, spectral_radius=-1)
     with pytest.raises(ValueError, match="leak_rate"):
         tr.Reservoir(1, 5, leak_rate=2.0)

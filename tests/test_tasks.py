@@ -94,7 +94,17 @@ def test_training_regression_and_bad_input():
 
 def test_a_diverging_loss_stops_with_a_message():
     x, y = adding_problem(8, 4, rng=0)
+    data = (torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32))
+    head = nn.Linear(4, 1)
+    with torch.no_grad():
+        head.weight.fill_(1e38)          # the outputs overflow float32: the loss is inf
+    with pytest.raises(FloatingPointError, match="training stopped at step"):
+        train_sequence_classifier(nn.RNN(2, 4, batch_first=True), head, data, steps=3)
+
+
+def test_data_with_inf_is_refused_before_training():
+    x, y = adding_problem(8, 4, rng=0)
     x[0, 0, 0] = np.inf
     data = (torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32))
-    with pytest.raises(FloatingPointError, match="training stopped at step"):
+    with pytest.raises(ValueError, match="x: contains NaN or inf"):
         train_sequence_classifier(nn.RNN(2, 4, batch_first=True), nn.Linear(4, 1), data, steps=3)

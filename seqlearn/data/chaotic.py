@@ -21,6 +21,12 @@ def mackey_glass(n, tau=17.0, beta=0.2, gamma=0.1, exponent=10, dt=0.1, sample_e
     method at step ``dt`` (the delayed value held over a step), from the constant history
     x(t) = ``x0`` for t ≤ 0. Returns (n,) float64, with values between about 0.2 and 1.4."""
     n = check_positive_int("n", n)
+    beta, gamma = check_positive_number("beta", beta), check_positive_number("gamma", gamma)
+    exponent = check_positive_number("exponent", exponent)
+    x0 = check_positive_number("x0", x0)
+    if isinstance(washout, bool) or not isinstance(washout, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(washout) and washout >= 0):
+        raise ValueError(f"washout: expected a finite number >= 0 of time units, got {washout!r}")
     tau, dt = check_positive_number("tau", tau), check_positive_number("dt", dt)
     every = int(round(check_positive_number("sample_every", sample_every) / dt))
     lag = int(round(tau / dt))

@@ -17,7 +17,8 @@ global state that ``seqlearn.seed`` sets).
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, describe
+from ..validate import (as_float_array, as_generator, check_number, check_positive_int,
+                        check_positive_number, describe)
 
 #: The side of the digits' images: each is 8 × 8 = 64 pixels.
 DIGIT_SHAPE = (8, 8)
@@ -39,6 +40,7 @@ def binarised_digits(threshold=8, low=-1.0):
     """
     from sklearn.datasets import load_digits
 
+    threshold = check_number("threshold", threshold)
     if low not in (-1.0, 0.0):
         raise ValueError(f"low: expected -1.0 (±1 patterns) or 0.0 (0/1 units), got {low!r}")
     digits = load_digits()
@@ -50,8 +52,7 @@ def corrupt(patterns, fraction, rng=None):
     """A copy of the ±1 ``patterns`` (N, d) with ``round(fraction · d)`` entries of each row,
     chosen at random, flipped."""
     X = as_float_array("patterns", patterns, ndim=2)
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"fraction: expected a number in [0, 1], got {fraction!r}")
+    fraction = check_number("fraction", fraction, low=0, high=1)
     rng = as_generator(rng)
     out = X.copy()
     k = int(round(fraction * X.shape[1]))
@@ -65,7 +66,10 @@ def mask_half(patterns, shape=DIGIT_SHAPE, half="bottom", fill=-1.0):
     """A copy of image ``patterns`` (N, h·w) whose ``half`` (``"bottom"``, ``"top"``,
     ``"left"`` or ``"right"``) is set to ``fill`` (−1: background; 0: unknown)."""
     X = as_float_array("patterns", patterns, ndim=2)
-    h, w = shape
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(f"shape: expected the image shape (h, w), got {shape!r}")
+    h, w = (check_positive_int("shape", s) for s in shape)
+    fill = check_number("fill", fill)
     if X.shape[1] != h * w:
         raise ValueError(f"patterns: expected {h * w} columns (images of shape {shape}), got "
                          f"shape {X.shape}")
@@ -92,6 +96,7 @@ def motif_bags(n, bag_size=40, dim=8, witnesses=1, strength=2.5, rng=None):
     n, N, D = (check_positive_int(k, v) for k, v in (("n", n), ("bag_size", bag_size),
                                                       ("dim", dim)))
     witnesses = check_positive_int("witnesses", witnesses)
+    strength = check_positive_number("strength", strength)
     if witnesses > N:
         raise ValueError(f"witnesses: expected at most bag_size={N}, got {witnesses}")
     rng = as_generator(rng)
@@ -158,7 +163,9 @@ def balance_bags(n, length=20, rng=None):
 
 
 def check_image_batch(images, shape=DIGIT_SHAPE):
-    """``images`` as a float array (n, h·w) after checking its width; for the plots."""
+    """``images`` as a float array (n, h·w) after checking its width; for the plots.
+    Float arrays are returned as they are, not copies.
+    """
     X = as_float_array("images", images)
     if X.ndim == 1:
         X = X[None]

@@ -8,7 +8,7 @@ for a raw value v, so V = 2 binarises at 8 and V = 4 cuts at 4, 8 and 12. The sp
 
 import numpy as np
 
-from ..validate import check_positive_int
+from ..validate import as_float_array, check_positive_int
 from .digit_captions import SUBSETS, TRAIN_IMAGES, load_digit_images
 
 #: The side of the images, n (they are n × n).
@@ -21,7 +21,7 @@ def quantize(images, levels):
     V = check_positive_int("levels", levels)
     if V < 2:
         raise ValueError(f"levels: expected at least 2 grey levels, got {V}")
-    images = np.asarray(images, dtype=np.float64)
+    images = as_float_array("images", images, allow_empty=True).astype(np.float64, copy=False)
     if images.size and (images.min() < 0 or images.max() > 1):
         raise ValueError(f"images: expected values in [0, 1], got {images.min()}..{images.max()}")
     return np.minimum(np.floor(images * V), V - 1).astype(np.int64)

@@ -4,7 +4,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int, describe
 
 
 def load_airline_passengers():
@@ -38,18 +38,28 @@ def make_windows(series, window):
         )
     n = len(series) - window
     index = np.arange(window)[None, :] + np.arange(n)[:, None]
-    return series[index][..., None], series[window:]
+    return series[index][..., None], series[window:].copy()
 
 
 def chronological_split(n, train_fraction=2 / 3):
     """Index of the first test item when the first ``train_fraction`` of ``n`` items train.
 
     With the airline series, ``chronological_split(144) == 96``: 1949–1956 train, 1957–1960 test.
+    Raises ``ValueError`` when the training or the test part would be empty.
     """
     n = check_positive_int("n", n)
+    if isinstance(train_fraction, bool) or not isinstance(train_fraction,
+                                                          (int, float, np.integer, np.floating)):
+        raise TypeError(
+            f"train_fraction: expected a number in (0, 1), got {describe(train_fraction)}")
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction: expected a number in (0, 1), got {train_fraction}")
-    return int(round(n * train_fraction))
+    split = int(round(n * train_fraction))
+    if not 0 < split < n:
+        raise ValueError(f"train_fraction: {train_fraction} of n={n} items leaves "
+                         f"{'no training' if split == 0 else 'no test'} item; expected at least "
+                         f"one of each")
+    return split
 
 
 __all__ = ["load_airline_passengers", "make_windows", "chronological_split"]

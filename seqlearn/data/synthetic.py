@@ -6,8 +6,10 @@ from ..validate import as_generator, check_positive_int
 
 
 def _check_nonnegative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
-        raise ValueError(f"{name}: expected a non-negative number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a non-negative number, got {value!r}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}: expected a finite non-negative number, got {value!r}")
     return float(value)
 
 

@@ -9,7 +9,7 @@ import string
 
 import numpy as np
 
-from ..validate import as_generator, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int
 
 #: The letters of the alphabet task, in order.
 ALPHABET = string.ascii_uppercase
@@ -123,9 +123,15 @@ def alphabet_task(n, max_length=5, rng=0):
 
 
 def decode_letters(x, length=None):
-    """The string of one alphabet-task sequence ``x`` (T, 26), its first ``length`` steps."""
-    x = np.asarray(x)
-    length = x.shape[0] if length is None else int(length)
+    """The string of one alphabet-task sequence ``x`` (T, 26), its first ``length`` steps (an int
+    in 1..T, a 0-d integer array or tensor accepted)."""
+    x = as_float_array("x", x, shape=(None, len(ALPHABET)))
+    if getattr(length, "ndim", None) == 0:     # a 0-d array or tensor, e.g. lengths[k]
+        length = length.item()
+    if length is None:
+        length = x.shape[0]
+    elif check_positive_int("length", length) > x.shape[0]:
+        raise ValueError(f"length: expected at most the {x.shape[0]} steps of x, got {length}")
     return "".join(ALPHABET[int(i)] for i in x[:length].argmax(axis=-1))
 
 

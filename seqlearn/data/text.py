@@ -4,6 +4,8 @@ from importlib import resources
 
 import numpy as np
 
+from ..validate import describe
+
 #: The texts shipped with the package (see ``seqlearn.data``'s docstring for their source).
 TEXTS = ("macbeth", "hamlet")
 
@@ -29,18 +31,38 @@ class CharVocabulary:
 
     def encode(self, text):
         """String -> int64 array of indices. Unknown characters raise ``ValueError``."""
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected a string, got {describe(text)}")
         unknown = sorted(set(text) - set(self.index))
         if unknown:
             raise ValueError(f"text: characters {unknown[:10]} are not in the vocabulary")
         return np.array([self.index[ch] for ch in text], dtype=np.int64)
 
+    def check_indices(self, indices, ndim=None):
+        """``indices`` as an int64 array after checking that they are integers in [0, V) (a
+        negative index is refused, not read from the end); ``ndim``: the required rank."""
+        if hasattr(indices, "detach"):
+            indices = indices.detach().cpu().numpy()
+        if isinstance(indices, (str, bytes)):
+            raise TypeError(f"indices: expected integer character indices, got {describe(indices)}")
+        array = np.asarray(indices)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.integer)
+                                         or (array.size == 0 and array.dtype == np.float64)):
+            raise TypeError(f"indices: expected integer character indices, got {describe(indices)}")
+        if ndim is not None and array.ndim != ndim:
+            raise ValueError(f"indices: expected {ndim} dimension(s), got {describe(array)}")
+        if array.size and (array.min() < 0 or array.max() >= len(self)):
+            raise ValueError(f"indices: expected integers in [0, {len(self)}) (the vocabulary "
+                             f"has {len(self)} characters), got {array.min()}..{array.max()}")
+        return array.astype(np.int64)
+
     def decode(self, indices):
-        """Sequence of indices -> string."""
-        return "".join(self.chars[int(i)] for i in indices)
+        """Sequence of indices (T,) -> string."""
+        return "".join(self.chars[i] for i in self.check_indices(indices, ndim=1).tolist())
 
     def one_hot(self, indices):
         """Indices (...,) -> one-hot float64 array (..., V)."""
-        indices = np.asarray(indices)
+        indices = self.check_indices(indices)
         out = np.zeros(indices.shape + (len(self),))
         np.put_along_axis(out, indices[..., None], 1.0, axis=-1)
         return out

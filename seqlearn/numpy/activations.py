@@ -32,6 +32,7 @@ def sigmoid(a):
 
 def sigmoid_derivative(y):
     """f'(a) = y (1 − y) for y = sigmoid(a) (same shape as ``y``)."""
+    y = as_float_array("y", y, allow_empty=True)
     return y * (1.0 - y)
 
 
@@ -43,6 +44,7 @@ def tanh(a):
 
 def tanh_derivative(y):
     """f'(a) = 1 − y² for y = tanh(a) (same shape as ``y``)."""
+    y = as_float_array("y", y, allow_empty=True)
     return 1.0 - y**2
 
 
@@ -54,17 +56,18 @@ def relu(a):
 
 def relu_derivative(y):
     """f'(a) = 1 where y > 0 (that is a > 0), else 0; the value at a = 0 is taken as 0."""
+    y = as_float_array("y", y, allow_empty=True)
     return (y > 0).astype(np.float64)
 
 
 def identity(a):
-    """y = a (a linear unit), as a float array."""
-    return as_float_array("a", a, allow_empty=True)
+    """y = a (a linear unit), as a new float array."""
+    return np.array(as_float_array("a", a, allow_empty=True))
 
 
 def identity_derivative(y):
     """f'(a) = 1 (same shape as ``y``)."""
-    return np.ones_like(y)
+    return np.ones_like(as_float_array("y", y, allow_empty=True))
 
 
 #: Every activation f by name, ``step`` included.

@@ -36,7 +36,7 @@ batched products use ``@`` on stacked (batch, head) arrays so that BLAS does the
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int, check_positive_number
 from .common import check_mask, check_param_dict
 
 
@@ -93,7 +93,7 @@ def attention_pooling_forward(X, params, mask=None):
     mask : optional (B, n) bool, True for real instances (padding of bags of different sizes)
 
     Returns ``pooled`` x̄ (B, D), ``weights`` α (B, n) and the cache of
-    :func:`attention_pooling_backward`.
+    :func:`attention_pooling_backward` (the cache keeps references to its inputs, not copies).
     """
     check_param_dict(params, ("W_a", "w_a"))
     W_a = as_float_array("params['W_a']", params["W_a"], ndim=2)
@@ -166,7 +166,7 @@ def additive_attention_forward(query, keys, values, params, mask=None):
         broadcastable to (B, Tq, Tk); True = may attend
 
     Returns ``context`` (B, Tq, Dv), ``weights`` α (B, Tq, Tk) and the cache of
-    :func:`additive_attention_backward`.
+    :func:`additive_attention_backward` (the cache keeps references to its inputs, not copies).
     """
     check_param_dict(params, ("W_q", "W_k", "w_a"))
     W_q = as_float_array("params['W_q']", params["W_q"], ndim=2)
@@ -247,7 +247,8 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
 
     Returns ``out`` (..., Tq, dv), ``weights`` A (..., Tq, Tk) and the cache of
     :func:`scaled_dot_product_attention_backward` (``weights`` is the array the cache holds: do
-    not modify it in place before the backward pass).
+    not modify it in place before the backward pass; the cache keeps references to the inputs, not
+    copies).
     """
     q = as_float_array("q", q)
     k = as_float_array("k", k)
@@ -265,8 +266,8 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
     d = q.shape[-1]
     if scale is None:
         scale = 1.0 / np.sqrt(d)
-    elif isinstance(scale, bool) or not np.isscalar(scale) or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale: expected a positive number (default 1/sqrt(d)), got {scale!r}")
+    else:
+        scale = check_positive_number("scale", scale)
     mask = check_mask(mask, q.shape[:-1] + (k.shape[-2],))
     dtype = np.result_type(q.dtype, k.dtype, v.dtype)
     q, k, v = _cast(dtype, q, k, v)
@@ -359,7 +360,7 @@ def multi_head_attention_forward(query, key, value, params, num_heads, mask=None
         (Tq, Tk), ``padding_mask(lengths, Tk)[:, None, None, :]`` (B, 1, 1, Tk), ...
 
     Returns ``out`` (B, Tq, D), ``weights`` (B, h, Tq, Tk) and the cache of
-    :func:`multi_head_attention_backward`.
+    :func:`multi_head_attention_backward` (the cache keeps references to its inputs, not copies).
     """
     p = _check_mha_params(params)
     D = p["W_q"].shape[0]

@@ -26,7 +26,8 @@ the visible states reached after k steps of Gibbs sampling started at the data (
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, describe
+from ..validate import (as_float_array, as_generator, check_finite_loss, check_positive_int,
+                        check_positive_number, describe)
 from .common import check_param_dict
 
 #: The largest number of units whose 2^n states the exact functions enumerate.
@@ -144,7 +145,7 @@ def init_rbm_params(visible_size, hidden_size, rng=None, data=None):
 
 def check_rbm_params(params):
     """Check an RBM's parameter dict (``W`` (D, H), ``b_v`` (D,), ``b_h`` (H,)); return the
-    arrays ``(W, b_v, b_h)``."""
+    arrays ``(W, b_v, b_h)`` (the arrays of ``params`` themselves when they are float arrays)."""
     check_param_dict(params, RBM_PARAM_NAMES)
     W = as_float_array("params['W']", params["W"], ndim=2)
     D, H = W.shape
@@ -183,7 +184,7 @@ def rbm_gibbs_step(v, params, rng=None):
 def rbm_forward(v, params):
     """The free energy (9.14) of each visible state, F(v) = −v b_vᵀ − Σ_j softplus(v W_{:,j} +
     b_h,j): the RBM's forward pass (p(v) ∝ exp(−F(v))). ``v`` (B, D). Returns ``F`` (B,) and the
-    cache of :func:`rbm_backward`."""
+    cache of :func:`rbm_backward` (the cache keeps references to its inputs, not copies)."""
     W, b_v, b_h = check_rbm_params(params)
     v = as_float_array("v", v, shape=(None, W.shape[0]))
     a = v @ W + b_h
@@ -257,17 +258,26 @@ def rbm_log_likelihood(v, params):
 def train_rbm(data, params, epochs=10, lr=0.05, k=1, batch_size=32, momentum=0.5, rng=None):
     """Train an RBM on the 0/1 rows of ``data`` (n, D) by CD-k (:func:`rbm_cd_gradients`) with
     momentum: each epoch visits the rows in a random order in batches of ``batch_size``, and
-    every parameter moves by Δθ ← momentum · Δθ − lr · g. ``params`` is updated in place and
-    returned with the history: ``(params, errors)``, ``errors`` the mean squared reconstruction
-    error ‖v − P(v | h)‖² / D of each epoch (a rough guide: it is not the likelihood)."""
-    W, _, _ = check_rbm_params(params)
+    every parameter moves by Δθ ← momentum · Δθ − lr · g (``lr`` > 0, 0 ≤ ``momentum`` < 1).
+    ``params`` is left as it is; the trained copy is returned with the history:
+    ``(params, errors)``, ``errors`` the mean squared reconstruction error ‖v − P(v | h)‖² / D of
+    each epoch (a rough guide: it is not the likelihood). Stops with ``FloatingPointError`` when
+    the parameters overflow (the learning rate is far too large)."""
+    W, b_v, b_h = check_rbm_params(params)
+    params = {"W": W.copy(), "b_v": b_v.copy(), "b_h": b_h.copy()}
     data = _check_units("data", data, W.shape[0])
     epochs, k = check_positive_int("epochs", epochs), check_positive_int("k", k)
     batch_size = check_positive_int("batch_size", batch_size)
+    lr = check_positive_number("lr", lr)
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer,
+                                                               np.floating)):
+        raise TypeError(f"momentum: expected a number in [0, 1), got {describe(momentum)}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
     rng = as_generator(rng)
     velocity = {name: np.zeros_like(params[name]) for name in RBM_PARAM_NAMES}
     errors = []
-    for _ in range(epochs):
+    for epoch in range(epochs):
         order, total = rng.permutation(len(data)), 0.0
         for start in range(0, len(data), batch_size):
             v = data[order[start:start + batch_size]]
@@ -277,6 +287,8 @@ def train_rbm(data, params, epochs=10, lr=0.05, k=1, batch_size=32, momentum=0.5
                 params[name] += velocity[name]
             recon = rbm_visible_probs(rbm_hidden_probs(v, params), params)
             total += np.sum((v - recon) ** 2)
+        check_finite_loss(total + sum(np.abs(p).sum() for p in params.values()), epoch,
+                          "the parameters overflowed: lower the learning rate lr")
         errors.append(total / data.size)
     return params, errors
 

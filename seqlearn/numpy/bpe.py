@@ -36,9 +36,25 @@ def _check_ids(name, ids):
     if isinstance(ids, (str, bytes)):
         raise TypeError(f"{name}: expected a 1-D array of integer token ids, got a string")
     arr = np.asarray(ids)
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name}: expected a 1-D array of integer token ids, got {describe(ids)}")
+    if arr.ndim != 1:
+        raise TypeError(f"{name}: expected a 1-D array of integer token ids (N,), got "
+                        f"{describe(ids)}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name}: expected token ids ≥ 0, got {arr.min()}")
     return arr.astype(np.int64, copy=False)
+
+
+def _check_pair(name, pair):
+    """``(a, b)``, two int token ids ≥ 0."""
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2 \
+            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                       for p in pair):
+        raise TypeError(f"{name}: expected two int token ids (a, b), got {describe(pair)}")
+    if min(pair) < 0:
+        raise ValueError(f"{name}: expected token ids ≥ 0, got {tuple(pair)!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def merge_pair(ids, pair, new_id):
@@ -56,10 +72,7 @@ def merge_pair(ids, pair, new_id):
     Returns the (N − n,) int64 ids, n being the number of occurrences replaced.
     """
     ids = _check_ids("ids", ids)
-    try:
-        a, b = (int(p) for p in pair)
-    except (TypeError, ValueError):
-        raise TypeError(f"pair: expected two token ids (a, b), got {pair!r}") from None
+    a, b = _check_pair("pair", pair)
     if isinstance(new_id, bool) or not isinstance(new_id, (int, np.integer)):
         raise TypeError(f"new_id: expected an int, got {new_id!r}")
     if len(ids) < 2:
@@ -91,6 +104,10 @@ class BytePairEncoding:
     """
 
     def __init__(self, chars, merges, counts=None):
+        for name, value in (("chars", chars), ("merges", merges), ("counts", counts)):
+            if (value is not None or name != "counts") and (
+                    isinstance(value, bytes) or not hasattr(value, "__iter__")):
+                raise TypeError(f"{name}: expected a list, got {describe(value)}")
         chars = list(chars)
         if not chars or any(not isinstance(c, str) or len(c) != 1 for c in chars):
             raise ValueError(f"chars: expected a non-empty list of single characters, got "
@@ -101,17 +118,17 @@ class BytePairEncoding:
         self.tokens = list(chars)
         self.merges = []
         for k, pair in enumerate(merges):
-            try:
-                a, b = (int(p) for p in pair)
-            except (TypeError, ValueError):
-                raise TypeError(f"merges: entry {k} should be a pair of token ids, got "
-                                f"{pair!r}") from None
+            a, b = _check_pair(f"merges: entry {k}", pair)
             if not (0 <= a < len(self.tokens) and 0 <= b < len(self.tokens)):
                 raise ValueError(f"merges: entry {k} {pair!r} names a token that does not exist "
                                  f"yet (ids 0..{len(self.tokens) - 1})")
             self.merges.append((a, b))
             self.tokens.append(self.tokens[a] + self.tokens[b])
-        self.counts = [int(c) for c in (counts if counts is not None else [0] * len(self.merges))]
+        counts = list(counts) if counts is not None else [0] * len(self.merges)
+        if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0
+               for c in counts):
+            raise TypeError(f"counts: expected ints ≥ 0, one per merge, got {counts!r:.80}")
+        self.counts = [int(c) for c in counts]
         if len(self.counts) != len(self.merges):
             raise ValueError(f"counts: expected {len(self.merges)} counts, one per merge, got "
                              f"{len(self.counts)}")
@@ -165,7 +182,15 @@ def may_merge_before(chars):
     """(C,) bool: True for the characters a merge may join to the token before them (letters).
 
     A boundary lies before every other character (space, newline, digit, punctuation), so a
-    token is at most one non-letter followed by letters."""
+    token is at most one non-letter followed by letters. ``chars``: a list of single characters
+    (or a str)."""
+    if isinstance(chars, bytes) or not hasattr(chars, "__iter__"):
+        raise TypeError(f"chars: expected a list of single characters, got {describe(chars)}")
+    chars = list(chars)
+    if any(not isinstance(c, str) for c in chars):
+        raise TypeError(f"chars: expected a list of single characters, got {chars!r:.80}")
+    if any(len(c) != 1 for c in chars):
+        raise ValueError(f"chars: expected single characters, got {chars!r:.80}")
     return np.array([c.isalpha() for c in chars], dtype=bool)
 
 

@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int, describe
 from .common import check_param_dict
 from .linear import linear_backward, linear_forward
 from .rnn import rnn_backward, rnn_forward
@@ -37,6 +37,10 @@ def init_char_rnn_params(vocab_size, hidden_size, rng=None, scale=0.01):
     """
     V = check_positive_int("vocab_size", vocab_size)
     H = check_positive_int("hidden_size", hidden_size)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)):
+        raise TypeError(f"scale: expected a number ≥ 0, got {describe(scale)}")
+    if not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale: expected a finite number ≥ 0, got {scale!r}")
     rng = as_generator(rng)
     return {
         "W_xh": rng.normal(0.0, scale, size=(V, H)),
@@ -59,8 +63,8 @@ def check_char_rnn_params(params):
         if (isinstance(value, np.ndarray) and value.dtype.kind == "f"
                 and not np.isfinite(value).all()):
             raise FloatingPointError(
-                f"params['{name}']: contains NaN or inf (training has diverged: lower the "
-                f"learning rate or clip the gradients)")
+                f"params['{name}']: contains NaN or inf (if these parameters come from training, "
+                f"it has diverged: lower the learning rate or clip the gradients)")
     W_xh = as_float_array("params['W_xh']", params["W_xh"], ndim=2)
     V, H = W_xh.shape
     as_float_array("params['W_hh']", params["W_hh"], shape=(H, H))
@@ -72,7 +76,17 @@ def check_char_rnn_params(params):
 
 def check_char_indices(name, indices, vocab_size, ndim=(1, 2)):
     """Check an integer array of character indices in [0, vocab_size) with ``ndim``
-    dimensions ((T,) or (B, T)); return it as an array."""
+    dimensions ((T,) or (B, T)); return it as an array (``indices`` itself when it is one).
+    ``name`` is the argument's name in the messages."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected the argument's name (a str), got {describe(name)}")
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    ndim = (ndim,) if isinstance(ndim, (int, np.integer)) else tuple(ndim)
+    if not ndim or any(n not in (1, 2) for n in ndim):
+        raise ValueError(f"ndim: expected 1, 2 or (1, 2), got {ndim!r}")
+    if isinstance(indices, (str, bytes)):
+        raise TypeError(f"{name}: expected an integer array of character indices, got "
+                        f"{describe(indices)}")
     indices = np.asarray(indices)
     if not np.issubdtype(indices.dtype, np.integer):
         raise TypeError(f"{name}: expected an integer array of character indices, got dtype "
@@ -260,7 +274,8 @@ def current_character_correlation(fit_ids, fit_feature, eval_ids, eval_feature):
     """
     fit_ids, eval_ids = np.asarray(fit_ids), np.asarray(eval_ids)
     for name, ids in (("fit_ids", fit_ids), ("eval_ids", eval_ids)):
-        if not np.issubdtype(ids.dtype, np.integer) or ids.ndim != 1 or ids.min() < 0:
+        if not np.issubdtype(ids.dtype, np.integer) or ids.ndim != 1 or ids.size == 0 \
+                or ids.min() < 0:
             raise ValueError(f"{name}: expected a 1-D array of character indices, got "
                              f"{ids.dtype} of shape {ids.shape}")
     fit_feature = as_float_array("fit_feature", fit_feature, shape=fit_ids.shape)
@@ -275,7 +290,21 @@ def current_character_correlation(fit_ids, fit_feature, eval_ids, eval_feature):
 def unigram_entropy(indices, vocab_size=None):
     """Entropy H = − Σ_c p_c log p_c (nats per character) of the character frequencies p_c: the
     loss of the best model that ignores context, a baseline for a language model's nats/char."""
+    if vocab_size is not None:
+        vocab_size = check_positive_int("vocab_size", vocab_size)
+    if isinstance(indices, (str, bytes)):
+        raise TypeError(f"indices: expected an integer array of character indices, got "
+                        f"{describe(indices)}")
     indices = np.asarray(indices)
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"indices: expected an integer array of character indices, got "
+                        f"{describe(indices)}")
+    if indices.size == 0:
+        raise ValueError("indices: expected at least one character index, got an empty array")
+    if indices.min() < 0 or (vocab_size is not None and indices.max() >= vocab_size):
+        raise ValueError(f"indices: expected values in [0, {vocab_size or 'V'}), got "
+                         f"{indices.min()}..{indices.max()}"
+                         + (" (or raise vocab_size)" if vocab_size is not None else ""))
     counts = np.bincount(indices.ravel(), minlength=vocab_size or 0)
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log(p)).sum())

@@ -21,6 +21,8 @@ def padding_mask(lengths, T, batch_size=None):
     (B, 1, 1, T) for multi-head attention.
     """
     T = check_positive_int("T", T)
+    if batch_size is not None:
+        batch_size = check_positive_int("batch_size", batch_size)
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.size == 0:
         raise ValueError(
@@ -37,7 +39,9 @@ def padding_mask(lengths, T, batch_size=None):
 
 
 def check_param_dict(params, keys):
-    """Raise unless ``params`` is a dict holding every name in ``keys``."""
+    """Raise unless ``params`` is a dict holding every name in ``keys`` (a tuple or list)."""
+    if isinstance(keys, str) or not isinstance(keys, (tuple, list)):
+        raise TypeError(f"keys: expected a tuple of parameter names, got {describe(keys)}")
     if not isinstance(params, dict):
         raise TypeError(
             f"params: expected a dict with {', '.join(keys)}, got {type(params).__name__}")
@@ -61,6 +65,8 @@ def check_mask(mask, shape, name="mask"):
     if mask.dtype != bool:
         raise TypeError(
             f"{name}: expected a bool array (True = may attend), got dtype {mask.dtype}")
+    if isinstance(shape, str) or not all(isinstance(s, (int, np.integer)) for s in shape):
+        raise TypeError(f"shape: expected a tuple of ints (..., Tq, Tk), got {describe(shape)}")
     shape = tuple(shape)
     try:
         broadcast = np.broadcast_shapes(mask.shape, shape)
@@ -77,11 +83,14 @@ def check_mask(mask, shape, name="mask"):
 
 
 def initial_state(name, state, B, H, dtype):
-    """An initial recurrent state (B, H) of ``dtype``: zeros when ``state`` is ``None``, else
-    ``state`` checked (``name`` is the argument's name in messages)."""
+    """An initial recurrent state (B, H) of the float ``dtype``: zeros when ``state`` is ``None``,
+    else a copy of ``state`` checked (``name`` is the argument's name in messages)."""
+    B, H = check_positive_int("B", B), check_positive_int("H", H)
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype: expected a floating-point dtype, got {dtype!r}")
     if state is None:
         return np.zeros((B, H), dtype)
-    return as_float_array(name, state, shape=(B, H)).astype(dtype, copy=False)
+    return np.array(as_float_array(name, state, shape=(B, H)), dtype=dtype)
 
 
 def prepare_sequence(x, input_size, params, lengths):
@@ -89,8 +98,12 @@ def prepare_sequence(x, input_size, params, lengths):
     (B, T, input_size), the (already checked) ``params`` converted to the dtype of ``x``, and the
     (B, T) mask of the real steps from ``lengths`` (all ``True`` when ``lengths`` is ``None``).
 
-    Returns ``(x, params, real)``.
+    Returns ``(x, params, real)``; ``x`` and the arrays of ``params`` are returned themselves, not
+    copies, when they are already float arrays of that dtype (the forward passes only read them).
     """
+    input_size = check_positive_int("input_size", input_size)
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected a dict of arrays, got {describe(params)}")
     x = as_float_array("x", x, shape=(None, None, input_size))
     B, T, _ = x.shape
     params = {name: p.astype(x.dtype, copy=False) for name, p in params.items()}
@@ -102,10 +115,10 @@ def check_step_shapes(x_t, input_size, hidden_size, **states):
     """Raise ``ValueError`` unless ``x_t`` is (B, input_size) and every state given by name (e.g.
     ``h_prev=h_prev``) is (B, hidden_size). Shapes only: the step functions of the recurrent
     modules run it at every step, after their ``*_forward`` has checked the values once."""
-    if getattr(x_t, "ndim", None) != 2 or x_t.shape[1] != input_size:
+    if not isinstance(x_t, np.ndarray) or x_t.ndim != 2 or x_t.shape[1] != input_size:
         raise ValueError(f"x_t: expected shape (B, {input_size}), got {describe(x_t)}")
     for name, state in states.items():
-        if getattr(state, "shape", None) != (x_t.shape[0], hidden_size):
+        if not isinstance(state, np.ndarray) or state.shape != (x_t.shape[0], hidden_size):
             raise ValueError(f"{name}: expected shape ({x_t.shape[0]}, {hidden_size}) (the batch "
                              f"of x_t, hidden), got {describe(state)}")
 

@@ -76,7 +76,8 @@ def _check_activation(activation):
 
 def check_ctrnn_params(W_hh, b_h, tau):
     """Check a CTRNN's parameters: ``W_hh`` (H, H), ``b_h`` a scalar or (H,), ``tau`` a scalar or
-    (H,) of positive time constants. Returns them as float arrays ``(W_hh, b_h, tau)``."""
+    (H,) of positive time constants. Returns them as float arrays ``(W_hh, b_h, tau)`` (the
+    arguments themselves when they are float arrays already)."""
     W_hh = as_float_array("W_hh", W_hh, ndim=2)
     H = W_hh.shape[0]
     if W_hh.shape != (H, H):
@@ -140,13 +141,23 @@ def integrate_ode(f, a0, dt, steps, method="rk4"):
 
     Only ``+`` and ``*`` touch the states, so ``a0`` may be a NumPy array or a torch tensor (this
     one function integrates for ``seqlearn.torch.ctrnn`` too, and autograd differentiates through
-    it). Returns a list of ``steps + 1`` states shaped like ``a0``.
+    it). Returns a list of ``steps + 1`` states shaped like ``a0`` (a tensor ``a0`` is the first
+    entry itself; an array is copied).
     """
+    if not callable(f):
+        raise TypeError(f"f: expected a function a -> da/dt, got {describe(f)}")
     steps = check_positive_int("steps", steps)
     dt = check_positive_number("dt", dt)
     if method not in ("euler", "rk4"):
         raise ValueError(f"method: expected 'euler' or 'rk4', got {method!r}")
-    a = a0
+    if hasattr(a0, "detach") and hasattr(a0, "dtype"):         # a torch tensor
+        import torch
+
+        if not bool(torch.isfinite(a0).all()):
+            raise ValueError("a0: contains NaN or inf values")
+        a = a0
+    else:
+        a = np.array(as_float_array("a0", a0))
     states = [a]
     for _ in range(steps):
         if method == "euler":
@@ -324,7 +335,7 @@ def scan_lyapunov_exponents(family, values, a0, tau=1.0, dt=0.05, steps=4000, tr
     if not callable(family):
         raise TypeError(f"family: expected a function value -> (W_hh, b_h), got {describe(family)}")
     values = as_float_array("values", values, ndim=1)
-    networks = [check_ctrnn_params(*family(float(value)), tau) for value in values]
+    networks = [_network_of(family, value, tau) for value in values]
     H = networks[0][0].shape[0]
     if any(W_hh.shape != (H, H) for W_hh, _, _ in networks):
         raise ValueError("family: every network of the family must have the same size")
@@ -382,6 +393,9 @@ def find_fixed_points(W_hh, b_h, tau=1.0, activation="tanh", starts=None, grid_s
     W_hh, b_h, tau = check_ctrnn_params(W_hh, b_h, tau)
     H = W_hh.shape[0]
     grid_size = check_positive_int("grid_size", grid_size)
+    max_iter = check_positive_int("max_iter", max_iter)
+    tol = check_positive_number("tol", tol)
+    merge_radius = check_positive_number("merge_radius", merge_radius)
     if starts is None:
         a = _default_starts(W_hh, b_h, grid_size, as_generator(rng))
     else:
@@ -434,12 +448,16 @@ def classify_fixed_points(eigenvalues, tol=1e-9):
       bifurcation happens).
     """
     eigenvalues = np.asarray(eigenvalues)
+    if eigenvalues.dtype.kind not in "biufc":
+        raise TypeError(f"eigenvalues: expected a numeric (K, H) array, got {describe(eigenvalues)}")
     if eigenvalues.ndim != 2:
         raise ValueError(f"eigenvalues: expected shape (K, H), got {describe(eigenvalues)}")
     real = as_float_array("eigenvalues", eigenvalues.real, ndim=2, allow_empty=True)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
+        raise TypeError(f"tol: expected a number ≥ 0, got {describe(tol)}")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol: expected a finite number ≥ 0, got {tol!r}")
     tol = float(tol)
-    if not tol >= 0:
-        raise ValueError(f"tol: expected a number ≥ 0, got {tol!r}")
     kinds = np.full(len(real), "saddle", dtype=object)
     kinds[np.all(real < -tol, axis=1)] = "stable"
     kinds[np.all(real > tol, axis=1)] = "source"
@@ -465,9 +483,22 @@ def _check_family(family, values):
     return np.sort(values)
 
 
+def _network_of(family, value, tau):
+    """``family(value)`` checked: ``(W_hh, b_h, tau)``, errors re-labelled as the family's."""
+    network = family(float(value))
+    if not isinstance(network, (tuple, list)) or len(network) != 2:
+        raise TypeError(f"family: expected family(value) to return a pair (W_hh, b_h), got "
+                        f"{describe(network)} at value {value}")
+    try:
+        return check_ctrnn_params(*network, tau)
+    except (TypeError, ValueError) as error:
+        if str(error).startswith("tau"):
+            raise
+        raise type(error)(f"family: the network at value {value} is invalid: {error}") from None
+
+
 def _fixed_points_at(family, value, tau, activation, extra_starts, options):
-    W_hh, b_h = family(float(value))
-    W_hh, b_h, _ = check_ctrnn_params(W_hh, b_h, tau)
+    W_hh, b_h, _ = _network_of(family, value, tau)
     if extra_starts is not None and len(extra_starts):
         grid = _default_starts(W_hh, b_h, options.get("grid_size", 15),
                                as_generator(options.get("rng")))
@@ -568,8 +599,11 @@ def attractor_labels(final_states, attractors, radius=1e-2):
     basins of attraction of the stable fixed points.
     """
     attractors = as_float_array("attractors", attractors, ndim=2, allow_empty=True)
-    final_states = as_float_array("final_states", final_states,
-                                  shape=(None, attractors.shape[1]))
+    final_states = as_float_array("final_states", final_states, ndim=2)
+    if attractors.shape[1] != final_states.shape[1]:
+        raise ValueError(f"attractors: expected shape (K, {final_states.shape[1]}) (H of "
+                         f"final_states {final_states.shape}), got shape {attractors.shape}")
+    radius = check_positive_number("radius", radius)
     if len(attractors) == 0:
         return np.full(len(final_states), -1)
     distance = np.max(np.abs(final_states[:, None, :] - attractors[None, :, :]), axis=-1)
@@ -601,6 +635,14 @@ def basins_of_attraction(W_hh, b_h, tau=1.0, activation="tanh", xlim=(-8.0, 8.0)
         raise ValueError(
             f"W_hh: basins are drawn for 2-unit networks, expected shape (2, 2), got {W_hh.shape}")
     resolution = check_positive_int("resolution", resolution)
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if (isinstance(lim, (str, bytes)) or not hasattr(lim, "__len__") or len(lim) != 2
+                or not all(isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, bool) for v in lim)):
+            raise TypeError(f"{name}: expected a pair of numbers (low, high), got {describe(lim)}")
+        if not (np.all(np.isfinite(lim)) and lim[0] < lim[1]):
+            raise ValueError(f"{name}: expected finite numbers low < high, got {lim!r}")
+    radius = check_positive_number("radius", radius)
     fixed = find_fixed_points(W_hh, b_h, tau, activation)
     xs = np.linspace(*xlim, resolution)
     ys = np.linspace(*ylim, resolution)

@@ -39,7 +39,8 @@ O(T²). :func:`tiled_attention_backward` recomputes each tile's weights exp(e_ij
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, describe
+from ..validate import (as_float_array, as_generator, check_positive_int, check_positive_number,
+                        describe)
 from .common import check_mask
 
 
@@ -66,6 +67,8 @@ def positive_random_features(x, U):
 
     ``x`` (..., d), ``U`` (r, d) (:func:`random_feature_matrix`). Returns (..., r), positive."""
     x = as_float_array("x", x)
+    if x.ndim == 0:
+        raise ValueError(f"x: expected shape (..., d), got {describe(x)}")
     U = as_float_array("U", U, ndim=2)
     if U.shape[1] != x.shape[-1]:
         raise ValueError(f"U: expected shape (r, {x.shape[-1]}) (d of x), got shape {U.shape}")
@@ -111,9 +114,17 @@ def _check_qkv(q, k, v):
 
 
 def _check_eps(eps):
-    if isinstance(eps, bool) or not np.isscalar(eps) or not eps >= 0:
-        raise ValueError(f"eps: expected a non-negative number, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+        raise TypeError(f"eps: expected a non-negative number, got {describe(eps)}")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps: expected a finite number >= 0, got {eps!r}")
     return float(eps)
+
+
+def _check_causal(causal):
+    if not isinstance(causal, (bool, np.bool_)):
+        raise TypeError(f"causal: expected True or False, got {describe(causal)}")
+    return bool(causal)
 
 
 def _check_features(U, d):
@@ -142,13 +153,13 @@ def linear_attention_forward(q, k, v, causal=False, features=None, eps=1e-6):
         attention with scale 1/√d
     eps : ε, added to the normaliser
 
-    Returns ``out`` (..., Tq, dv) and the cache of :func:`linear_attention_backward`.
+    Returns ``out`` (..., Tq, dv) and the cache of :func:`linear_attention_backward` (the cache keeps references to its inputs, not copies).
     Cost: O(T r dv) time, against O(T² d) for softmax attention.
     """
     q, k, v = _check_qkv(q, k, v)
     U = _check_features(features, q.shape[-1])
     eps = _check_eps(eps)
-    causal = bool(causal)
+    causal = _check_causal(causal)
     if causal and q.shape[-2] != k.shape[-2]:
         raise ValueError(f"k: causal linear attention needs as many keys as queries "
                          f"({q.shape[-2]}), got shape {k.shape}")
@@ -229,11 +240,9 @@ def linear_attention_step(q_t, k_t, v_t, state=None, features=None, eps=1e-6):
         S = np.zeros(phi_k.shape + v_t.shape[-1:], dtype=phi_k.dtype)
         n = np.zeros(phi_k.shape, dtype=phi_k.dtype)
     else:
-        try:
-            S, n = state
-        except (TypeError, ValueError):
-            raise TypeError(f"state: expected None or a pair (S, n), got {describe(state)}") \
-                from None
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise TypeError(f"state: expected None or a pair (S, n), got {describe(state)}")
+        S, n = state
         S = as_float_array("state[0]", S, shape=phi_k.shape + v_t.shape[-1:])
         n = as_float_array("state[1]", n, shape=phi_k.shape)
     S = S + phi_k[..., :, None] * v_t[..., None, :]
@@ -266,14 +275,15 @@ def tiled_attention_forward(q, k, v, mask=None, scale=None, tile_size=64):
     tile_size : keys per tile; at most Tq × tile_size scores exist at any time
 
     Returns ``out`` (..., Tq, dv) and the cache of :func:`tiled_attention_backward`, which holds
-    the inputs, ``out`` and the log-sum-exp ``lse`` (..., Tq): no Tq × Tk array.
+    the inputs, ``out`` and the log-sum-exp ``lse`` (..., Tq): no Tq × Tk array (the cache keeps
+    references to its inputs, not copies).
     """
     q, k, v = _check_qkv(q, k, v)
     d, Tq, Tk = q.shape[-1], q.shape[-2], k.shape[-2]
     if scale is None:
         scale = 1.0 / np.sqrt(d)
-    elif isinstance(scale, bool) or not np.isscalar(scale) or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale: expected a positive number (default 1/sqrt(d)), got {scale!r}")
+    else:
+        scale = check_positive_number("scale", scale)
     mask = check_mask(mask, q.shape[:-1] + (Tk,))
     if mask is not None and mask.shape[-1] != Tk:      # broadcast over the keys: slice it by tile
         mask = np.broadcast_to(mask, mask.shape[:-1] + (Tk,))

@@ -60,11 +60,13 @@ class MinMaxScaler:
 
     def transform(self, values):
         self._fitted()
-        return (np.asarray(values, dtype=float) - self.low) / (self.high - self.low)
+        return (as_float_array("values", values, allow_empty=True) - self.low) / (self.high
+                                                                                 - self.low)
 
     def inverse_transform(self, values):
         self._fitted()
-        return np.asarray(values, dtype=float) * (self.high - self.low) + self.low
+        return as_float_array("values", values, allow_empty=True) * (self.high - self.low) \
+            + self.low
 
 
 class StandardScaler:
@@ -83,11 +85,11 @@ class StandardScaler:
 
     def transform(self, values):
         self._fitted()
-        return (np.asarray(values, dtype=float) - self.mean) / self.std
+        return (as_float_array("values", values, allow_empty=True) - self.mean) / self.std
 
     def inverse_transform(self, values):
         self._fitted()
-        return np.asarray(values, dtype=float) * self.std + self.mean
+        return as_float_array("values", values, allow_empty=True) * self.std + self.mean
 
 
 def relative_to_level(x, t=None):
@@ -110,8 +112,18 @@ def relative_to_level(x, t=None):
 
 
 def from_level(relative, level):
-    """Undo :func:`relative_to_level`: v = (ṽ + 1) · level."""
-    return (np.asarray(relative, dtype=float) + 1.0) * np.asarray(level, dtype=float)
+    """Undo :func:`relative_to_level`: v = (ṽ + 1) · level. ``level`` is a number or an array
+    that broadcasts to the shape of ``relative`` (e.g. (N,) for forecasts (N,))."""
+    relative = as_float_array("relative", relative)
+    level = as_float_array("level", level)
+    try:
+        fits = np.broadcast_shapes(level.shape, relative.shape) == relative.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"level: expected a shape that broadcasts to {relative.shape} (that of "
+                         f"relative), got shape {level.shape}")
+    return (relative + 1.0) * level
 
 
 def _check_series_start(series, start, lag):

@@ -155,6 +155,7 @@ def input_jacobians(x, h0, params, nonlinearity="tanh"):
     x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`.
     Returns (B, T, H, D). A loss ℓ_t that depends on h_t has ∂ℓ_t/∂x_1 = (∂ℓ_t/∂h_t)(∂h_t/∂x_1).
     """
+    x = as_float_array("x", x, ndim=3)
     h = rnn_states(x, h0, params, nonlinearity)
     _, f_prime = _activation(nonlinearity)
     J = jacobians_from_states(h, params["W_hh"], nonlinearity)
@@ -186,7 +187,7 @@ def first_input_effect(x, h0, params, nonlinearity="tanh"):
     of x_1 no longer moves the state. For a linear RNN it equals ‖(∂h_t/∂x_1) 2 x_1‖.
     x : (B, T, D); h0 : (B, H) or ``None``; params as in :func:`rnn_states`. Returns (B, T).
     """
-    x = np.asarray(x, dtype=float)
+    x = as_float_array("x", x, ndim=3)
     flipped = x.copy()
     flipped[:, 0] = -flipped[:, 0]
     return np.linalg.norm(rnn_states(x, h0, params, nonlinearity)
@@ -204,7 +205,12 @@ def one_unit_rnn_loss(w, b, h0=0.5, steps=20, target=0.6):
     w, b : numbers or arrays that broadcast together (a grid of them); every entry is its own
     network. Returns ``(L, dL_dw, dL_db)``, arrays of the broadcast shape.
     """
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    w, b = as_float_array("w", w), as_float_array("b", b)
+    try:
+        w, b = np.broadcast_arrays(w, b)
+    except ValueError:
+        raise ValueError(f"b: expected a shape that broadcasts with w {w.shape}, got shape "
+                         f"{b.shape}") from None
     steps = check_positive_int("steps", steps)
     hs = [np.full(w.shape, _check_number("h0", h0))]
     for _ in range(steps):
@@ -282,6 +288,8 @@ def init_irnn_params(input_size, hidden_size, rng=None, gain=1.0, input_scale=0.
     """
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
+    gain = _check_number("gain", gain)
+    input_scale = _check_number("input_scale", input_scale, minimum=0)
     rng = as_generator(rng)
     return {"W_xh": rng.normal(0.0, input_scale, size=(D, H)), "W_hh": gain * np.eye(H),
             "b_h": np.zeros(H)}

@@ -30,7 +30,7 @@ PyTorch version is ``seqlearn.torch.gru.GRU``.
 
 import numpy as np
 
-from ..validate import as_float_array
+from ..validate import as_float_array, as_generator, check_positive_int, describe
 from .activations import sigmoid
 from .common import check_param_dict, check_step_shapes, initial_state, prepare_sequence
 
@@ -39,9 +39,11 @@ GATES = ("r", "u", "n")
 
 def init_gru_params(input_size, hidden_size, rng=None):
     """Parameters ``W_x`` (D, 3H), ``W_h`` (H, 3H), ``b_x``, ``b_h`` (3H,), every entry from
-    U(-1/√H, 1/√H) (the initialisation of ``nn.GRU``)."""
-    rng = np.random.default_rng() if rng is None else rng
-    D, H = input_size, hidden_size
+    U(-1/√H, 1/√H) (the initialisation of ``nn.GRU``). ``rng``: a ``numpy.random.Generator``, an
+    int seed, or ``None`` for NumPy's global state (``seqlearn.seed``)."""
+    D = check_positive_int("input_size", input_size)
+    H = check_positive_int("hidden_size", hidden_size)
+    rng = as_generator(rng)
     s = 1.0 / np.sqrt(H)
     return {
         "W_x": rng.uniform(-s, s, size=(D, 3 * H)),
@@ -53,7 +55,8 @@ def init_gru_params(input_size, hidden_size, rng=None):
 
 def check_gru_params(params):
     """Check a GRU parameter dict; return a new dict of float arrays ``W_x`` (D, 3H), ``W_h``
-    (H, 3H), ``b_x``, ``b_h`` (3H,)."""
+    (H, 3H), ``b_x``, ``b_h`` (3H,) (the new dict holds the arrays of ``params`` themselves when
+    they are already float arrays)."""
     check_param_dict(params, ("W_x", "W_h", "b_x", "b_h"))
     W_h = as_float_array("params['W_h']", params["W_h"], ndim=2)
     H = W_h.shape[0]
@@ -70,7 +73,8 @@ def gru_step(x_t, h_prev, params):
     h_prev (B, H); ``params`` holds arrays (the step checks shapes only: :func:`gru_forward`
     checks the rest once).
 
-    Returns h_t (B, H) and the step's cache for :func:`gru_step_backward`.
+    Returns h_t (B, H) and the step's cache for :func:`gru_step_backward` (it keeps references to
+    its inputs, not copies).
     """
     H = params["W_h"].shape[0]
     check_step_shapes(x_t, params["W_x"].shape[0], H, h_prev=h_prev)
@@ -97,6 +101,9 @@ def gru_step_backward(dh_t, cache, params):
     ∂L/∂b_x = Σ_batch δa, ∂L/∂W_h = h_{t-1}ᵀ δs, ∂L/∂b_h = Σ_batch δs.
     """
     x_t, h_prev, r, u, n, s_n = cache
+    if not isinstance(dh_t, np.ndarray) or dh_t.shape != h_prev.shape:
+        raise ValueError(f"dh_t: expected shape {h_prev.shape} (that of h_t), got "
+                         f"{describe(dh_t)}")
     da_n = dh_t * (1.0 - u) * (1.0 - n**2)
     da_u = dh_t * (h_prev - n) * u * (1.0 - u)
     da_r = da_n * s_n * r * (1.0 - r)
@@ -148,7 +155,7 @@ def gru_forward(x, h0, params, lengths=None, return_gates=False):
     Returns
     -------
     h : (B, T, H), the states h_1 .. h_T (zero at padded steps)
-    cache : what :func:`gru_backward` needs
+    cache : what :func:`gru_backward` needs (it keeps references to its inputs, not copies)
     gates : (only with ``return_gates``)
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).

@@ -88,12 +88,18 @@ def check_beta(beta):
     return float(beta)
 
 
+def _check_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {describe(value)}")
+
+
 # ------------------------------------------------------------------------ classic network
 def hebbian_weights(patterns, zero_diagonal=True):
     """The Hebbian weights of equation (9.1): ``W = Xᵀ X`` (d, d), the sum of the outer products
     of the N binary patterns x_i (rows of ``patterns`` (N, d), entries ±1), with the diagonal set
     to 0 (``zero_diagonal=False`` keeps it, N on every diagonal entry)."""
     X = _check_binary("patterns", patterns, 2)
+    _check_flag("zero_diagonal", zero_diagonal)
     W = X.T @ X
     if zero_diagonal:
         np.fill_diagonal(W, 0.0)
@@ -110,6 +116,7 @@ def pseudo_inverse_weights(patterns, zero_diagonal=True):
     as every W_jj < 1, which holds for N < d independent patterns.
     """
     X = _check_binary("patterns", patterns, 2)
+    _check_flag("zero_diagonal", zero_diagonal)
     W = np.linalg.pinv(X) @ X
     W = 0.5 * (W + W.T)                   # symmetric up to rounding
     if zero_diagonal:
@@ -274,9 +281,10 @@ def recall_error(N, d, seed, rule="hebbian", max_sweeps=30):
     """The mean bit error after asynchronous retrieval (:func:`fast_classic_retrieve`) started
     at each of N random patterns of size d stored by ``rule`` (``"hebbian"`` (9.1) or
     ``"pseudo-inverse"`` (9.5)): the measurement of the chapter's capacity curve. The patterns
-    are drawn with ``numpy.random.default_rng(seed)``. Returns a float in [0, 1]."""
+    are drawn with ``numpy.random.default_rng(seed)`` (``seed``: an int ≥ 0, a Generator, or
+    ``None`` for NumPy's global state, which ``seqlearn.seed`` sets). Returns a float in [0, 1]."""
     N, d = check_positive_int("N", N), check_positive_int("d", d)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed, "seed")
     X = rng.choice([-1.0, 1.0], size=(N, d))
     if rule not in RULES:
         raise ValueError(f"rule: expected one of {RULES}, got {rule!r}")
@@ -334,7 +342,7 @@ def modern_hopfield_update_forward(xi, patterns, beta, mask=None):
 
     Returns ``xi_new`` (..., S, d), the weights ``p`` (..., S, N) and the cache of
     :func:`modern_hopfield_update_backward` (``p`` is the array the cache holds: do not modify it
-    in place before the backward pass).
+    in place before the backward pass; the cache keeps references to its inputs, not copies).
     """
     xi, X, beta, mask = _check_update_args(xi, patterns, beta, mask)
     scaled = xi * xi.dtype.type(beta)             # β ξ: cheaper to scale than the (S, N) scores
@@ -379,7 +387,7 @@ def modern_hopfield_energy(xi, patterns, beta):
     beta = check_beta(beta)
     X = as_float_array("patterns", patterns, ndim=2)
     xi = as_float_array("xi", xi)
-    if xi.shape[-1] != X.shape[1]:
+    if xi.ndim == 0 or xi.shape[-1] != X.shape[1]:
         raise ValueError(f"xi: expected shape (..., {X.shape[1]}) (d of the patterns), got "
                          f"shape {xi.shape}")
     a = beta * (xi @ X.T)
@@ -398,6 +406,10 @@ def modern_hopfield_retrieve(xi, patterns, beta, max_steps=1, tol=1e-10):
     of updates made.
     """
     max_steps = check_positive_int("max_steps", max_steps)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
+        raise TypeError(f"tol: expected a number ≥ 0, got {describe(tol)}")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol: expected a finite number ≥ 0, got {tol!r}")
     steps = 0
     for steps in range(1, max_steps + 1):
         new, p, _ = modern_hopfield_update_forward(xi, patterns, beta)
@@ -467,7 +479,7 @@ def hopfield_layer_forward(R, Y, params, beta=None, mask=None):
     mask : optional (B, N) bool, True for real stored patterns (padded sets)
 
     Returns ``Z`` (B, S, d_v), the weights (B, S, N) and the cache of
-    :func:`hopfield_layer_backward`.
+    :func:`hopfield_layer_backward` (the cache keeps references to its inputs, not copies).
     """
     W_q, W_k, W_v = _layer_params(params)
     R = _check_set("R", R, W_q.shape[0])
@@ -533,7 +545,7 @@ def hopfield_pooling_forward(Y, params, beta=None, mask=None):
     instances. The result does not depend on the order of the N instances.
 
     Returns ``Z`` (B, S, d_v), the weights (B, S, N) and the cache of
-    :func:`hopfield_pooling_backward`.
+    :func:`hopfield_pooling_backward` (the cache keeps references to its inputs, not copies).
     """
     Q, W_k, W_v = _pooling_params(params)
     Y = _check_set("Y", Y, W_k.shape[0])
@@ -590,7 +602,7 @@ def hopfield_lookup_forward(R, params, beta=None):
 
     ``R`` (B, S, D_r); ``params``: ``W_q`` (D_r, d_k), ``patterns`` P (N, d_k), ``W_v``
     (d_k, d_v); ``beta`` 1/√d_k by default. Returns ``Z`` (B, S, d_v), the weights (B, S, N) and
-    the cache of :func:`hopfield_lookup_backward`.
+    the cache of :func:`hopfield_lookup_backward` (the cache keeps references to its inputs, not copies).
     """
     W_q, P, W_v = _lookup_params(params)
     R = _check_set("R", R, W_q.shape[0])

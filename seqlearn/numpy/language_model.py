@@ -17,7 +17,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..validate import as_generator, check_finite_loss, check_positive_int
+from ..validate import as_generator, check_finite_loss, check_positive_int, check_positive_number
 from .char_rnn import (PARAM_NAMES, char_rnn_loss, char_rnn_loss_and_gradients,
                        check_char_indices, check_char_rnn_params)
 from .optim import Adagrad, clip_by_norm, clip_by_value, global_norm
@@ -30,6 +30,8 @@ def training_split(length, seq_len):
     """Where the held-out part of a text of ``length`` characters starts: the last
     ``HELD_OUT_FRACTION`` of it, and at least one window of ``seq_len + 1`` characters.
     Raises ``ValueError`` when too little is left for a training window."""
+    length = check_positive_int("length", length)
+    seq_len = check_positive_int("seq_len", seq_len)
     split = length - max(int(length * HELD_OUT_FRACTION), seq_len + 1)
     if split < seq_len + 2:
         raise ValueError(
@@ -44,16 +46,18 @@ def held_out_starts(length, seq_len, max_windows=64):
     characters in the held-out part of a text of ``length`` characters, spread evenly over it
     (an int64 array)."""
     split = training_split(length, seq_len)
+    max_windows = check_positive_int("max_windows", max_windows)
     n = (length - split - 1) // seq_len
     chosen = np.unique(np.linspace(0, n - 1, min(n, max_windows)).round().astype(np.int64))
     return split + chosen * seq_len
 
 
 def check_temperature(temperature):
-    """Raise ``ValueError`` unless ``temperature`` is a number ≥ 0 (0: always the most likely
-    character); return it."""
-    if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-            or not temperature >= 0):
+    """Raise ``ValueError`` unless ``temperature`` is a finite number ≥ 0 (0: always the most
+    likely character; NumPy scalars accepted); return it."""
+    if (isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float, np.integer, np.floating))
+            or not 0 <= temperature < math.inf):
         raise ValueError(f"temperature: expected a number >= 0 (0: the most likely character), "
                          f"got {temperature!r}")
     return temperature
@@ -161,9 +165,8 @@ def train_language_model(params, indices, seq_len, batch_size, steps=None, secon
     batch_size = check_positive_int("batch_size", batch_size)
     steps, seconds = _check_stop(steps, seconds)
     eval_every = check_positive_int("eval_every", eval_every)
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
-                             or not clip > 0):
-        raise ValueError(f"clip: expected a positive bound or None, got {clip!r}")
+    if clip is not None:
+        clip = check_positive_number("clip", clip)
     if sample_every is not None:
         sample_every = check_positive_int("sample_every", sample_every)
     sample_length = check_positive_int("sample_length", sample_length)
@@ -254,8 +257,7 @@ def train_with_sgd(params, indices, seq_len, batch_size, steps, lr, max_norm=Non
     seq_len = check_positive_int("seq_len", seq_len)
     batch_size = check_positive_int("batch_size", batch_size)
     steps = check_positive_int("steps", steps)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr: expected a positive step size, got {lr!r}")
+    lr = check_positive_number("lr", lr)
     if max_norm is not None and (isinstance(max_norm, bool) or not isinstance(max_norm, (int, float))
                                  or not max_norm > 0):
         raise ValueError(f"max_norm: expected a positive threshold or None, got {max_norm!r}")

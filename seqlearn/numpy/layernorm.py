@@ -15,7 +15,7 @@ The computation keeps the dtype of ``x`` (float64 by default).
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, check_positive_int, check_positive_number, describe
 from .common import check_param_dict
 
 
@@ -35,14 +35,16 @@ def layer_norm_forward(x, params, eps=1e-5):
     eps : ε > 0, added to the variance (1e-5 as in torch)
 
     Returns ``y`` (..., D) and the cache of :func:`layer_norm_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("gamma", "beta"))
     x = as_float_array("x", x)
+    if x.ndim == 0:
+        raise ValueError(f"x: expected shape (..., D), at least one dimension, got {describe(x)}")
     D = x.shape[-1]
     gamma, beta = (as_float_array(f"params[{name!r}]", params[name], shape=(D,))
                    .astype(x.dtype, copy=False) for name in ("gamma", "beta"))
-    if isinstance(eps, bool) or not np.isscalar(eps) or not eps > 0:
-        raise ValueError(f"eps: expected a positive number, got {eps!r}")
+    eps = check_positive_number("eps", eps)
     xc = x - x.mean(axis=-1, keepdims=True)
     var = np.mean(xc * xc, axis=-1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)

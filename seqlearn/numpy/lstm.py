@@ -36,7 +36,7 @@ it has no peepholes. The PyTorch version is ``seqlearn.torch.lstm.LSTM``.
 
 import numpy as np
 
-from ..validate import as_float_array
+from ..validate import as_float_array, as_generator, check_positive_int, describe
 from .activations import sigmoid
 from .common import check_param_dict, check_step_shapes, initial_state, prepare_sequence
 
@@ -57,9 +57,18 @@ def init_lstm_params(input_size, hidden_size, rng=None, peepholes=False, forget_
     ``block_size`` S > 1 (a divisor of H) makes memory blocks of S cells sharing their gates (see
     the module docstring): ``W_x`` (D, 3K + H), ``W_h`` (H, 3K + H), ``b`` (3K + H,) with K = H/S,
     the forget block being ``b[K:2K]``. Peepholes cannot be combined with blocks.
+
+    ``rng``: a ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
+    ``seqlearn.seed`` sets).
     """
-    rng = np.random.default_rng() if rng is None else rng
-    D, H = input_size, hidden_size
+    D = check_positive_int("input_size", input_size)
+    H = check_positive_int("hidden_size", hidden_size)
+    if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"forget_bias: expected a number, got {describe(forget_bias)}")
+    if not np.isfinite(forget_bias):
+        raise ValueError(f"forget_bias: expected a finite number, got {forget_bias!r}")
+    rng = as_generator(rng)
     K = H // _check_block_size(block_size, H, peepholes)
     s = 1.0 / np.sqrt(H)
     params = {
@@ -105,7 +114,7 @@ def lstm_block_columns(hidden_size, block_size):
     ``offset_q + c // block_size`` for the gates q = i, f, o and ``2K + c`` for the candidate, so
     that ``W[:, lstm_block_columns(H, S)]`` repeats each shared gate for the cells of its block.
     For ``block_size`` 1 it is ``arange(4H)``."""
-    H = hidden_size
+    H = check_positive_int("hidden_size", hidden_size)
     S = _check_block_size(block_size, H)
     K = H // S
     cells = np.arange(H)
@@ -115,7 +124,9 @@ def lstm_block_columns(hidden_size, block_size):
 def check_lstm_params(params):
     """Check an LSTM parameter dict; return a new dict of float arrays ``W_x`` (D, 4H), ``W_h``
     (H, 4H), ``b`` (4H,) and, when ``params`` has peepholes, ``p_i``, ``p_f``, ``p_o`` (H,). A
-    dict of memory blocks has 3K + H columns instead of 4H (:func:`lstm_block_size`)."""
+    dict of memory blocks has 3K + H columns instead of 4H (:func:`lstm_block_size`).
+    Float arrays are returned as they are, not copies.
+    """
     check_param_dict(params, ("W_x", "W_h", "b"))
     block_size = lstm_block_size(params)
     W_h = as_float_array("params['W_h']", params["W_h"], ndim=2)
@@ -140,6 +151,7 @@ def lstm_step(x_t, h_prev, c_prev, params):
     step checks shapes only: :func:`lstm_forward` checks the rest once).
 
     Returns h_t and c_t (B, H) and the step's cache for :func:`lstm_step_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     H = params["W_h"].shape[0]
     check_step_shapes(x_t, params["W_x"].shape[0], H, h_prev=h_prev, c_prev=c_prev)
@@ -179,6 +191,9 @@ def lstm_step_backward(dh_t, dc_t, cache, params):
     ∂L/∂p_f = Σ_batch δa_f ⊙ c_{t-1}, ∂L/∂p_o = Σ_batch δa_o ⊙ c_t.
     """
     x_t, h_prev, c_prev, i, f, g, o, c_t, tanh_c = cache
+    for name, grad in (("dh_t", dh_t), ("dc_t", dc_t)):
+        if getattr(grad, "shape", None) != c_t.shape:
+            raise ValueError(f"{name}: expected shape {c_t.shape} (as h_t), got {describe(grad)}")
     peepholes = "p_i" in params
     da_o = dh_t * tanh_c * o * (1.0 - o)
     dc = dc_t + dh_t * o * (1.0 - tanh_c**2)
@@ -258,6 +273,7 @@ def lstm_forward(x, state0, params, lengths=None, return_gates=False):
     gates : (only with ``return_gates``)
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
+    The cache holds the inputs and parameters themselves, not copies.
     """
     x, params, real, (h_prev, c_prev), block_size = _check_inputs(x, state0, params, lengths)
     B, T, _ = x.shape
@@ -328,6 +344,7 @@ def fast_lstm_forward(x, state0, params, lengths=None, return_gates=False):
     What makes it faster: time-major buffers filled in place; the input projections of all steps
     in one product; the gate nonlinearities of a step in one ``tanh`` call, by
     σ(a) = (1 + tanh(a/2)) / 2 with the factor 1/2 folded into the weights of i, f and o.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     x, params, real, (h0, c0), block_size = _check_inputs(x, state0, params, lengths)
     B, T, D = x.shape

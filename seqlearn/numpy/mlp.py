@@ -50,6 +50,7 @@ def check_mlp_params(params):
 
     Returns ``(params, num_layers)``: the parameters as float arrays, in a new dict, and the
     number M of affine layers.
+    Float arrays are returned as they are, not copies.
     """
     if not isinstance(params, dict):
         raise TypeError(
@@ -90,6 +91,7 @@ def mlp_forward(x, params, activation="tanh"):
     -------
     z : (..., K), the output layer's activations (no f applied): regression values or logits
     cache : what :func:`mlp_backward` needs
+    The cache holds the inputs and parameters themselves, not copies.
     """
     df = get_derivative(activation)
     f = get_activation(activation)

@@ -33,7 +33,7 @@ parameter dict tells which cell it belongs to (:func:`mut_kind`).
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import as_float_array, as_generator, check_positive_int
 from .activations import sigmoid
 from .common import check_step_shapes, initial_state, prepare_sequence
 
@@ -68,7 +68,7 @@ def init_mut_params(kind, input_size, hidden_size, rng=None):
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
     check_kind(kind, D, H)
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     s = 1.0 / np.sqrt(H)
     sizes = {"D": D, "H": H}
     return {name: rng.uniform(-s, s, size=tuple(sizes[d] for d in dims))
@@ -91,7 +91,9 @@ def mut_kind(params):
 
 def check_mut_params(params):
     """Check the parameter dict of a MUT cell (its kind found by :func:`mut_kind`); return a new
-    dict of float arrays of the shapes in ``PARAM_SHAPES[kind]``."""
+    dict of float arrays of the shapes in ``PARAM_SHAPES[kind]``.
+    Float arrays are returned as they are, not copies.
+    """
     kind = mut_kind(params)
     W_hh = as_float_array("params['W_hh']", params["W_hh"], ndim=2)
     sizes = {"D": as_float_array("params['W_xz']", params["W_xz"], ndim=2).shape[0],

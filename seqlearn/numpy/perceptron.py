@@ -105,7 +105,7 @@ def perceptron_epoch(x, t, w, b, lr=1.0):
 
 @dataclass
 class PerceptronRun:
-    """What :func:`train_perceptron` returns.
+    """What :func:`train_perceptron` returns. The fields are the given objects.
 
     ``w`` (D,) and ``b`` are the final parameters; ``weights[k]`` and ``biases[k]`` the
     parameters after epoch k (index 0: the start), ``mistakes[k]`` the number of updates made in

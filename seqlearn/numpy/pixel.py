@@ -30,7 +30,8 @@ versions are in ``seqlearn.torch.pixel``.
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, describe
+from ..validate import (as_float_array, as_generator, check_positive_int, check_positive_number,
+                        describe)
 from .common import check_param_dict
 from .softmax import log_softmax, softmax_cross_entropy
 
@@ -135,7 +136,9 @@ def init_masked_conv2d_params(in_features, out_features, kernel_size, mask_type=
 
 def check_masked_conv2d_params(params):
     """Check a masked convolution's parameter dict; return a new dict of float arrays ``W``
-    (k, k, D, H) with k odd and ``b`` (H,)."""
+    (k, k, D, H) with k odd and ``b`` (H,).
+    Float arrays are returned as they are, not copies.
+    """
     check_param_dict(params, ("W", "b"))
     W = as_float_array("params['W']", params["W"], ndim=4)
     if W.shape[0] != W.shape[1]:
@@ -231,7 +234,9 @@ def init_pixel_cnn_params(levels, hidden_size, kernel_size=3, num_layers=4, num_
 
 def check_pixel_cnn_params(params):
     """Check a PixelCNN parameter dict (see :func:`init_pixel_cnn_params`); return
-    ``(checked, num_layers)``, the float arrays in a new dict and M."""
+    ``(checked, num_layers)``, the float arrays in a new dict and M.
+    Float arrays are returned as they are, not copies.
+    """
     if not isinstance(params, dict):
         raise TypeError(f"params: expected a dict of PixelCNN parameters, got {describe(params)}")
     num_layers = sum(1 for key in params if key.startswith("W_l") and key[3:].isdigit())
@@ -284,6 +289,7 @@ def pixel_cnn_forward(x, params, labels=None):
     pre-activation of a class-conditional model. Returns ``(z, cache)`` with the logits
     z = h_M W_out + b_out (B, n, n, V): z[:, r, s] scores the level of pixel (r, s) from the
     pixels before it.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     params, num_layers = check_pixel_cnn_params(params)
     V = params["W_out"].shape[1]
@@ -370,8 +376,7 @@ def independent_pixel_logits(images, levels, alpha=1.0):
     """
     V = check_positive_int("levels", levels)
     images = check_images("images", images, levels=V)
-    if isinstance(alpha, bool) or not np.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"alpha: expected a positive number (the smoothing count), got {alpha!r}")
+    alpha = check_positive_number("alpha", alpha)
     counts = np.stack([(images == v).sum(axis=0) for v in range(V)], axis=-1)
     return np.log((counts + alpha) / (len(images) + alpha * V))
 
@@ -379,10 +384,13 @@ def independent_pixel_logits(images, levels, alpha=1.0):
 # -- what a stack of masked convolutions sees ----------------------------------------------------
 
 def _check_position(n, position):
-    try:
-        r, s = (int(v) for v in position)
-    except (TypeError, ValueError):
-        raise ValueError(f"position: expected a pixel (row, column), got {position!r}") from None
+    if (isinstance(position, (str, bytes)) or not hasattr(position, "__len__")
+            or len(position) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                       for v in position)):
+        raise ValueError(f"position: expected a pixel (row, column) of two ints, got "
+                         f"{position!r}")
+    r, s = (int(v) for v in position)
     if not (0 <= r < n and 0 <= s < n):
         raise ValueError(f"position: expected row and column in 0..{n - 1}, got {position!r}")
     return r, s

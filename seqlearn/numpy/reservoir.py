@@ -19,7 +19,8 @@ alone, whatever the initial state; ρ(W) < 1 is the usual rule of thumb for it.
 
 import numpy as np
 
-from ..validate import as_float_array, as_generator, check_positive_int, describe
+from ..validate import (as_float_array, as_generator, check_number, check_positive_int,
+                        check_positive_number, describe)
 from .common import check_param_dict, check_step_shapes, initial_state
 from .gradient_flow import scaled_to_spectral_radius
 
@@ -43,13 +44,18 @@ def init_reservoir_params(input_size, hidden_size, spectral_radius=0.9, input_sc
     rng = as_generator(rng)
     D, H = check_positive_int("input_size", input_size), check_positive_int("hidden_size",
                                                                              hidden_size)
+    spectral_radius = check_positive_number("spectral_radius", spectral_radius)
+    input_scale = check_positive_number("input_scale", input_scale)
+    bias_scale = check_number("bias_scale", bias_scale, low=0)
     W = scaled_to_spectral_radius(rng.normal(size=(H, H)), spectral_radius)
     return {"W_in": rng.uniform(-input_scale, input_scale, size=(D, H)), "W": W,
             "b": rng.uniform(-bias_scale, bias_scale, size=H)}
 
 
 def check_reservoir_params(params):
-    """Check a reservoir's parameter dict; return ``(W_in, W, b)``."""
+    """Check a reservoir's parameter dict; return ``(W_in, W, b)``.
+    Float arrays are returned as they are, not copies.
+    """
     check_param_dict(params, RESERVOIR_PARAM_NAMES)
     W_in = as_float_array("params['W_in']", params["W_in"], ndim=2)
     H = W_in.shape[1]
@@ -60,6 +66,8 @@ def check_reservoir_params(params):
 def reservoir_step(u_t, h_prev, params, leak_rate=1.0):
     """One step of equation (9.16): ``u_t`` (B, D), ``h_prev`` (B, H) → h_t (B, H)."""
     W_in, W, b = check_reservoir_params(params)
+    if getattr(u_t, "ndim", None) != 2 or u_t.shape[1] != W_in.shape[0]:
+        raise ValueError(f"u_t: expected shape (B, {W_in.shape[0]}), got {describe(u_t)}")
     check_step_shapes(u_t, W_in.shape[0], W.shape[0], h_prev=h_prev)
     a = _check_leak(leak_rate)
     return (1.0 - a) * h_prev + a * np.tanh(u_t @ W_in + h_prev @ W + b)
@@ -92,8 +100,7 @@ def fit_readout(states, targets, ridge=1e-6):
     if Y.ndim != 2 or len(Y) != len(S):
         raise ValueError(f"targets: expected shape ({len(S)}, K), one row per state, got "
                          f"{describe(Y)}")
-    if isinstance(ridge, bool) or not np.isscalar(ridge) or not ridge >= 0:
-        raise ValueError(f"ridge: expected a number >= 0, got {ridge!r}")
+    ridge = check_number("ridge", ridge, low=0)
     S1 = np.hstack([S, np.ones((len(S), 1))])
     return np.linalg.solve(S1.T @ S1 + ridge * np.eye(S1.shape[1]), S1.T @ Y)
 
@@ -117,6 +124,7 @@ def reservoir_generate(h0, u0, params, W_out, n_steps, leak_rate=1.0):
     u = as_float_array("u0", u0, shape=(len(h), W_in.shape[0]))
     n_steps = check_positive_int("n_steps", n_steps)
     leak = _check_leak(leak_rate)
+    W_out = as_float_array("W_out", W_out, shape=(W.shape[0] + 1, W_in.shape[0]))
     out = np.empty((len(h), n_steps, u.shape[1]))
     for t in range(n_steps):
         h = (1.0 - leak) * h + leak * np.tanh(u @ W_in + h @ W + b)
@@ -130,6 +138,9 @@ def nrmse(prediction, target):
     error of predicting the mean, 0 a perfect forecast."""
     prediction = as_float_array("prediction", prediction)
     target = as_float_array("target", target, shape=prediction.shape)
+    if not np.std(target) > 0:
+        raise ValueError("target: expected values that vary (the NRMSE divides by their "
+                         "standard deviation), got a constant")
     return float(np.sqrt(np.mean((prediction - target) ** 2)) / np.std(target))
 
 
@@ -145,13 +156,20 @@ def esn_forecast_error(series, spectral_radius=0.9, leak_rate=1.0, hidden_size=1
     """
     x = as_float_array("series", series, ndim=1)
     horizon = check_positive_int("horizon", horizon)
+    hidden_size = check_positive_int("hidden_size", hidden_size)
+    spectral_radius = check_positive_number("spectral_radius", spectral_radius)
+    ridge = check_number("ridge", ridge, low=0)
+    train_fraction = check_number("train_fraction", train_fraction, low=0, high=1, low_open=True)
+    if isinstance(washout, bool) or not isinstance(washout, (int, np.integer)) or washout < 0:
+        raise ValueError(f"washout: expected an int >= 0 (states to drop), got {washout!r}")
+    rng = as_generator(seed, name="seed")
     split = int(len(x) * train_fraction)
     if not washout < split < len(x) - horizon:
         raise ValueError(f"train_fraction: leaves {split} training steps, expected between "
                          f"washout={washout} and {len(x) - horizon}")
     centre = x[:split].mean()
     params = init_reservoir_params(1, hidden_size, spectral_radius, input_scale=input_scale,
-                                   rng=np.random.default_rng(seed))
+                                   rng=rng)
     states = reservoir_forward((x - centre)[None, :, None], None, params, leak_rate)[0]
     inputs, targets = states[:-horizon], x[horizon:]
     W_out = fit_readout(inputs[washout:split], targets[washout:split], ridge)

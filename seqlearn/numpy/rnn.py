@@ -20,15 +20,20 @@ two biases whose sum is ``b_h``. The PyTorch version, one layer or a stack, is
 
 import numpy as np
 
-from ..validate import as_float_array, check_positive_int
+from ..validate import (as_float_array, as_generator, check_positive_int, check_positive_number,
+                        describe)
 from .common import (check_param_dict, check_step_shapes, initial_state, padding_mask,
                      prepare_sequence)
 
 def init_rnn_params(input_size, hidden_size, rng=None, scale=None):
     """Parameters ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,) drawn from U(-s, s), s = 1/sqrt(H)
-    (the initialisation of ``nn.RNN``) unless ``scale`` is given."""
-    rng = np.random.default_rng() if rng is None else rng
-    s = 1.0 / np.sqrt(hidden_size) if scale is None else scale
+    (the initialisation of ``nn.RNN``) unless ``scale`` is given. ``rng``: a
+    ``numpy.random.Generator``, an int seed, or ``None`` (NumPy's global state, which
+    ``seqlearn.seed`` sets)."""
+    input_size = check_positive_int("input_size", input_size)
+    hidden_size = check_positive_int("hidden_size", hidden_size)
+    rng = as_generator(rng)
+    s = 1.0 / np.sqrt(hidden_size) if scale is None else check_positive_number("scale", scale)
     return {
         "W_xh": rng.uniform(-s, s, size=(input_size, hidden_size)),
         "W_hh": rng.uniform(-s, s, size=(hidden_size, hidden_size)),
@@ -38,7 +43,9 @@ def init_rnn_params(input_size, hidden_size, rng=None, scale=None):
 
 def check_rnn_params(params):
     """Check an Elman RNN parameter dict; return a new dict of float arrays ``W_xh`` (D, H),
-    ``W_hh`` (H, H), ``b_h`` (H,), in that order."""
+    ``W_hh`` (H, H), ``b_h`` (H,), in that order.
+    Float arrays are returned as they are, not copies.
+    """
     check_param_dict(params, ("W_xh", "W_hh", "b_h"))
     W_hh = as_float_array("params['W_hh']", params["W_hh"], ndim=2)
     H = W_hh.shape[0]
@@ -56,6 +63,7 @@ def rnn_step(x_t, h_prev, params):
     ``params`` holds arrays (the step checks shapes only: :func:`rnn_forward` checks the rest once).
 
     Returns h_t (B, H) and the step's cache for :func:`rnn_step_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_step_shapes(x_t, *params["W_xh"].shape, h_prev=h_prev)    # W_xh is (D, H)
     h_t = np.tanh(x_t @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
@@ -73,6 +81,8 @@ def rnn_step_backward(dh_t, cache, params):
     (B, H) and ``delta_t`` (B, H).
     """
     x_t, h_prev, h_t = cache
+    if getattr(dh_t, "shape", None) != h_t.shape:
+        raise ValueError(f"dh_t: expected shape {h_t.shape} (as h_t), got {describe(dh_t)}")
     delta_t = dh_t * (1.0 - h_t**2)
     return delta_t @ params["W_xh"].T, delta_t @ params["W_hh"].T, delta_t
 
@@ -94,6 +104,7 @@ def rnn_forward(x, h0, params, lengths=None):
     cache : what :func:`rnn_backward` needs: the inputs and the states h_0 .. h_T
 
     The computation keeps the dtype of ``x`` (float64 by default; float32 runs faster).
+    The cache holds the inputs and parameters themselves, not copies.
     """
     params = check_rnn_params(params)
     x, params, real = prepare_sequence(x, params["W_xh"].shape[0], params, lengths)
@@ -173,7 +184,7 @@ def split_rnn_params(params, input_size):
         raise ValueError(f"params['W']: expected shape (input_size + H, H) = ({input_size + H}, "
                          f"{H}), got shape {W.shape}")
     return check_rnn_params({"W_xh": W[:input_size].copy(), "W_hh": W[input_size:].copy(),
-                             "b_h": params["b_h"]})
+                             "b_h": as_float_array("params['b_h']", params["b_h"]).copy()})
 
 
 def unrolled_mlp_params(x, params, W_hy, b_y):
@@ -192,6 +203,7 @@ def unrolled_mlp_params(x, params, W_hy, b_y):
     time's ∂L/∂W_hh.
 
     Returns a dict ``W1`` (H, H), ``b1`` (H,), ..., ``W{T+1}`` = W_hy (H, V), ``b{T+1}`` = b_y (V,).
+    The weights are the arrays ``params['W_hh']`` and ``W_hy`` themselves, not copies.
     """
     params = check_rnn_params(params)
     D, H = params["W_xh"].shape
@@ -212,7 +224,7 @@ def init_stacked_rnn_params(input_size, hidden_size, num_layers, rng=None, scale
     """A list of ``num_layers`` parameter dicts: layer 0 has ``W_xh`` (D, H), the others (H, H);
     each also ``W_hh`` (H, H) and ``b_h`` (H,), drawn as in :func:`init_rnn_params`."""
     num_layers = check_positive_int("num_layers", num_layers)
-    rng = np.random.default_rng() if rng is None else rng
+    rng = as_generator(rng)
     return [init_rnn_params(input_size if layer == 0 else hidden_size, hidden_size, rng=rng,
                             scale=scale)
             for layer in range(num_layers)]
@@ -221,7 +233,9 @@ def init_stacked_rnn_params(input_size, hidden_size, num_layers, rng=None, scale
 def check_stacked_rnn_params(params_list):
     """Check a list of per-layer parameter dicts (layer 0 first): every layer valid for
     :func:`check_rnn_params`, and each layer after the first reading the H states below it.
-    Returns the list of checked dicts."""
+    Returns the list of checked dicts.
+    Float arrays are returned as they are, not copies.
+    """
     if not isinstance(params_list, (list, tuple)):
         raise TypeError(f"params_list: expected a list of parameter dicts (one per layer), "
                         f"got {type(params_list).__name__}")
@@ -259,6 +273,7 @@ def stacked_rnn_forward(x, h0, params_list, lengths=None):
     h : (B, T, H), the states of the top layer h_1^(M) .. h_T^(M) (zero at padded steps)
     h_last : (M, B, H), the last state of every layer (at step lengths[b] − 1 with lengths)
     cache : what :func:`stacked_rnn_backward` needs
+    The cache holds the inputs and parameters themselves, not copies.
     """
     params_list = check_stacked_rnn_params(params_list)
     M, H = len(params_list), params_list[0]["W_hh"].shape[0]

@@ -18,8 +18,8 @@ W_hhᵀ P_{t-1} costs O(H⁴) per step, against O(H²) per step for BPTT.
 
 import numpy as np
 
-from ..validate import as_float_array
-from .common import initial_state
+from ..validate import as_float_array, check_positive_int, describe
+from .common import check_step_shapes, initial_state
 from .rnn import check_rnn_params
 
 
@@ -31,6 +31,9 @@ def _shapes(D, H):
 def init_sensitivities(batch_size, input_size, hidden_size):
     """P_0 = ∂h_0/∂θ = 0: an array (B, H, n) with n = D·H + H·H + H, the parameters flattened in
     the order ``W_xh``, ``W_hh``, ``b_h``."""
+    batch_size = check_positive_int("batch_size", batch_size)
+    input_size = check_positive_int("input_size", input_size)
+    hidden_size = check_positive_int("hidden_size", hidden_size)
     n = sum(int(np.prod(shape)) for shape in _shapes(input_size, hidden_size).values())
     return np.zeros((batch_size, hidden_size, n))
 
@@ -41,6 +44,12 @@ def split_sensitivities(P, input_size, hidden_size):
 
     Any leading shape works: a flat gradient (n,) splits into arrays shaped like the parameters.
     """
+    input_size = check_positive_int("input_size", input_size)
+    hidden_size = check_positive_int("hidden_size", hidden_size)
+    n = sum(int(np.prod(shape)) for shape in _shapes(input_size, hidden_size).values())
+    if not isinstance(P, np.ndarray) or P.ndim == 0 or P.shape[-1] != n:
+        raise ValueError(f"P: expected an array whose last axis has n = D·H + H·H + H = {n} "
+                         f"entries, got {describe(P)}")
     out, start = {}, 0
     for name, shape in _shapes(input_size, hidden_size).items():
         size = int(np.prod(shape))
@@ -63,6 +72,10 @@ def rtrl_step(x_t, h_prev, P_prev, params):
     """
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     D, H = W_xh.shape
+    check_step_shapes(x_t, D, H, h_prev=h_prev)     # shapes only, as rnn_step
+    if getattr(P_prev, "shape", None) != (x_t.shape[0], H, D * H + H * H + H):
+        raise ValueError(f"P_prev: expected shape ({x_t.shape[0]}, {H}, {D * H + H * H + H}), "
+                         f"got {describe(P_prev)}")
     h_t = np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
     # (H, H) @ (B, H, n): every sensitivity goes through the recurrent weights, the O(H⁴) part.
     P = W_hh.T @ P_prev

@@ -11,13 +11,26 @@ losses ℓ_t = −log ŷ_{t, y_t} in nats per step; for a padded batch pass the 
 
 import numpy as np
 
-from ..validate import as_float_array
+from ..validate import as_float_array, describe
+
+
+def _check_axis(logits, axis):
+    """``logits`` as a float array of at least one dimension, and ``axis`` an int axis of it."""
+    logits = as_float_array("logits", logits)
+    if logits.ndim == 0:
+        raise ValueError(f"logits: expected at least one dimension (the classes), got "
+                         f"{describe(logits)}")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+            or not -logits.ndim <= axis < logits.ndim:
+        raise ValueError(f"axis: expected an int axis of logits (shape {logits.shape}), "
+                         f"got {axis!r}")
+    return logits
 
 
 def softmax(logits, axis=-1):
     """ŷ_k = exp(z_k) / Σ_j exp(z_j) along ``axis`` (same shape as ``logits``), computed after
     subtracting the maximum so that exp never overflows."""
-    logits = as_float_array("logits", logits)
+    logits = _check_axis(logits, axis)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
@@ -26,7 +39,7 @@ def softmax(logits, axis=-1):
 def log_softmax(logits, axis=-1):
     """log ŷ along ``axis`` (same shape as ``logits``), computed stably as
     z − max z − log Σ exp(z − max z)."""
-    logits = as_float_array("logits", logits)
+    logits = _check_axis(logits, axis)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -44,7 +57,7 @@ def softmax_cross_entropy(logits, targets):
     loss : float, in nats per position
     dlogits : (..., V), ∂L/∂z = (ŷ − onehot(y)) / P
     """
-    logits = as_float_array("logits", logits)
+    logits = _check_axis(logits, -1)
     targets = np.asarray(targets)
     if not np.issubdtype(targets.dtype, np.integer):
         raise TypeError(f"targets: expected an integer array of class indices, got {targets.dtype}")

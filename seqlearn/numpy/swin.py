@@ -101,7 +101,7 @@ def cyclic_shift(x, shift):
     x = as_float_array("x", x, ndim=4)
     if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)):
         raise TypeError(f"shift: expected an integer, got {shift!r}")
-    return x if shift == 0 else np.roll(x, (-int(shift), -int(shift)), axis=(1, 2))
+    return x.copy() if shift == 0 else np.roll(x, (-int(shift), -int(shift)), axis=(1, 2))
 
 
 def _check_shift(window_size, shift):
@@ -239,6 +239,7 @@ def continuous_position_bias_forward(coords, params, window_size):
     ``coords`` from :func:`relative_coords_table` for M = ``window_size``; ``params`` with
     ``W_1`` (2, F), ``b_1`` (F,), ``W_2`` (F, h). Returns the bias (h, M², M²) and the cache of
     :func:`continuous_position_bias_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("W_1", "b_1", "W_2"))
     W_1 = as_float_array("params['W_1']", params["W_1"], shape=(2, None))
@@ -314,6 +315,7 @@ def window_attention_forward(x, params, num_heads, bias=None, mask=None, cosine=
 
     Returns ``out`` (B, nW, N, D), the weights A (B, nW, h, N, N) and the cache of
     :func:`window_attention_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     names = MHA_PARAM_NAMES + (("logit_scale",) if cosine else ())
     check_param_dict(params, names)
@@ -434,6 +436,8 @@ def init_swin_block_params(d_model, num_heads, d_ff, window_size, position_bias=
     and chapter 8's layer norms and feed-forward network."""
     rng = as_generator(rng)
     _check_choice("position_bias", position_bias, POSITION_BIASES)
+    window_size = check_positive_int("window_size", window_size)
+    cpb_hidden_size = check_positive_int("cpb_hidden_size", cpb_hidden_size)
     if position_bias == "table":
         bias = init_relative_position_bias_params(window_size, num_heads, rng)
     else:
@@ -480,6 +484,7 @@ def swin_block_forward(x, params, num_heads, window_size, shift=0, position_bias
 
     Returns ``z`` (B, H, W, D) and the cache of :func:`swin_block_backward`
     (``cache["weights"]``: the attention weights (B, nW, h, M², M²)).
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("attention", "position_bias", "norm_1", "feed_forward", "norm_2"))
     M, s = _check_shift(window_size, shift)
@@ -572,6 +577,7 @@ def patch_embedding_forward(images, params, patch_size):
     ``images`` (B, H, W, C) with H, W divisible by p = ``patch_size``; ``params`` ``W``
     (p²C, D), ``b`` (D,). The same as a convolution with a p × p kernel and stride p. Returns
     the tokens (B, H/p, W/p, D) and the cache of :func:`patch_embedding_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("W", "b"))
     W = as_float_array("params['W']", params["W"], ndim=2)
@@ -615,6 +621,7 @@ def patch_merging_forward(x, params, eps=1e-5):
 
     ``x`` (B, H, W, D) with H, W even. Returns (B, H/2, W/2, 2D) and the cache of
     :func:`patch_merging_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("W", "norm"))
     W = as_float_array("params['W']", params["W"], ndim=2)
@@ -636,6 +643,7 @@ def patch_merging_backward(dout, cache):
     columns go back to the four tokens they came from. Returns ``dx`` (B, H, W, D) and
     ``{"W", "norm"}``."""
     u, W = cache["u"], cache["W"]
+    dout = as_float_array("dout", dout, shape=u.shape[:-1] + (W.shape[1],))
     dr, g_norm = layer_norm_backward(dout, cache["norm"])
     grads = {"W": u.reshape(-1, u.shape[-1]).T @ dr.reshape(-1, dr.shape[-1]), "norm": g_norm}
     du = dr @ W.T

@@ -27,7 +27,7 @@ import numpy as np
 from ..validate import as_float_array, as_generator, check_positive_int
 from .attention import (init_multi_head_attention_params,
                         multi_head_attention_backward, multi_head_attention_forward)
-from .common import check_param_dict
+from .common import check_mask, check_param_dict
 from .layernorm import init_layer_norm_params, layer_norm_backward, layer_norm_forward
 
 
@@ -68,6 +68,7 @@ def feed_forward_forward(x, params):
 
     ``x`` (..., D); ``params`` with ``W_1`` (D, F), ``b_1`` (F,), ``W_2`` (F, D), ``b_2`` (D,).
     Returns ``y`` (..., D) and the cache of :func:`feed_forward_backward`.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("W_1", "b_1", "W_2", "b_2"))
     W_1 = as_float_array("params['W_1']", params["W_1"], ndim=2)
@@ -141,6 +142,7 @@ def encoder_block_forward(x, params, num_heads, mask=None, eps=1e-5):
 
     Returns ``z`` (B, T, D) and the cache of :func:`encoder_block_backward`; ``cache["weights"]``
     holds the attention weights (B, num_heads, T, T).
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("attention", "norm_1", "feed_forward", "norm_2"))
     x = as_float_array("x", x, ndim=3)
@@ -163,6 +165,7 @@ def encoder_block_backward(dz, cache):
 
     Returns ``dx`` (B, T, D) and the gradients nested like the parameters.
     """
+    dz = as_float_array("dz", dz, shape=cache["norm_2"]["x_hat"].shape)
     ds2, g_n2 = layer_norm_backward(dz, cache["norm_2"])
     dy_ff, g_ff = feed_forward_backward(ds2, cache["feed_forward"])
     dy = ds2 + dy_ff
@@ -208,11 +211,16 @@ def decoder_block_forward(x, memory, params, num_heads, self_mask=None, memory_m
 
     Returns ``z`` (B, T, D) and a cache whose ``"self_weights"`` (B, num_heads, T, T) and
     ``"cross_weights"`` (B, num_heads, T, S) are the attention weights.
+    The cache holds the inputs and parameters themselves, not copies.
     """
     check_param_dict(params, ("self_attention", "norm_1", "cross_attention", "norm_2",
                               "feed_forward", "norm_3"))
     x = as_float_array("x", x, ndim=3)
     memory = as_float_array("memory", memory, shape=(x.shape[0], None, x.shape[2]))
+    num_heads = check_positive_int("num_heads", num_heads)
+    (B, T, _), S = x.shape, memory.shape[1]
+    self_mask = check_mask(self_mask, (B, num_heads, T, T), name="self_mask")
+    memory_mask = check_mask(memory_mask, (B, num_heads, T, S), name="memory_mask")
     a, w_self, c_self = multi_head_attention_forward(x, x, x, params["self_attention"],
                                                      num_heads, mask=self_mask)
     y, c_n1 = _add_and_norm(x, a, params["norm_1"], eps)

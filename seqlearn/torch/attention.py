@@ -25,13 +25,14 @@ from torch.nn import functional as F
 
 from ..numpy.attention import MHA_PARAM_NAMES
 from ..numpy.common import check_param_dict
-from ..validate import describe, check_positive_int, check_tensor
+from ..validate import check_device, describe, check_positive_int, check_tensor
 from .common import check_like_parameters, check_mask, copy_numpy_params
 
 
 # -- masks ----------------------------------------------------------------------------------------
 def causal_mask(T, device=None):
     """(T, T) boolean mask, True on and below the diagonal: position t may attend to 0..t."""
+    device = check_device("device", device)
     T = check_positive_int("T", T)
     return torch.ones((T, T), dtype=torch.bool, device=device).tril_()
 
@@ -101,6 +102,7 @@ class AttentionPooling(nn.Module):
     """
 
     def __init__(self, input_size, attention_size, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.attention_size = check_positive_int("attention_size", attention_size)
@@ -128,6 +130,7 @@ class AttentionPooling(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_a": (D, A), "w_a": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_attention_pooling_params``."""
+        device = check_device("device", device)
         check_param_dict(params, ("W_a", "w_a"))
         W_a = np.asarray(params["W_a"])
         if W_a.ndim != 2:
@@ -152,6 +155,7 @@ class AdditiveAttention(nn.Module):
     """
 
     def __init__(self, query_size, key_size, attention_size, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.query_size = check_positive_int("query_size", query_size)
         self.key_size = check_positive_int("key_size", key_size)
@@ -216,6 +220,7 @@ class AdditiveAttention(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_q": (Dq, A), "W_k": (Dk, A), "w_a": (A,)}`` as made by
         ``seqlearn.numpy.attention.init_additive_attention_params``."""
+        device = check_device("device", device)
         check_param_dict(params, ("W_q", "W_k", "w_a"))
         W_q, W_k = np.asarray(params["W_q"]), np.asarray(params["W_k"])
         if W_q.ndim != 2 or W_k.ndim != 2:
@@ -251,6 +256,7 @@ class MultiHeadAttention(nn.Module):
     """
 
     def __init__(self, d_model, num_heads, bias=True, dtype=None, device=None, fused=True):
+        device = check_device("device", device)
         super().__init__()
         self.d_model = check_positive_int("d_model", d_model)
         self.num_heads = check_positive_int("num_heads", num_heads)
@@ -320,6 +326,7 @@ class MultiHeadAttention(nn.Module):
     def from_numpy(cls, params, num_heads, dtype=torch.float64, device=None, fused=True):
         """From the dict of ``seqlearn.numpy.attention.init_multi_head_attention_params``
         (``W_q``, ``W_k``, ``W_v``, ``W_o`` (D, D); ``b_q``, ``b_k``, ``b_v``, ``b_o`` (D,))."""
+        device = check_device("device", device)
         check_param_dict(params, MHA_PARAM_NAMES)
         W_q = np.asarray(params["W_q"])
         if W_q.ndim != 2 or W_q.shape[0] != W_q.shape[1]:

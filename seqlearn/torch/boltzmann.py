@@ -15,8 +15,8 @@ from torch.nn import functional as F
 
 from ..numpy.boltzmann import MAX_EXACT_UNITS, RBM_PARAM_NAMES
 from ..numpy.common import check_param_dict
-from ..validate import check_positive_int, check_tensor, describe
-from .common import check_like_parameters, copy_numpy_params
+from ..validate import check_device, check_positive_int, check_tensor, describe
+from .common import as_torch_generator, check_like_parameters, copy_numpy_params
 
 
 def _check_units(name, x, n):
@@ -44,6 +44,7 @@ def _check_machine(J, b):
 
 def all_states(n, dtype=None, device=None):
     """Every binary vector of n units, (2^n, n), in counting order (n ≤ 20)."""
+    device = check_device("device", device)
     n = check_positive_int("n", n)
     if n > MAX_EXACT_UNITS:
         raise ValueError(f"n: expected at most {MAX_EXACT_UNITS} units (2^n states are "
@@ -87,6 +88,7 @@ def boltzmann_gibbs(x0, J, b, n_sweeps, generator=None):
     J, b = _check_machine(J, b)
     x = _check_units("x0", x0, len(b)).clone()
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
+    generator = as_torch_generator(generator)
     out = []
     for _ in range(n_sweeps):
         u = torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device)
@@ -106,6 +108,7 @@ class RBM(nn.Module):
     """
 
     def __init__(self, visible_size, hidden_size, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         D = check_positive_int("visible_size", visible_size)
         H = check_positive_int("hidden_size", hidden_size)
@@ -170,6 +173,7 @@ class RBM(nn.Module):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W": (D, H), "b_v": (D,), "b_h": (H,)}`` (``init_rbm_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, RBM_PARAM_NAMES)
         D, H = np.shape(params["W"])
         model = cls(D, H, dtype=dtype, device=device)

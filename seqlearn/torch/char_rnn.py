@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validate import check_positive_int
+from ..validate import check_device, check_positive_int
 from ..numpy import char_rnn as np_char_rnn
 from .rnn import ElmanRNN
 from .common import check_tokens
@@ -28,6 +28,7 @@ class CharRNN(nn.Module):
     """Elman RNN + linear read-out over a vocabulary of V characters."""
 
     def __init__(self, vocab_size, hidden_size, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -77,6 +78,7 @@ class CharRNN(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """Build the module from a NumPy parameter dict (``W_xh``, ``W_hh``, ``b_h``, ``W_hy``,
         ``b_y``), as made by :func:`seqlearn.numpy.char_rnn.init_char_rnn_params`."""
+        device = check_device("device", device)
         V, H = np_char_rnn.check_char_rnn_params(params)
         model = cls(V, H, dtype=dtype, device=device)
         with torch.no_grad():
@@ -94,7 +96,7 @@ class CharRNN(nn.Module):
 def check_char_indices(name, indices, vocab_size, ndim=(1, 2)):
     """Check integer character indices in [0, vocab_size) with ``ndim`` dimensions ((T,) or
     (B, T)), as ``seqlearn.numpy.char_rnn.check_char_indices``; return them as an int64 tensor
-    (arrays and lists are converted)."""
+    (arrays and lists are converted; an int64 tensor is returned as it is, not copied)."""
     return check_tokens(name, indices, vocab_size, ndim)
 
 

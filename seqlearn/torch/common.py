@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..numpy.common import check_param_dict
-from ..validate import check_positive_int, describe
+from ..validate import check_device, check_positive_int, describe
 
 
 def padding_mask(lengths, T, batch_size=None):
@@ -45,11 +45,12 @@ def padding_mask(lengths, T, batch_size=None):
 def check_mask(mask, shape, name="mask", device=None):
     """Check a boolean attention mask (True = may attend) that must broadcast to ``shape``
     (..., Tq, Tk); return it on ``device`` (``None``: where it is), not broadcast (``None``
-    stays ``None``).
+    stays ``None``): the same tensor, not a copy, when it is already there.
 
     Raises ``TypeError`` for a non-boolean mask and ``ValueError`` when it does not broadcast or
     when some query may attend to no key (its softmax would be 0/0).
     """
+    device = check_device("device", device)
     if mask is None:
         return None
     if not isinstance(mask, torch.Tensor):
@@ -77,13 +78,47 @@ def check_mask(mask, shape, name="mask", device=None):
 
 def check_like_parameters(name, x, parameter):
     """Raise unless the tensor ``x`` has the dtype and the device of ``parameter`` (one of the
-    model's parameters): ``TypeError`` for another dtype, ``ValueError`` for another device."""
+    model's parameters): ``TypeError`` for another dtype, ``ValueError`` for another device.
+
+    The policy of every module of the torch half: an input of another dtype (float64 into a
+    float32 model, an integer tensor) is refused with the ``.to`` call that fixes it, never
+    converted silently (a silent float64 → float32 cast would lose the precision the float64
+    parity tests need, and the reverse would double the memory)."""
     if x.dtype != parameter.dtype:
         raise TypeError(f"{name}: expected dtype {parameter.dtype} (the parameters' dtype), got "
                         f"{describe(x)}; convert it with .to({parameter.dtype})")
     if x.device != parameter.device:
         raise ValueError(f"{name}: is on {x.device} but the parameters are on "
                          f"{parameter.device}; move one of them with .to(device)")
+
+
+def check_same_dtype(name, x, other_name, other):
+    """Raise unless the tensor ``x`` has the dtype and the device of the tensor ``other`` (the
+    argument called ``other_name``): ``TypeError`` for another dtype, ``ValueError`` for another
+    device. The torch half converts no dtypes silently: a float64 input to float32 weights is
+    refused with the ``.to`` call that fixes it, as :func:`check_like_parameters` does for a
+    module's parameters."""
+    if x.dtype != other.dtype:
+        raise TypeError(f"{name}: expected dtype {other.dtype} (that of {other_name}), got "
+                        f"{describe(x)}; convert it with .to({other.dtype})")
+    if x.device != other.device:
+        raise ValueError(f"{name}: is on {x.device} but {other_name} is on {other.device}; move "
+                         f"one of them with .to(device)")
+
+
+def as_torch_generator(generator, name="generator", device=None):
+    """``generator`` as a ``torch.Generator`` or ``None``: a generator is returned as it is, a
+    non-negative int is a seed (a new generator on ``device``, the CPU by default), and ``None``
+    stays ``None`` — torch's global generator, which ``seqlearn.seed`` seeds. As
+    ``seqlearn.validate.as_generator`` for the NumPy half; ``TypeError`` naming ``name``
+    otherwise."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool) \
+            and generator >= 0:
+        return torch.Generator(device=device or "cpu").manual_seed(int(generator))
+    raise TypeError(f"{name}: expected None, a non-negative int seed or a torch.Generator, "
+                    f"got {describe(generator)}")
 
 
 def copy_numpy_params(model, params, shapes):
@@ -98,6 +133,9 @@ def copy_numpy_params(model, params, shapes):
             if value.shape != tuple(shape):
                 raise ValueError(f"params[{name!r}]: expected shape {tuple(shape)}, got "
                                  f"{describe(value)}")
+            if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+                raise ValueError(f"params[{name!r}]: expected finite numbers, got "
+                                 f"{describe(value)}")
             target = getattr(model, name)
             target.copy_(torch.as_tensor(value, dtype=target.dtype, device=target.device))
     return model
@@ -106,12 +144,14 @@ def copy_numpy_params(model, params, shapes):
 def check_tokens(name, tokens, vocab_size=None, ndim=(2,), device=None):
     """``tokens`` as an int64 tensor of token ids after checking it: (B, T), or any rank in
     ``ndim`` ((1, 2) also accepts a single sequence (T,)); ids in ``[0, vocab_size)``. Arrays and
-    lists are converted; the result is on ``device`` (``None``: where it is).
+    lists are converted; the result is on ``device`` (``None``: where it is), and is ``tokens``
+    itself, not a copy, when that is already an int64 tensor there.
 
     Raises ``TypeError`` for ids that are not integers and ``ValueError`` for another rank, an
     empty tensor or ids outside the vocabulary (which on a GPU would be a cryptic device-side
     assert in ``nn.Embedding``).
     """
+    device = check_device("device", device)
     if not isinstance(tokens, torch.Tensor):
         array = None if isinstance(tokens, (str, bytes)) or tokens is None else np.asarray(tokens)
         if array is None or array.dtype == object or not np.issubdtype(array.dtype, np.integer):
@@ -132,5 +172,5 @@ def check_tokens(name, tokens, vocab_size=None, ndim=(2,), device=None):
     return tokens
 
 
-__all__ = ["check_like_parameters", "check_mask", "check_tokens", "copy_numpy_params",
+__all__ = ["as_torch_generator", "check_like_parameters", "check_mask", "check_same_dtype", "check_tokens", "copy_numpy_params",
            "padding_mask"]

@@ -10,13 +10,16 @@ analysis stays in the NumPy reference (:meth:`CTRNN.find_fixed_points` calls it)
 is the NumPy module's :func:`integrate_ode`, which works on tensors.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..numpy import ctrnn as np_ctrnn
 from ..numpy.ctrnn import integrate_ode
 from ..numpy.common import check_param_dict
-from ..validate import check_positive_int, check_tensor, describe
+from ..validate import (check_device, check_positive_int, check_positive_number, check_tensor,
+                        describe)
+from .common import check_same_dtype
 
 #: name -> the unit's σ, elementwise (the names of ``seqlearn.numpy.ctrnn.ACTIVATIONS``).
 ACTIVATIONS = {"tanh": torch.tanh, "logistic": torch.sigmoid}
@@ -34,9 +37,19 @@ def _check_system(a, W_hh, b_h, tau, a_name="a"):
     if W_hh.shape[1] != H:
         raise ValueError(f"W_hh: expected a square (H, H) coupling matrix, got {describe(W_hh)}")
     check_tensor(a_name, a, last_dim=H)
+    check_same_dtype(a_name, a, "W_hh", W_hh)
     for name, value in (("b_h", b_h), ("tau", tau)):
-        if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != (H,):
-            raise ValueError(f"{name}: expected a scalar or shape ({H},), got {describe(value)}")
+        if isinstance(value, torch.Tensor):
+            check_tensor(name, value)
+            if value.dim() > 0 and tuple(value.shape) != (H,):
+                raise ValueError(f"{name}: expected a scalar or shape ({H},), "
+                                 f"got {describe(value)}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                               np.floating)):
+            raise TypeError(f"{name}: expected a number or a tensor of shape ({H},), "
+                            f"got {describe(value)}")
+        elif not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
     if isinstance(tau, torch.Tensor):
         if torch.any(tau <= 0):
             raise ValueError("tau: time constants must be positive")
@@ -49,6 +62,10 @@ def ctrnn_derivative(a, W_hh, b_h, tau=1.0, activation="tanh"):
     ``tau`` numbers or (H,) tensors. Returns (..., H)."""
     sigma = _activation(activation)
     _check_system(a, W_hh, b_h, tau)
+    return _derivative(a, W_hh, b_h, tau, sigma)
+
+
+def _derivative(a, W_hh, b_h, tau, sigma):
     return (-a + sigma(a) @ W_hh + b_h) / tau
 
 
@@ -57,8 +74,9 @@ def simulate_ctrnn(a0, W_hh, b_h, tau=1.0, dt=0.05, steps=200, method="rk4", act
     (``"euler"`` or ``"rk4"``, :func:`integrate_ode`). Returns the trajectory
     ``(steps + 1, *a0.shape)``, a0 first."""
     _check_system(a0, W_hh, b_h, tau, "a0")
-    _activation(activation)
-    states = integrate_ode(lambda state: ctrnn_derivative(state, W_hh, b_h, tau, activation),
+    sigma = _activation(activation)
+    # checked once here, not at every step of the integration
+    states = integrate_ode(lambda state: _derivative(state, W_hh, b_h, tau, sigma),
                            a0, dt, steps, method)
     return torch.stack(states)
 
@@ -73,8 +91,10 @@ class CTRNN(nn.Module):
     """
 
     def __init__(self, size, activation="tanh", tau=1.0, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.size = check_positive_int("size", size)
+        tau = check_positive_number("tau", tau)
         _activation(activation)
         self.activation = activation
         factory = {"dtype": dtype, "device": device}
@@ -99,6 +119,7 @@ class CTRNN(nn.Module):
         """The module of the NumPy parameters ``params``: a dict with ``W_hh`` (H, H), ``b_h`` (a
         scalar or (H,)) and, optionally, ``tau`` (a scalar or (H,); 1 when absent), as
         :meth:`to_numpy` returns it."""
+        device = check_device("device", device)
         check_param_dict(params, ("W_hh", "b_h"))
         W_hh, b_h, tau = np_ctrnn.check_ctrnn_params(params["W_hh"], params["b_h"],
                                                      params.get("tau", 1.0))

@@ -21,8 +21,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..validate import check_positive_int, check_tensor, describe
-from .common import check_mask
+from ..validate import check_device, check_positive_int, check_tensor, describe
+from .common import as_torch_generator, check_mask
 
 
 # -- feature maps ---------------------------------------------------------------------------------
@@ -35,8 +35,9 @@ def elu_feature_map(x):
 def random_feature_matrix(num_features, d, generator=None, dtype=None, device=None):
     """(num_features, d) tensor U with independent N(0, 1) entries (the random directions of
     :func:`positive_random_features`); ``generator`` an optional ``torch.Generator``."""
-    return torch.randn((check_positive_int("num_features", num_features),
-                        check_positive_int("d", d)), generator=generator, dtype=dtype,
+    device = check_device("device", device)
+    shape = (check_positive_int("num_features", num_features), check_positive_int("d", d))
+    return torch.randn(shape, generator=as_torch_generator(generator, device=device), dtype=dtype,
                        device=device)
 
 
@@ -145,6 +146,10 @@ def linear_attention_step(q_t, k_t, v_t, state=None, features=None, eps=1e-6):
         except (TypeError, ValueError):
             raise TypeError(f"state: expected None or a pair (S, n), got {describe(state)}") \
                 from None
+        if not isinstance(S, torch.Tensor) or not isinstance(n, torch.Tensor):
+            raise TypeError(f"state: expected a pair of tensors (S, n), got {describe(state)}")
+        check_tensor("state[0] (S)", S)
+        check_tensor("state[1] (n)", n)
         if tuple(S.shape) != tuple(phi_k.shape + v_t.shape[-1:]) or n.shape != phi_k.shape:
             raise ValueError(f"state: expected S {tuple(phi_k.shape + v_t.shape[-1:])} and n "
                              f"{tuple(phi_k.shape)}, got {describe(S)} and {describe(n)}")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validate import describe, check_positive_int, check_tensor
+from ..validate import as_float_array, check_device, describe, check_positive_int, check_tensor
 from ..numpy import forecast as np_forecast
 from ..numpy.common import check_param_dict
 from .gru import GRU
@@ -37,6 +37,7 @@ class RNNForecaster(nn.Module):
     """
 
     def __init__(self, hidden_size=3, cell="rnn", dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         if cell not in _CELLS:
             raise ValueError(f"cell: expected one of {', '.join(map(repr, _CELLS))}, got {cell!r}")
@@ -58,6 +59,7 @@ class RNNForecaster(nn.Module):
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """The Elman forecaster from a dict ``W_xh`` (1, H), ``W_hh``, ``b_h``, ``W_hy`` (H, 1),
         ``b_y`` (1,), as made by ``seqlearn.numpy.forecast.init_rnn_forecaster_params``."""
+        device = check_device("device", device)
         check_param_dict(params, FORECASTER_PARAM_NAMES)
         H = np.shape(params["W_hh"])[0]
         if np.shape(params["W_hy"]) != (H, 1) or np.shape(params["b_y"]) != (1,):
@@ -118,6 +120,9 @@ def fit_forecaster(model, x, t, steps=400, lr=None, optimizer="adam", progress=F
 def predict(model, x):
     """The model's forecasts for windows ``x`` (N, w, 1) as a NumPy array (N,), without
     gradients."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a forecaster (an nn.Module), got {describe(model)}")
+    check_tensor("x", x, ndim=3, last_dim=1)
     with torch.no_grad():
         return model(x).cpu().numpy()
 
@@ -142,7 +147,7 @@ def evaluate_forecaster(series, window, hidden_size, cell="rnn", seed=0, valid_s
     """
     from ..data import make_windows
 
-    series = np.asarray(series, dtype=float)
+    series = as_float_array("series", series, ndim=1)
     window = check_positive_int("window", window)
     hidden_size = check_positive_int("hidden_size", hidden_size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..numpy import gru as np_gru
+from ..validate import check_device
 from .recurrent import RecurrentModule
 
 
@@ -36,6 +37,7 @@ class GRU(RecurrentModule):
     numpy_check = staticmethod(np_gru.check_gru_params)
 
     def __init__(self, input_size, hidden_size, num_layers=1, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__(input_size, hidden_size, num_layers, dtype=dtype, device=device)
 
     def parameter_shapes(self, input_size):

@@ -27,8 +27,8 @@ from torch.nn import functional as F
 
 from ..numpy.common import check_param_dict
 from ..numpy.hopfield import MODES, check_beta
-from ..validate import check_positive_int, check_tensor, describe
-from .common import check_like_parameters, check_mask, copy_numpy_params
+from ..validate import check_device, check_positive_int, check_tensor, describe
+from .common import as_torch_generator, check_like_parameters, check_mask, copy_numpy_params
 
 
 # ----------------------------------------------------------------------------- checks
@@ -121,7 +121,7 @@ def classic_async_sweep(xi, W, b=None, order=None, generator=None, return_energi
     xi, single = _check_states(xi, W)
     d = W.shape[0]
     if order is None:
-        order = torch.randperm(d, generator=generator)
+        order = torch.randperm(d, generator=as_torch_generator(generator))
     else:
         order = torch.as_tensor(order)
         if tuple(order.shape) != (d,) or not torch.equal(order.sort().values.cpu(),
@@ -147,6 +147,7 @@ def classic_retrieve(xi, W, b=None, mode="async", max_sweeps=100, generator=None
     if mode not in MODES:
         raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
     max_sweeps = check_positive_int("max_sweeps", max_sweeps)
+    generator = as_torch_generator(generator)   # one stream for all the sweeps
     W, b = _check_weights(W, b)
     xi, _ = _check_states(xi, W)
     energies = [classic_energy(xi, W, b)]
@@ -231,6 +232,9 @@ def modern_hopfield_retrieve(xi, patterns, beta, max_steps=1, tol=1e-10):
     """Repeat (9.6) until no entry moves by more than ``tol`` (at most ``max_steps`` times).
     Returns ``(xi, p, steps)``."""
     max_steps = check_positive_int("max_steps", max_steps)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+            or not 0 <= tol < float("inf"):
+        raise ValueError(f"tol: expected a finite number >= 0, got {tol!r}")
     steps = 0
     for steps in range(1, max_steps + 1):
         new, p = modern_hopfield_update(xi, patterns, beta)
@@ -290,6 +294,7 @@ class HopfieldLayer(_HopfieldBase):
 
     def __init__(self, state_size, stored_size, hidden_size, output_size, beta=None,
                  fused=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         D_r = check_positive_int("state_size", state_size)
         D_y = check_positive_int("stored_size", stored_size)
@@ -326,6 +331,7 @@ class HopfieldLayer(_HopfieldBase):
     @classmethod
     def from_numpy(cls, params, beta=None, fused=True, dtype=torch.float64, device=None):
         """From the dict of ``seqlearn.numpy.hopfield.init_hopfield_layer_params``."""
+        device = check_device("device", device)
         check_param_dict(params, cls.PARAMS)
         (D_r, d_k), (D_y, _), (_, d_v) = (np.shape(params[k]) for k in cls.PARAMS)
         model = cls(D_r, D_y, d_k, d_v, beta=beta, fused=fused, dtype=dtype, device=device)
@@ -346,6 +352,7 @@ class HopfieldPooling(_HopfieldBase):
 
     def __init__(self, input_size, hidden_size, output_size, num_queries=1, beta=None,
                  fused=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         D = check_positive_int("input_size", input_size)
         d_k = check_positive_int("hidden_size", hidden_size)
@@ -377,6 +384,7 @@ class HopfieldPooling(_HopfieldBase):
     @classmethod
     def from_numpy(cls, params, beta=None, fused=True, dtype=torch.float64, device=None):
         """From the dict of ``seqlearn.numpy.hopfield.init_hopfield_pooling_params``."""
+        device = check_device("device", device)
         check_param_dict(params, cls.PARAMS)
         (S, d_k), (D, _), (_, d_v) = (np.shape(params[k]) for k in cls.PARAMS)
         model = cls(D, d_k, d_v, num_queries=S, beta=beta, fused=fused, dtype=dtype,
@@ -398,6 +406,7 @@ class HopfieldLookup(_HopfieldBase):
 
     def __init__(self, input_size, hidden_size, output_size, num_patterns, beta=None,
                  fused=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         D = check_positive_int("input_size", input_size)
         d_k = check_positive_int("hidden_size", hidden_size)
@@ -427,6 +436,7 @@ class HopfieldLookup(_HopfieldBase):
     @classmethod
     def from_numpy(cls, params, beta=None, fused=True, dtype=torch.float64, device=None):
         """From the dict of ``seqlearn.numpy.hopfield.init_hopfield_lookup_params``."""
+        device = check_device("device", device)
         check_param_dict(params, cls.PARAMS)
         (D, d_k), (N, _), (_, d_v) = (np.shape(params[k]) for k in cls.PARAMS)
         model = cls(D, d_k, d_v, N, beta=beta, fused=fused, dtype=dtype, device=device)
@@ -480,6 +490,7 @@ class BagClassifier(nn.Module):
         """``bags`` (B, N, D) → logits (B,) (and the Hopfield pooling's weights (B, S, N) with
         ``need_weights``, ``None`` for the other poolings)."""
         check_tensor("bags", bags, ndim=3, last_dim=self.embed.in_features)
+        check_like_parameters("bags", bags, self.embed.weight)
         mask = check_mask(mask, bags.shape[:2], device=bags.device)
         e = torch.relu(self.embed(bags))
         if self.positions:
@@ -512,10 +523,15 @@ def train_bag_classifier(model, bags, labels, steps=300, batch_size=64, lr=3e-3,
     from .train import fit
 
     check_tensor("bags", bags, ndim=3)
-    labels = torch.as_tensor(labels, dtype=bags.dtype, device=bags.device)
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(f"labels: expected a tensor of 0/1 labels, got {describe(labels)}")
     if labels.shape != bags.shape[:1]:
         raise ValueError(f"labels: expected shape ({bags.shape[0]},), one per bag, got "
                          f"{describe(labels)}")
+    if not bool(((labels == 0) | (labels == 1)).all()):
+        raise ValueError("labels: expected 0/1 labels (one per bag)")
+    labels = labels.to(dtype=bags.dtype, device=bags.device)
+    generator = as_torch_generator(generator)
     mask = check_mask(mask, bags.shape[:2], device=bags.device)
     batch_size = check_positive_int("batch_size", batch_size)
 

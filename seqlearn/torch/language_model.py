@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..validate import describe, check_positive_int
+from ..validate import check_device, describe, check_positive_int
 from ..numpy.language_model import (HELD_OUT_FRACTION, check_temperature, held_out_starts,
                                    training_split)
 from .char_rnn import CharRNN, check_char_indices
@@ -46,6 +46,7 @@ class LSTMLanguageModel(nn.Module):
 
     def __init__(self, vocab_size, hidden_size=64, num_layers=2, builtin=False, dtype=None,
                  device=None):
+        device = check_device("device", device)
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -100,8 +101,10 @@ def _check_model(model):
     return model
 
 
-def _check_text(name, indices):
-    return check_tokens(name, indices, ndim=(1,), device="cpu")
+def _check_text(name, indices, model=None):
+    # ids past the model's vocabulary are refused here, under the caller's name
+    return check_tokens(name, indices, getattr(model, "vocab_size", None), ndim=(1,),
+                        device="cpu")
 
 
 def _as_generator(generator, device="cpu"):
@@ -135,7 +138,7 @@ def language_model_loss(inputs, targets, model):
     Works for any model with ``loss(inputs, targets)``; a model that returns the loss with its last
     state (:class:`CharRNN`: ``(loss, h_T)``) gives the loss.
     """
-    out = model.loss(inputs, targets)
+    out = _check_model(model).loss(inputs, targets)
     if isinstance(out, tuple):
         out = out[0]
     return out
@@ -154,7 +157,7 @@ def held_out_loss(model, indices, seq_len, max_windows=64, batch_size=64):
     same every time it is computed.
     """
     _check_model(model)
-    indices = _check_text("indices", indices)
+    indices = _check_text("indices", indices, model)
     seq_len = check_positive_int("seq_len", seq_len)
     starts = torch.from_numpy(held_out_starts(len(indices), seq_len,
                                               check_positive_int("max_windows", max_windows)))
@@ -209,7 +212,7 @@ def train_language_model(model, indices, seq_len, batch_size, steps=None, second
     Raises ``FloatingPointError`` naming the step when a loss is NaN or inf.
     """
     _check_model(model)
-    indices = _check_text("indices", indices)
+    indices = _check_text("indices", indices, model)
     seq_len = check_positive_int("seq_len", seq_len)
     batch_size = check_positive_int("batch_size", batch_size)
     eval_every = check_positive_int("eval_every", eval_every)
@@ -266,7 +269,7 @@ def generate_text(model, prompt, n, temperature=1.0, generator=None):
     device). Returns the (T0 + n,) int64 tensor of the prompt followed by the sample.
     """
     _check_model(model)
-    prompt = _check_text("prompt", prompt)
+    prompt = _check_text("prompt", prompt, model)
     n = check_positive_int("n", n)
     temperature = check_temperature(temperature)
     device = _model_device(model)

@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..numpy.common import check_param_dict
-from ..validate import describe, check_positive_int, check_tensor
+from ..validate import check_device, describe, check_positive_int, check_tensor
 from .common import check_like_parameters, copy_numpy_params
 
 
@@ -21,6 +21,7 @@ class LayerNorm(nn.Module):
     """Normalise each vector over its last axis of size ``d``, then scale and shift."""
 
     def __init__(self, d, eps=1e-5, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.d = check_positive_int("d", d)
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
@@ -45,6 +46,7 @@ class LayerNorm(nn.Module):
     @classmethod
     def from_numpy(cls, params, eps=1e-5, dtype=torch.float64, device=None):
         """From ``{"gamma": (d,), "beta": (d,)}`` (``seqlearn.numpy.layernorm``)."""
+        device = check_device("device", device)
         check_param_dict(params, ("gamma", "beta"))
         gamma = np.asarray(params["gamma"])
         if gamma.ndim != 1:

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ..numpy import lstm as np_lstm
-from ..validate import describe
+from ..validate import check_device, describe
 from .recurrent import RecurrentModule
 
 #: The forget gate's pre-activation that :func:`pin_forget_gate` sets: σ(100) rounds to exactly 1
@@ -167,6 +167,7 @@ class LSTM(RecurrentModule):
 
     def __init__(self, input_size, hidden_size, num_layers=1, peepholes=False, block_size=1,
                  dtype=None, device=None):
+        device = check_device("device", device)
         if not isinstance(peepholes, bool):
             raise TypeError(f"peepholes: expected True or False, got {peepholes!r}")
         if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1 \

@@ -18,7 +18,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..numpy.mlp import check_mlp_params
-from ..validate import check_layer_sizes, check_tensor
+from ..validate import check_device, check_layer_sizes, check_tensor, describe
+from .common import check_like_parameters
 from .perceptron import get_activation
 from .train import fit
 
@@ -39,6 +40,7 @@ class MLP(nn.Module):
     """
 
     def __init__(self, sizes, activation="tanh", dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.sizes = check_layer_sizes("sizes", sizes)
         if activation == "step":
@@ -63,6 +65,7 @@ class MLP(nn.Module):
         """x (..., D) -> outputs z (..., K): h_l = f(h_{l-1} W_l + b_l) for l < M,
         z = h_{M-1} W_M + b_M, h_0 = x (as ``seqlearn.numpy.mlp.mlp_forward``)."""
         h = check_tensor("x", x, last_dim=self.sizes[0])
+        check_like_parameters("x", x, self.W1)
         num_layers = self.num_layers
         for l in range(1, num_layers + 1):
             a = h @ getattr(self, f"W{l}") + getattr(self, f"b{l}")
@@ -72,6 +75,7 @@ class MLP(nn.Module):
     @classmethod
     def from_numpy(cls, params, activation="tanh", dtype=torch.float64, device=None):
         """An MLP holding the NumPy parameters ``W1, b1, ..., WM, bM`` (copied)."""
+        device = check_device("device", device)
         params, num_layers = check_mlp_params(params)
         sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1]
                                            for l in range(1, num_layers + 1)]
@@ -150,18 +154,36 @@ def mlp_loss(z, t, loss="mse"):
     (N examples, K outputs); ``"cross_entropy"``: logits z against class indices t (...),
     L = −(1/N) Σ_n log softmax(z_n)_{t_n}, the mean over the N examples. As
     ``seqlearn.numpy.mlp.mlp_loss``, which also returns ∂L/∂z (here autograd computes it)."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    check_tensor("z", z)
+    _check_targets(t, loss, z.shape[-1])
     if loss == "mse":
         if t.shape != z.shape:
             raise ValueError(f"t: expected the shape of z {tuple(z.shape)}, got {tuple(t.shape)}")
         return F.mse_loss(z, t.to(z.dtype))
-    if loss == "cross_entropy":
-        if t.shape != z.shape[:-1]:
-            raise ValueError(
-                f"t: expected shape {tuple(z.shape[:-1])} (z without its last axis), "
-                f"got {tuple(t.shape)}"
-            )
-        return F.cross_entropy(z.reshape(-1, z.shape[-1]), t.reshape(-1).long())
-    raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    if t.shape != z.shape[:-1]:
+        raise ValueError(
+            f"t: expected shape {tuple(z.shape[:-1])} (z without its last axis), "
+            f"got {tuple(t.shape)}"
+        )
+    return F.cross_entropy(z.reshape(-1, z.shape[-1]), t.reshape(-1).long())
+
+
+def _check_targets(t, loss, K=None):
+    """Float targets for ``"mse"`` (finite), integer class indices in [0, K) for
+    ``"cross_entropy"``."""
+    if loss == "mse":
+        check_tensor("t", t)
+        return
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"t: expected a tensor of class indices, got {describe(t)}")
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise TypeError(f"t: expected integer class indices for loss='cross_entropy', got "
+                        f"{describe(t)}; convert them with t.long()")
+    if K is not None and t.numel() and (int(t.min()) < 0 or int(t.max()) >= K):
+        raise ValueError(f"t: expected class indices in 0..{K - 1}, got values from "
+                         f"{int(t.min())} to {int(t.max())}")
 
 
 def fit_full_batch(model, x, t, loss="mse", optimizer="sgd", lr=0.1, steps=1000, progress=False):
@@ -178,6 +200,12 @@ def fit_full_batch(model, x, t, loss="mse", optimizer="sgd", lr=0.1, steps=1000,
     """
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    # NaN in the data is refused here, not blamed on the learning rate after the first step
+    check_tensor("x", x)
+    _check_targets(t, loss)
+    if t.shape[:1] != x.shape[:1]:
+        raise ValueError(f"t: expected {x.shape[0]} targets (one per row of x), got "
+                         f"{describe(t)}")
     options = {"tolerance_grad": 1e-12, "tolerance_change": 1e-15} if optimizer == "lbfgs" else None
     record = fit(model, lambda net, batch: mlp_loss(net(batch[0]), batch[1], loss), (x, t), steps,
                  optimizer=optimizer, lr=lr, progress=progress, optimizer_options=options)

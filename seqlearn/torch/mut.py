@@ -21,6 +21,7 @@ MUT1 and MUT2 need D = H (for the first layer; every later layer reads H states)
 import torch
 
 from ..numpy import mut as np_mut
+from ..validate import check_device
 from .recurrent import RecurrentModule
 
 
@@ -38,6 +39,7 @@ class MUT(RecurrentModule):
     size_names = ("W_xz", "W_hh")
 
     def __init__(self, kind, input_size, hidden_size, num_layers=1, dtype=None, device=None):
+        device = check_device("device", device)
         np_mut.check_kind(kind, input_size, hidden_size)
         super().__init__(input_size, hidden_size, num_layers, dtype=dtype, device=device,
                          kind=kind)

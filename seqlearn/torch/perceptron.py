@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validate import check_positive_int, check_positive_number, check_tensor, describe
+from ..validate import (check_device, check_positive_int, check_positive_number, check_tensor,
+                        describe)
+from .common import check_like_parameters, check_same_dtype
 
 
 def _step(a):
@@ -43,6 +45,8 @@ def layer_activity(x, W, b, activation="step"):
     W = check_tensor("W", W, ndim=2)
     b = check_tensor("b", b, ndim=1, last_dim=W.shape[1])
     x = check_tensor("x", x, last_dim=W.shape[0])
+    check_same_dtype("b", b, "W", W)
+    check_same_dtype("x", x, "W", W)
     a = x @ W + b
     return a, f(a)
 
@@ -59,11 +63,27 @@ def _check_labels(t, n, like):
     return t.to(dtype=like.dtype, device=like.device)
 
 
+def _check_bias(b, w):
+    """The bias ``b`` (a number or a 0-d tensor) as a finite 0-d tensor like ``w``."""
+    if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating,
+                                                 torch.Tensor)):
+        raise TypeError(f"b: expected a number or a 0-d tensor, got {describe(b)}")
+    b = torch.as_tensor(b, dtype=w.dtype, device=w.device)
+    if b.dim() != 0:
+        raise ValueError(f"b: expected a scalar (0-d tensor), got {describe(b)}")
+    if not bool(torch.isfinite(b)):
+        raise ValueError("b: contains NaN or inf values")
+    return b
+
+
 def perceptron_predict(x, w, b):
     """Labels ±1 of the perceptron: +1 where a = x w + b ≥ 0, else −1. x (..., D), w (D,),
     b a scalar -> (...)."""
     w = check_tensor("w", w, ndim=1)
-    a = check_tensor("x", x, last_dim=len(w)) @ w + b
+    check_tensor("x", x, last_dim=len(w))
+    check_same_dtype("x", x, "w", w)
+    b = _check_bias(b, w)
+    a = x @ w + b
     return torch.where(a >= 0, torch.ones_like(a), -torch.ones_like(a))
 
 
@@ -76,10 +96,9 @@ def perceptron_epoch(x, t, w, b, lr=1.0):
     ``(w (D,), b (0-d), mistakes)``; the arguments are not modified.
     """
     w = check_tensor("w", w, ndim=1).clone()
-    b = torch.as_tensor(b, dtype=w.dtype, device=w.device).clone()
-    if b.dim() != 0:
-        raise ValueError(f"b: expected a scalar (0-d tensor), got {describe(b)}")
+    b = _check_bias(b, w).clone()
     x = check_tensor("x", x, ndim=2, last_dim=len(w))
+    check_same_dtype("x", x, "w", w)
     t = _check_labels(t, len(x), x)
     lr = check_positive_number("lr", lr)
     mistakes = 0
@@ -96,6 +115,7 @@ class Perceptron(nn.Module):
     activations a = x w + b (as ``seqlearn.numpy.perceptron.perceptron_forward``)."""
 
     def __init__(self, input_size, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         input_size = check_positive_int("input_size", input_size)
         self.w = nn.Parameter(torch.zeros(input_size, dtype=dtype, device=device))
@@ -107,6 +127,7 @@ class Perceptron(nn.Module):
     def forward(self, x):
         """x (..., D) -> activations a = x w + b (...)."""
         x = check_tensor("x", x, last_dim=len(self.w))
+        check_like_parameters("x", x, self.w)
         return x @ self.w + self.b
 
     def predict(self, x):
@@ -124,6 +145,7 @@ class Perceptron(nn.Module):
     @classmethod
     def from_numpy(cls, w, b, dtype=torch.float64, device=None):
         """A perceptron holding NumPy weights ``w`` (D,) and bias ``b`` (a number)."""
+        device = check_device("device", device)
         w = np.asarray(w)
         if w.ndim != 1:
             raise ValueError(f"w: expected shape (D,), got {describe(w)}")

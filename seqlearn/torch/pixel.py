@@ -33,8 +33,9 @@ from torch.nn import functional as F
 
 from ..numpy import pixel as np_pixel
 from ..numpy.pixel import MASK_TYPES, check_kernel_size
-from ..validate import check_positive_int, check_positive_number, check_tensor, describe
-from .common import copy_numpy_params
+from ..validate import (check_device, check_positive_int, check_positive_number, check_tensor,
+                        describe)
+from .common import check_like_parameters, copy_numpy_params
 from .train import check_module, fit
 
 
@@ -42,13 +43,15 @@ def conv_mask(kernel_size, mask_type, dtype=None, device=None):
     """The mask m (k, k) of a k × k masked convolution, equation (10.6), as a tensor: 1 at the
     taps before the centre in raster order, the centre 0 for ``"A"`` and 1 for ``"B"``
     (``seqlearn.numpy.pixel.conv_mask``)."""
+    device = check_device("device", device)
     return torch.as_tensor(np_pixel.conv_mask(kernel_size, mask_type),
                            dtype=dtype or torch.get_default_dtype(), device=device)
 
 
 def check_images(name, x, levels=None):
     """``x`` as an int64 tensor of pixel levels (B, n, n) after checking it (integers, square
-    images, every value in 0 … V−1 with ``levels`` = V); arrays are converted. Raises
+    images, every value in 0 … V−1 with ``levels`` = V); arrays are converted, an int64 tensor
+    is returned as it is (not copied). Raises
     ``TypeError`` or ``ValueError`` naming ``name``, as ``seqlearn.numpy.pixel.check_images``."""
     if isinstance(x, torch.Tensor):
         if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
@@ -143,6 +146,7 @@ class MaskedConv2d(nn.Module):
 
     def __init__(self, in_features, out_features, kernel_size, mask_type="B", dtype=None,
                  device=None):
+        device = check_device("device", device)
         super().__init__()
         self.in_features = check_positive_int("in_features", in_features)
         self.out_features = check_positive_int("out_features", out_features)
@@ -163,6 +167,7 @@ class MaskedConv2d(nn.Module):
         """x (B, n, n, D) -> a (B, n, n, H):
         a[:, r, s] = b + Σ_{p,q} m[p,q] x[:, r+p−κ, s+q−κ] W[p,q]."""
         check_tensor("x", x, ndim=4, last_dim=self.in_features)
+        check_like_parameters("x", x, self.W)
         if x.shape[1] != x.shape[2]:
             raise ValueError(f"x: expected square feature maps (B, n, n, D), got shape "
                              f"{tuple(x.shape)}")
@@ -171,6 +176,7 @@ class MaskedConv2d(nn.Module):
     @classmethod
     def from_numpy(cls, params, mask_type, dtype=torch.float64, device=None):
         """The layer holding the NumPy parameters ``W`` (k, k, D, H) and ``b`` (H,) (copied)."""
+        device = check_device("device", device)
         params = np_pixel.check_masked_conv2d_params(params)
         k, _, D, H = params["W"].shape
         model = cls(D, H, k, mask_type, dtype=dtype, device=device)
@@ -292,6 +298,7 @@ class PixelCNN(_PixelModel):
 
     def __init__(self, levels, hidden_size=32, kernel_size=3, num_layers=4, num_classes=None,
                  dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self._setup(levels, hidden_size, kernel_size, num_classes)
         self.num_layers = check_positive_int("num_layers", num_layers)
@@ -327,6 +334,7 @@ class PixelCNN(_PixelModel):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """The PixelCNN holding the NumPy parameters of ``init_pixel_cnn_params`` (copied)."""
+        device = check_device("device", device)
         params, num_layers = np_pixel.check_pixel_cnn_params(params)
         H, V = params["W_out"].shape
         k = params["W_l0"].shape[0]
@@ -361,6 +369,7 @@ class RowLSTM(_PixelModel):
 
     def __init__(self, levels, hidden_size=32, kernel_size=3, num_classes=None, dtype=None,
                  device=None):
+        device = check_device("device", device)
         super().__init__()
         self._setup(levels, hidden_size, kernel_size, num_classes)
         V, H, k = self.levels, self.hidden_size, self.kernel_size
@@ -425,6 +434,7 @@ class GatedPixelCNN(_PixelModel):
 
     def __init__(self, levels, hidden_size=32, kernel_size=3, num_layers=4, num_classes=None,
                  dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self._setup(levels, hidden_size, kernel_size, num_classes)
         self.num_layers = check_positive_int("num_layers", num_layers)

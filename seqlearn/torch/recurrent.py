@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validate import check_positive_int, check_tensor, describe
+from ..validate import check_device, check_positive_int, check_tensor, describe
 from .common import check_like_parameters, padding_mask
 
 
@@ -58,6 +58,7 @@ class RecurrentModule(nn.Module):
 
     def __init__(self, input_size, hidden_size, num_layers=1, dtype=None, device=None,
                  **options):
+        device = check_device("device", device)
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -212,6 +213,7 @@ class RecurrentModule(nn.Module):
         """Build the module from NumPy parameters: one dict (a single layer, as made by the NumPy
         half's ``init_<x>_params``) or a list of them (a stack, layer 0 first). ``options`` go
         to the constructor; those the parameters imply (peepholes, a MUT's kind) are found."""
+        device = check_device("device", device)
         layers = [params] if isinstance(params, dict) else (
             list(params) if isinstance(params, (list, tuple)) else [])
         if not layers or not all(isinstance(p, dict) for p in layers):

@@ -10,8 +10,9 @@ from torch import nn
 
 from ..numpy.common import check_param_dict
 from ..numpy.reservoir import RESERVOIR_PARAM_NAMES
-from ..validate import check_positive_int, check_tensor, describe
-from .common import check_like_parameters
+from ..validate import (check_device, check_positive_int, check_positive_number, check_tensor,
+                        describe)
+from .common import check_like_parameters, check_same_dtype
 
 
 def _check_leak(leak_rate):
@@ -30,10 +31,17 @@ class Reservoir(nn.Module):
 
     def __init__(self, input_size, hidden_size, spectral_radius=0.9, leak_rate=1.0,
                  input_scale=1.0, bias_scale=0.2, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         D = check_positive_int("input_size", input_size)
         H = check_positive_int("hidden_size", hidden_size)
         self.leak_rate = _check_leak(leak_rate)
+        spectral_radius = check_positive_number("spectral_radius", spectral_radius)
+        input_scale = check_positive_number("input_scale", input_scale)
+        if isinstance(bias_scale, bool) or not isinstance(bias_scale, (int, float, np.integer,
+                                                                       np.floating)) \
+                or not 0 <= bias_scale < float("inf"):
+            raise ValueError(f"bias_scale: expected a finite number >= 0, got {bias_scale!r}")
         factory = {"dtype": dtype, "device": device}
         W = torch.randn((H, H), **factory)
         radius = torch.linalg.eigvals(W.double()).abs().max().item()
@@ -71,6 +79,7 @@ class Reservoir(nn.Module):
     @classmethod
     def from_numpy(cls, params, leak_rate=1.0, dtype=torch.float64, device=None):
         """From ``{"W_in", "W", "b"}`` (``seqlearn.numpy.reservoir.init_reservoir_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, RESERVOIR_PARAM_NAMES)
         D, H = np.shape(params["W_in"])
         model = cls(D, H, leak_rate=leak_rate, dtype=dtype, device=device)
@@ -107,6 +116,7 @@ def apply_readout(states, W_out):
     """y = [h, 1] W_out for ``states`` (..., H): (..., K)."""
     check_tensor("W_out", W_out, ndim=2)
     check_tensor("states", states, last_dim=W_out.shape[0] - 1)
+    check_same_dtype("states", states, "W_out", W_out)
     return states @ W_out[:-1] + W_out[-1]
 
 

@@ -17,6 +17,7 @@ two biases whose sum is ``b_h``; :meth:`ElmanRNN.to_torch_builtin` and
 import torch
 from torch import nn
 
+from ..validate import check_device
 from ..numpy import rnn as np_rnn
 from .recurrent import RecurrentModule
 
@@ -43,6 +44,7 @@ class ElmanRNN(RecurrentModule):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh",
                  dtype=None, device=None):
+        device = check_device("device", device)
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity: expected one of {sorted(NONLINEARITIES)}, "
                              f"got {nonlinearity!r}")

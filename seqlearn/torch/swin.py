@@ -45,9 +45,10 @@ from torch.nn import functional as F
 
 from ..numpy.attention import MHA_PARAM_NAMES
 from ..numpy.common import check_param_dict
-from ..validate import check_positive_int, check_positive_number, check_tensor, describe
+from ..validate import (check_device, check_positive_int, check_positive_number, check_tensor,
+                        describe)
 from .attention import MultiHeadAttention
-from .common import check_like_parameters, copy_numpy_params
+from .common import as_torch_generator, check_like_parameters, copy_numpy_params
 from .layernorm import LayerNorm
 from .train import fit
 from .transformer import EncoderBlock, FeedForward
@@ -141,6 +142,7 @@ def shifted_window_mask(H, W, window_size, shift, device=None):
     neighbours in the image. Returns (nW, M², M²) bool, True = may attend (all True for
     ``shift=0``).
     """
+    device = check_device("device", device)
     H, W = check_positive_int("H", H), check_positive_int("W", W)
     M, s = _check_shift(window_size, shift)
     if H % M or W % M:
@@ -157,6 +159,7 @@ def relative_position_index(window_size, device=None):
     """(M², M²) int64: index[i, j] = (r_i − r_j + M − 1)(2M − 1) + (c_i − c_j + M − 1), the row
     of the (2M − 1)² table of relative offsets that tokens i and j (at rows r, columns c of the
     window) look up."""
+    device = check_device("device", device)
     M = check_positive_int("window_size", window_size)
     r, c = torch.meshgrid(torch.arange(M, device=device), torch.arange(M, device=device),
                           indexing="ij")
@@ -194,6 +197,7 @@ def relative_coords_table(window_size, pretrained_window_size=None, spacing="log
     Within the training window (M = M₀) both lie in [−1, 1] (log: up to log₂9/3 ≈ 1.06); a
     larger window M > M₀ extrapolates, much less on the log scale. Computed in float64.
     """
+    device = check_device("device", device)
     M = check_positive_int("window_size", window_size)
     M0 = M if pretrained_window_size is None else check_positive_int("pretrained_window_size",
                                                                      pretrained_window_size)
@@ -218,6 +222,7 @@ class RelativePositionBias(nn.Module):
     """
 
     def __init__(self, window_size, num_heads, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.window_size = check_positive_int("window_size", window_size)
         self.num_heads = check_positive_int("num_heads", num_heads)
@@ -238,6 +243,7 @@ class RelativePositionBias(nn.Module):
     @classmethod
     def from_numpy(cls, params, window_size, dtype=torch.float64, device=None):
         """From ``{"table": ((2M − 1)², h)}`` (``init_relative_position_bias_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, ("table",))
         table = np.asarray(params["table"])
         M = check_positive_int("window_size", window_size)
@@ -264,6 +270,7 @@ class ContinuousPositionBias(nn.Module):
     """
 
     def __init__(self, num_heads, hidden_size=512, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.num_heads = check_positive_int("num_heads", num_heads)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -291,6 +298,7 @@ class ContinuousPositionBias(nn.Module):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_1": (2, F), "b_1": (F,), "W_2": (F, h)}``."""
+        device = check_device("device", device)
         check_param_dict(params, ("W_1", "b_1", "W_2"))
         W_2 = np.asarray(params["W_2"])
         if W_2.ndim != 2:
@@ -321,6 +329,7 @@ class WindowAttention(nn.Module):
     """
 
     def __init__(self, d_model, num_heads, cosine=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.mha = MultiHeadAttention(d_model, num_heads, dtype=dtype, device=device)
         self.d_model, self.num_heads = self.mha.d_model, self.mha.num_heads
@@ -381,6 +390,7 @@ class WindowAttention(nn.Module):
     def from_numpy(cls, params, num_heads, cosine=True, dtype=torch.float64, device=None):
         """From the dict of ``init_window_attention_params``: chapter 8's eight projection
         parameters and, for cosine attention, ``logit_scale`` (h,)."""
+        device = check_device("device", device)
         check_param_dict(params, MHA_PARAM_NAMES + (("logit_scale",) if cosine else ()))
         mha = MultiHeadAttention.from_numpy({n: params[n] for n in MHA_PARAM_NAMES}, num_heads,
                                             dtype=dtype, device=device)
@@ -430,6 +440,7 @@ class SwinBlock(nn.Module):
     def __init__(self, d_model, num_heads, d_ff, window_size, shift=0, position_bias="log-cpb",
                  pretrained_window_size=None, cosine=True, norm="post", cpb_hidden_size=512,
                  eps=1e-5, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         factory = {"dtype": dtype, "device": device}
         self.window_size, self.shift = _check_shift(window_size, shift)
@@ -501,6 +512,7 @@ class SwinBlock(nn.Module):
                    pretrained_window_size=None, cosine=True, norm="post", eps=1e-5,
                    dtype=torch.float64, device=None):
         """From the nested dict of ``seqlearn.numpy.swin.init_swin_block_params``."""
+        device = check_device("device", device)
         check_param_dict(params, cls.PARTS)
         kw = {"dtype": dtype, "device": device}
         ff = FeedForward.from_numpy(params["feed_forward"], **kw)
@@ -533,6 +545,7 @@ class PatchEmbedding(nn.Module):
     """
 
     def __init__(self, patch_size, in_channels, d_model, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.patch_size = check_positive_int("patch_size", patch_size)
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -559,6 +572,7 @@ class PatchEmbedding(nn.Module):
     @classmethod
     def from_numpy(cls, params, patch_size, dtype=torch.float64, device=None):
         """From ``{"W": (p²C, D), "b": (D,)}`` (``init_patch_embedding_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, ("W", "b"))
         W = np.asarray(params["W"])
         p = check_positive_int("patch_size", patch_size)
@@ -584,6 +598,7 @@ class PatchMerging(nn.Module):
     """
 
     def __init__(self, d_model, eps=1e-5, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.d_model = check_positive_int("d_model", d_model)
         D = self.d_model
@@ -606,6 +621,7 @@ class PatchMerging(nn.Module):
     @classmethod
     def from_numpy(cls, params, eps=1e-5, dtype=torch.float64, device=None):
         """From ``{"W": (4D, 2D), "norm": {"gamma", "beta"}}`` (``init_patch_merging_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, ("W", "norm"))
         W = np.asarray(params["W"])
         if W.ndim != 2 or W.shape[0] % 4 or W.shape[1] * 2 != W.shape[0]:
@@ -650,6 +666,7 @@ class SwinV2(nn.Module):
                  depths=(2, 2), num_heads=(2, 4), mlp_ratio=2, window_size=4,
                  position_bias="log-cpb", cosine=True, norm="post", cpb_hidden_size=512,
                  dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         factory = {"dtype": dtype, "device": device}
         self.num_classes = check_positive_int("num_classes", num_classes)
@@ -734,11 +751,13 @@ class VisionTransformer(nn.Module):
 
     def __init__(self, num_classes, image_size, in_channels=1, patch_size=1, d_model=32,
                  num_heads=2, d_ff=64, num_layers=2, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         factory = {"dtype": dtype, "device": device}
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.image_size = check_positive_int("image_size", image_size)
         self.in_channels = check_positive_int("in_channels", in_channels)
+        num_layers = check_positive_int("num_layers", num_layers)
         self.patch_embedding = PatchEmbedding(patch_size, in_channels, d_model, **factory)
         T = (self.image_size // self.patch_embedding.patch_size) ** 2
         self.position_embedding = nn.Parameter(0.02 * torch.randn(T, d_model, **factory))
@@ -780,6 +799,7 @@ def digit_images(test_size=450, seed=0, dtype=torch.float32, device=None):
     split at random, class by class, into ``1797 − test_size`` training and ``test_size`` test
     images (``seed`` fixes the split). Returns ``train_x`` (N, 8, 8, 1), ``train_y`` (N,),
     ``test_x``, ``test_y`` as tensors."""
+    device = check_device("device", device)
     test_size = check_positive_int("test_size", test_size)
     train_x, test_x, train_y, test_y = _digit_split(test_size, int(seed))
     return (torch.tensor(train_x, dtype=dtype, device=device),
@@ -799,7 +819,9 @@ def _as_images(name, images, device, dtype):
 def _as_labels(name, labels, n, num_classes, device):
     labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor)
                              else labels)
-    if labels.dtype.is_floating_point or labels.dim() != 1 or labels.shape[0] != n:
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise TypeError(f"{name}: expected integer class labels, got {describe(labels)}")
+    if labels.dim() != 1 or labels.shape[0] != n:
         raise ValueError(f"{name}: expected ({n},) integer class labels, one per image, got "
                          f"{describe(labels)}")
     if int(labels.min()) < 0 or int(labels.max()) >= num_classes:
@@ -815,8 +837,9 @@ def random_translate(images, max_shift, generator=None):
     if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) \
             or max_shift < 0:
         raise ValueError(f"max_shift: expected a non-negative integer, got {max_shift!r}")
+    generator = as_torch_generator(generator)
     if max_shift == 0:
-        return images
+        return images.clone()
     B, H, W, _ = images.shape
     a = int(max_shift)
     padded = F.pad(images, (0, 0, a, a, a, a))
@@ -852,9 +875,12 @@ def train_classifier(model, images, labels, steps, batch_size=64, lr=3e-3, final
     lr = check_positive_number("lr", lr)
     phases = 1 if final_lr is None else min(check_positive_int("phases", phases), steps)
     final_lr = lr if final_lr is None else check_positive_number("final_lr", final_lr)
-    if generator is None or isinstance(generator, (int, np.integer)):
-        generator = torch.Generator().manual_seed(
-            int(torch.randint(0, 2**62, ()).item()) if generator is None else int(generator))
+    if isinstance(label_smoothing, bool) or not isinstance(
+            label_smoothing, (int, float, np.integer, np.floating)) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing: expected a number in [0, 1), got {label_smoothing!r}")
+    generator = as_torch_generator(generator)
+    if generator is None:
+        generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, ()).item()))
 
     def batch(step):
         index = torch.randint(0, images.shape[0], (batch_size,), generator=generator)

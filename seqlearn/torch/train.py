@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ..validate import (check_finite_loss, check_positive_int, check_positive_number,
                         check_tensor, describe)
+from .common import padding_mask
 
 #: The optimisers :func:`fit` knows, by name.
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
@@ -39,7 +40,8 @@ DIVERGENCE_HINT = "the gradients exploded or the learning rate is too high: lowe
 
 
 def check_module(name, module):
-    """Raise ``TypeError`` naming ``name`` unless ``module`` is a ``torch.nn.Module``."""
+    """Raise ``TypeError`` naming ``name`` unless ``module`` is a ``torch.nn.Module``; return
+    ``module`` itself."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"{name}: expected a torch.nn.Module, got {describe(module)}")
     return module
@@ -195,13 +197,10 @@ def last_outputs(out, lengths=None):
     """
     check_tensor("out", out, ndim=3)
     if lengths is None:
-        return out[:, -1]
-    lengths = torch.as_tensor(lengths, device=out.device).long()
-    if lengths.shape != (out.shape[0],):
-        raise ValueError(f"lengths: expected shape ({out.shape[0]},), got {describe(lengths)}")
-    if int(lengths.min()) < 1 or int(lengths.max()) > out.shape[1]:
-        raise ValueError(f"lengths: expected values in [1, {out.shape[1]}], got "
-                         f"{int(lengths.min())}..{int(lengths.max())}")
+        return out[:, -1].clone()
+    # integers only (a float length is refused, not truncated), shape (B,), values in 1..T
+    valid = padding_mask(lengths, out.shape[1], batch_size=out.shape[0])
+    lengths = valid.sum(1).to(out.device)
     return out[torch.arange(out.shape[0], device=out.device), lengths - 1]
 
 
@@ -211,9 +210,22 @@ def _unpack(batch):
     x, y = batch[0], batch[1]
     lengths = batch[2] if len(batch) == 3 else None
     check_tensor("x", x, ndim=3)
-    if not isinstance(y, torch.Tensor) or y.shape[:1] != x.shape[:1]:
-        raise ValueError(f"y: expected a tensor with {x.shape[0]} targets (one per sequence), got {describe(y)}")
+    _check_y(y, x)
     return x, y, lengths
+
+
+def _check_y(y, x):
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"y: expected a tensor of {x.shape[0]} targets (one per sequence), got "
+                        f"{describe(y)}")
+    if y.shape[:1] != x.shape[:1]:
+        raise ValueError(f"y: expected a tensor with {x.shape[0]} targets (one per sequence), "
+                         f"got {describe(y)}")
+    if y.dtype.is_floating_point:
+        check_tensor("y", y)
+    elif y.dtype.is_complex or y.dtype == torch.bool:
+        raise TypeError(f"y: expected integer classes or float regression targets, got "
+                        f"{describe(y)}")
 
 
 def _takes_lengths(model):
@@ -239,6 +251,8 @@ def predict_last(model, head, x, lengths=None):
 
 def evaluate(model, head, x, y, lengths=None):
     """Accuracy (integer targets) or mean squared error (float targets), without gradients."""
+    check_tensor("x", x, ndim=3)
+    _check_y(y, x)
     with torch.no_grad():
         scores = predict_last(model, head, x, lengths)
         if y.dtype.is_floating_point:
@@ -284,8 +298,17 @@ def train_sequence_classifier(model, head, data, steps, lr=1e-2, clip=1.0, targe
         x, y, lengths = _unpack(batch)
         scores = predict_last(model, head, x, lengths)
         if y.dtype.is_floating_point:
+            if scores.numel() != y.numel():
+                raise ValueError(
+                    f"y: float targets mean regression (one number per sequence), but the head "
+                    f"gives {describe(scores)}, {scores.shape[-1]} scores per sequence; for "
+                    f"classification pass integer class labels (y.long())")
             accuracies.append(float("nan"))
             return F.mse_loss(scores.reshape(y.shape), y)
+        if int(y.min()) < 0 or int(y.max()) >= scores.shape[-1]:
+            raise ValueError(f"y: expected class labels in 0..{scores.shape[-1] - 1} (the head "
+                             f"gives {scores.shape[-1]} scores), got values from {int(y.min())} "
+                             f"to {int(y.max())}")
         accuracies.append(float((scores.argmax(-1) == y).float().mean()))
         return F.cross_entropy(scores, y)
 

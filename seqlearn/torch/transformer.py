@@ -33,10 +33,11 @@ from torch.nn import functional as F
 
 from ..data.transduction import BOS, EOS
 from ..numpy.common import check_param_dict
-from ..validate import describe, check_positive_int, check_tensor
+from ..validate import check_device, describe, check_positive_int, check_tensor
 from . import decoding
 from .attention import MultiHeadAttention, causal_mask
-from .common import check_like_parameters, check_tokens, copy_numpy_params, padding_mask
+from .common import (check_like_parameters, check_mask, check_tokens, copy_numpy_params,
+                     padding_mask)
 from .layernorm import LayerNorm
 from .seq2seq import source_lengths
 
@@ -52,6 +53,7 @@ def sinusoidal_positional_encoding(T, d_model, dtype=None, device=None):
     large D), so PE[t + k] is a fixed rotation of PE[t]. ``d_model`` must be even. Computed in
     float64, then converted to ``dtype`` (default: torch's default dtype).
     """
+    device = check_device("device", device)
     T = check_positive_int("T", T)
     D = check_positive_int("d_model", d_model)
     if D % 2:
@@ -83,6 +85,7 @@ class PositionalEncoding(nn.Module):
 
     def table(self, T, dtype, device):
         """PE[:T] (T, D) in ``dtype`` on ``device``."""
+        device = check_device("device", device)
         if T > self.max_len:
             raise ValueError(f"x: has {T} positions, more than max_len={self.max_len}")
         key = (dtype, str(device))
@@ -106,6 +109,7 @@ class FeedForward(nn.Module):
     """
 
     def __init__(self, d_model, d_ff, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.d_model = check_positive_int("d_model", d_model)
         self.d_ff = check_positive_int("d_ff", d_ff)
@@ -131,6 +135,7 @@ class FeedForward(nn.Module):
     @classmethod
     def from_numpy(cls, params, dtype=torch.float64, device=None):
         """From ``{"W_1", "b_1", "W_2", "b_2"}`` (``init_feed_forward_params``)."""
+        device = check_device("device", device)
         check_param_dict(params, ("W_1", "b_1", "W_2", "b_2"))
         W_1 = np.asarray(params["W_1"])
         if W_1.ndim != 2:
@@ -192,6 +197,7 @@ class _Block(nn.Module):
 
     def __init__(self, d_model, num_heads, d_ff, norm_first=False, eps=1e-5, dtype=None,
                  device=None):
+        device = check_device("device", device)
         super().__init__()
         factory = {"dtype": dtype, "device": device}
         self.norm_first = bool(norm_first)
@@ -207,6 +213,18 @@ class _Block(nn.Module):
     def extra_repr(self):
         return f"norm_first={self.norm_first}"
 
+    def _check_input(self, name, x, mask_names=()):
+        """Check ``x`` (B, T, D) and the masks ``{name: (mask, Tk)}`` (``Tk`` ``None``: self-attention,
+        Tk = T) under the caller's names (the inner attention would call them ``query`` and
+        ``mask``)."""
+        attention = getattr(self, self.PARTS[0])
+        check_tensor(name, x, ndim=3, last_dim=attention.d_model)
+        check_like_parameters(name, x, attention.W_q)
+        B, T = x.shape[:2]
+        for mask_name, (mask, Tk) in mask_names.items():
+            check_mask(mask, (B, attention.num_heads, T, T if Tk is None else Tk),
+                       name=mask_name)
+
     def _add_and_norm(self, x, norm, sublayer):
         """LN(x + Sublayer(x)) (post-LN), or x + Sublayer(LN(x)) with ``norm_first`` (pre-LN)."""
         if self.norm_first:
@@ -217,6 +235,7 @@ class _Block(nn.Module):
     def from_numpy(cls, params, num_heads, norm_first=False, dtype=torch.float64, device=None):
         """From the nested dict of ``seqlearn.numpy.transformer.init_encoder_block_params``
         (:class:`EncoderBlock`) or ``init_decoder_block_params`` (:class:`DecoderBlock`)."""
+        device = check_device("device", device)
         check_param_dict(params, cls.PARTS)
         kw = {"dtype": dtype, "device": device}
         parts = {}
@@ -230,8 +249,14 @@ class _Block(nn.Module):
                     parts[name] = LayerNorm.from_numpy(params[name], **kw)
             except (TypeError, ValueError) as err:
                 raise type(err)(f"params[{name!r}]: {err}") from None
-        block = cls(parts["feed_forward"].d_model, num_heads, parts["feed_forward"].d_ff,
-                    norm_first=norm_first, **kw)
+        D = parts["feed_forward"].d_model
+        for name, module in parts.items():
+            size = module.d if isinstance(module, LayerNorm) else module.d_model
+            if size != D:
+                raise ValueError(f"params[{name!r}]: expected the model size d_model = {D} of "
+                                 f"params['feed_forward'] (every part of a block has the same "
+                                 f"size), got {size}")
+        block = cls(D, num_heads, parts["feed_forward"].d_ff, norm_first=norm_first, **kw)
         for name, module in parts.items():
             setattr(block, name, module)
         return block
@@ -287,6 +312,7 @@ class EncoderBlock(_Block):
     def forward(self, x, mask=None):
         """``x`` (B, T, D), ``mask`` optional bool broadcastable to (B, heads, T, T)
         (True = may attend): (T, T) causal, (B, 1, 1, T) padding. Returns (B, T, D)."""
+        self._check_input("x", x, {"mask": (mask, None)})
         y = self._add_and_norm(x, self.norm_1, lambda h: self.attention(h, h, h, mask))
         return self._add_and_norm(y, self.norm_2, self.feed_forward)
 
@@ -313,6 +339,12 @@ class DecoderBlock(_Block):
         (B, heads, T, S) (usually the source padding, (B, 1, 1, S)). Returns ``z`` (B, T, D), or
         ``(z, cross_weights (B, heads, T, S))`` when ``need_weights``."""
         check_tensor("memory", memory, ndim=3, last_dim=self.cross_attention.d_model)
+        check_like_parameters("memory", memory, self.cross_attention.W_q)
+        self._check_input("x", x, {"self_mask": (self_mask, None),
+                                   "memory_mask": (memory_mask, memory.shape[1])})
+        if x.shape[0] != memory.shape[0]:
+            raise ValueError(f"memory: expected batch size {x.shape[0]} like x, got "
+                             f"{describe(memory)}")
         cross = {"weights": None}
 
         def attend_to_memory(h):
@@ -356,6 +388,7 @@ class Transformer(nn.Module):
 
     def __init__(self, src_vocab_size, tgt_vocab_size, d_model=64, num_heads=4, d_ff=128,
                  num_layers=2, max_len=128, positional_encoding=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
         self.tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
@@ -470,6 +503,7 @@ class CharTransformer(nn.Module):
 
     def __init__(self, vocab_size, d_model=64, num_heads=4, d_ff=256, num_layers=2, context=64,
                  norm_first=True, dtype=None, device=None):
+        device = check_device("device", device)
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.d_model = check_positive_int("d_model", d_model)
