@@ -20,6 +20,7 @@ import html
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -66,7 +67,7 @@ window.MathJax = {{ tex: {{ inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\
 {slides}
 </div></div>
 <script>
-Reveal.initialize({{ hash: true, slideNumber: true, plugins: [RevealNotes] }})
+Reveal.initialize({{ hash: true, slideNumber: true, pdfSeparateFragments: false, plugins: [RevealNotes] }})
   .then(() => MathJax.startup.promise)
   .then(() => MathJax.typesetPromise())
   .then(() => Reveal.layout());
@@ -204,11 +205,26 @@ def chapter_links(deck, book_dir):
                     f'in the book</a>' for stem in pages)
 
 
+def deck_summary(nb):
+    """``(slides, slides with speaker notes)`` of a deck: a slide starts at a ``slide`` or
+    ``subslide`` cell and holds the cells after it (as tests/test_decks.py counts)."""
+    slides, noted, current = 0, 0, False
+    for cell in nb.cells:
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+        if kind in ("slide", "subslide"):
+            slides, current = slides + 1, False
+        elif kind == "notes" and cell.cell_type == "markdown" and not current and slides:
+            noted, current = noted + 1, True
+    return slides, noted
+
+
 def render_deck(path, out_dir, execute=True, book_dir=None):
     nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
     if execute:
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    seconds = time.perf_counter() - start
     title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                   for line in _source(c).splitlines() if line.startswith("# ")), Path(path).stem)
     target = Path(out_dir) / f"{Path(path).stem}.slides.html"
@@ -217,6 +233,9 @@ def render_deck(path, out_dir, execute=True, book_dir=None):
                                   chapters=chapter_links(path, book_dir),
                                   pygments=HtmlFormatter(cssclass="code").get_style_defs(".code")),
                       encoding="utf-8")
+    slides, noted = deck_summary(nb)
+    print(f"{Path(path).name}: {slides} slides, speaker notes on {noted} "
+          f"({noted / max(slides, 1):.0%})" + (f", executed in {seconds:.1f} s" if execute else ""))
     return target, title
 
 
