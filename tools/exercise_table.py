@@ -6,7 +6,6 @@ exercise id, kind, points and what the check verifies, chapter by chapter.
     .venv/bin/python tools/exercise_table.py --check  # exit 1 when it is stale (tests do this)
 """
 
-import re
 import sys
 from pathlib import Path
 
