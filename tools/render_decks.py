@@ -41,12 +41,23 @@ PAGE = """<!DOCTYPE html>
 <link rel="stylesheet" href="../_static/reveal.js/dist/reveal.css">
 <link rel="stylesheet" href="../_static/reveal.js/dist/theme/white.css">
 <style>
-.reveal {{ font-size: 30px; }}
-.reveal h1, .reveal h2 {{ text-transform: none; }}
-.reveal .code {{ font-size: 0.5em; text-align: left; max-height: 9em; overflow: auto; margin: 0.2em 0;
+/* A 1280x800 slide (reveal.js scales it to the screen). Headings, figures and printed output
+   are sized so that a slide with a title, a few lines and a figure fits: the site test
+   (tools/site_test.py) fails on a slide taller than this. */
+.reveal {{ font-size: 28px; }}
+.reveal h1, .reveal h2, .reveal h3 {{ text-transform: none; margin-bottom: 0.4em; }}
+.reveal h1 {{ font-size: 1.7em; }}
+.reveal h2 {{ font-size: 1.3em; }}
+.reveal h3 {{ font-size: 1.1em; }}
+.reveal p, .reveal ul, .reveal ol {{ margin-top: 0.3em; margin-bottom: 0.3em; }}
+.reveal .code {{ font-size: 0.5em; text-align: left; max-height: 8em; overflow: auto; margin: 0.2em 0;
                  background: #f6f8fa; padding: 0.4em; border-radius: 4px; }}
-.reveal .output-text {{ font-size: 0.5em; text-align: left; white-space: pre-wrap; margin: 0.2em 0; }}
-.reveal img {{ max-height: 55vh; max-width: 100%; }}
+.reveal .output-text {{ font-size: 0.5em; text-align: left; white-space: pre-wrap; margin: 0.2em 0;
+                        max-height: 12em; overflow: auto; }}
+.reveal img {{ max-height: 430px; max-width: 100%; margin: 0.2em auto; }}
+.reveal mjx-container[display="true"] {{ margin: 0.4em 0 !important; font-size: 92%; }}
+.reveal .references {{ font-size: 0.55em; text-align: left; }}
+.reveal .references h2 {{ font-size: 2.2em; }}
 .reveal table {{ font-size: 0.7em; }}
 .deck-chapters {{ position: fixed; left: 0.8em; bottom: 0.6em; z-index: 30; font: 14px sans-serif; }}
 .deck-chapters a {{ color: #555; margin-right: 1em; }}
@@ -67,10 +78,23 @@ window.MathJax = {{ tex: {{ inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\
 {slides}
 </div></div>
 <script>
-Reveal.initialize({{ hash: true, slideNumber: true, pdfSeparateFragments: false, plugins: [RevealNotes] }})
+Reveal.initialize({{ width: 1280, height: 800, margin: 0.04, hash: true, slideNumber: true,
+                   pdfSeparateFragments: false, plugins: [RevealNotes] }})
   .then(() => MathJax.startup.promise)
   .then(() => MathJax.typesetPromise())
-  .then(() => Reveal.layout());
+  .then(() => {{ fitEquations(document); Reveal.layout(); }});
+// A display equation wider than its slide is set in a smaller type until it fits (MathJax does
+// not break lines); slides that are not shown have no width, so each is fitted when it shows.
+function fitEquations(root) {{
+  root.querySelectorAll('mjx-container[display="true"]').forEach(m => {{
+    const room = m.parentElement.clientWidth;
+    if (room > 0 && m.scrollWidth > room) {{
+      const size = parseFloat(getComputedStyle(m).fontSize);
+      m.style.fontSize = `${{(size * room / m.scrollWidth * 0.97).toFixed(1)}}px`;
+    }}
+  }});
+}}
+Reveal.on("slidechanged", event => fitEquations(event.currentSlide));
 </script>
 </body>
 </html>
@@ -149,7 +173,10 @@ def _description(cell):
 def render_cell(cell, md):
     tags = cell.get("metadata", {}).get("tags", []) or []
     if cell.cell_type == "markdown":
-        return md.render(_source(cell))
+        body = md.render(_source(cell))
+        if _source(cell).lstrip().lower().startswith(("## references", "# references")):
+            body = f'<div class="references">{body}</div>'   # a long list in a smaller type
+        return body
     if cell.cell_type != "code":
         return ""
     _description(cell)
@@ -247,14 +274,24 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 def print_handout(deck_html, chromium):
     """``deck.slides.html`` → ``deck.pdf`` through reveal.js's print view (``?print-pdf``); the
-    virtual-time budget lets MathJax typeset before the page is printed."""
+    virtual-time budget lets MathJax typeset before the page is printed. Each print gets its own
+    profile folder: a Chromium started on a profile that another one still holds hands the job
+    over to it and exits without printing."""
+    import tempfile
+
     target = Path(deck_html).with_name(Path(deck_html).name.replace(".slides.html", ".pdf"))
-    subprocess.run([chromium, *CHROMIUM_FLAGS, "--virtual-time-budget=30000",
-                    f"--print-to-pdf={target}", f"{Path(deck_html).resolve().as_uri()}?print-pdf"],
-                   check=True, capture_output=True, timeout=300)
-    if not target.exists() or target.stat().st_size < 10_000:
-        raise RuntimeError(f"Chromium did not print {deck_html} to a PDF")
-    return target
+    # Now and then (one deck in ten, on a busy machine) Chromium prints a blank page before the
+    # deck is laid out: a handout under 10 kB is printed again.
+    for _ in range(3):
+        target.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="seqlearn-print-") as profile:
+            subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                            "--virtual-time-budget=30000", f"--print-to-pdf={target}",
+                            f"{Path(deck_html).resolve().as_uri()}?print-pdf"],
+                           check=True, capture_output=True, timeout=300)
+        if target.exists() and target.stat().st_size >= 10_000:
+            return target
+    raise RuntimeError(f"Chromium did not print {deck_html} to a PDF (three tries)")
 
 
 def main(argv=None):

@@ -18,7 +18,8 @@ slide deck (``slides/*.slides.html``), it checks:
 * every internal link and cross-reference resolves, anchors included (checked on the files);
 
 that every deck in ``lectures/`` is rendered with all its slides and printed to a PDF handout,
-and every chapter page links to its deck; that the search page finds a word that occurs only in the last chapter; and it writes a
+and every chapter page links to its deck, and no slide is larger than the screen (reveal.js
+would cut it off); that the search page finds a word that occurs only in the last chapter; and it writes a
 screenshot of the first screen of each chapter at a desktop (1400x1000) and a phone (390x844)
 width to ``_build/site-test/``, failing on a page whose screenshot is blank. It exits with status
 1 and a list of the problems, or 0 with a summary.
@@ -333,6 +334,26 @@ def check_page(report, page, site, chapter):
     return problems
 
 
+# Every slide of a deck, shown in turn: those whose content (fragments included) is taller or
+# wider than the slide, which reveal.js would cut off at the edge of the screen.
+DECK_OVERFLOW = r"""
+(async () => {
+  const height = Reveal.getConfig().height, width = Reveal.getConfig().width, tall = [];
+  for (const slide of Reveal.getSlides()) {
+    const at = Reveal.getIndices(slide);
+    Reveal.slide(at.h, at.v);
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    // reveal.js leaves a margin of 4% of the slide around it: a few pixels over still show
+    if (slide.scrollHeight > height + 16 || slide.scrollWidth > width + 16)
+      tall.push(`${at.h + 1}${at.v ? "." + (at.v + 1) : ""} (${slide.scrollWidth}x` +
+                `${slide.scrollHeight} px)`);
+  }
+  Reveal.slide(0, 0);
+  return tall;
+})()
+"""
+
+
 def check_decks(site):
     """Every deck of ``lectures/`` rendered with as many slides as the notebook has, and its PDF
     handout printed."""
@@ -414,6 +435,11 @@ async def run(site, out, executable, only=None):
                 await browser.load(urljoin(base, rel))
                 report = await browser.evaluate(PAGE_REPORT)
                 found = browser.problems() + check_page(report, page, site, page in chapters)
+                if page in decks:
+                    tall = await browser.evaluate(DECK_OVERFLOW)
+                    if tall:
+                        found.append(f"{len(tall)} slide(s) larger than the screen ({await browser.evaluate('Reveal.getConfig().width')}x"
+                                     f"{await browser.evaluate('Reveal.getConfig().height')}): {', '.join(tall)}")
                 if page in chapters or page in decks:
                     for name, size, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
                         png = await browser.screenshot(size, out / f"{page.stem}-{name}.png", mobile)
