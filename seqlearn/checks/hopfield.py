@@ -72,9 +72,10 @@ def _hebbian_sweep_variant(patterns, xi, order, diagonal=False, synchronous=Fals
     return W, xi
 
 
-#: (N, d, B, kind) of the sweep's cases: generic; N = 2 (fields of exactly 0 are common); a
+#: (N, d, B, kind) of the sweep's cases: generic; N = 2, drawn until the sweep meets a field of
+#: exactly 0 at a unit that is -1 (so that np.sign's 0 and a tie sent to +1 always show); a
 #: single pattern and a single state; states near the patterns.
-_SWEEP_SHAPES = [(3, 8, 4, "random"), (2, 6, 6, "random"), (1, 5, 1, "random"),
+_SWEEP_SHAPES = [(3, 8, 4, "random"), (2, 6, 6, "ties"), (1, 5, 1, "random"),
                  (6, 12, 3, "near"), (4, 10, 5, "random")]
 
 
@@ -86,8 +87,20 @@ def _sweep_cases(rng):
             xi = patterns[rng.integers(0, N, B)] * np.where(rng.random((B, d)) < 0.2, -1.0, 1.0)
         else:
             xi = rng.choice([-1.0, 1.0], size=(B, d))
-        cases.append({"patterns": patterns, "xi": xi, "order": rng.permutation(d)})
+        case = {"patterns": patterns, "xi": xi, "order": rng.permutation(d)}
+        while kind == "ties" and not _meets_a_tie(case):
+            case = {"patterns": rng.choice([-1.0, 1.0], size=(N, d)),
+                    "xi": rng.choice([-1.0, 1.0], size=(B, d)), "order": rng.permutation(d)}
+        cases.append(case)
     return cases
+
+
+def _meets_a_tie(case):
+    """Whether the sweep meets a field of exactly 0 at a unit that is -1 then: np.sign would make
+    it 0 and a tie sent to +1 would flip it, so both mistakes show on this case."""
+    _, right = reference_hebbian_sweep(**case)
+    return all(not np.array_equal(right, _hebbian_sweep_variant(**case, zero=tie)[1])
+               for tie in ("zero", "plus"))
 
 
 @register("09-hebbian-sweep", kind="implement", points=2 * len(_SWEEP_SHAPES),
