@@ -359,6 +359,8 @@ def check_decks(site):
     handout printed."""
     import nbformat
 
+    from render_decks import deck_summary     # tools/ is on the path when this script runs
+
     problems = []
     for deck in sorted((ROOT / "lectures").glob("*.ipynb")):
         rendered = site / "slides" / f"{deck.stem}.slides.html"
@@ -366,8 +368,7 @@ def check_decks(site):
             problems.append(f"{deck.name} is not rendered ({rendered.relative_to(site)} is missing)")
             continue
         nb = nbformat.read(deck, as_version=4)
-        expected = sum(c.get("metadata", {}).get("slideshow", {}).get("slide_type") in
-                       ("slide", "subslide") for c in nb.cells)
+        expected, _ = deck_summary(nb)
         text = rendered.read_text(encoding="utf-8")
         # a slide with sub-slides is a <section> holding theirs: count the innermost ones
         shown = len(re.findall(r"<section>\n(?!<section>)", text))
