@@ -129,14 +129,14 @@ class RecurrentModule(nn.Module):
         """An initial state (num_layers, B, H) for the batch ``x`` (also accepted as (B, H) when
         num_layers = 1), of the dtype and on the device of ``x``; zeros when ``state`` is
         ``None``."""
-        L, B, H = self.num_layers, x.shape[0], self.hidden_size
+        M, B, H = self.num_layers, x.shape[0], self.hidden_size
         if state is None:
-            return x.new_zeros((L, B, H))
+            return x.new_zeros((M, B, H))
         check_tensor(name, state)
-        if state.dim() == 2 and L == 1:
+        if state.dim() == 2 and M == 1:
             state = state.unsqueeze(0)
-        if tuple(state.shape) != (L, B, H):
-            accepted = f"({L}, {B}, {H})" + (f" or ({B}, {H})" if L == 1 else "")
+        if tuple(state.shape) != (M, B, H):
+            accepted = f"({M}, {B}, {H})" + (f" or ({B}, {H})" if M == 1 else "")
             raise ValueError(f"{name}: expected shape {accepted} (num_layers, batch, hidden), "
                              f"got {describe(state)}")
         if state.dtype != x.dtype or state.device != x.device:
