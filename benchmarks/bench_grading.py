@@ -5,8 +5,11 @@ and ``--jobs 2``, and with ``--jobs 2`` and ``--no-sandbox``, side by side in on
 
 The submissions are a mix: correct, partly wrong, unattempted, a syntax error, an exception at
 import, ``sys.exit``, ``os._exit``, a memory bomb, a flood of printing, a call into the reference
-implementation and an infinite loop (which uses up its ``--timeout``). Every exercise starts a
-worker process, so the time is mostly process start-up (and, in the sandbox, namespace set-up).
+implementation and an infinite loop (which uses up its ``--timeout``). They answer the chapter's
+first two exercises; its other exercises are left as stubs and graded too ("not attempted"). Every
+exercise starts a worker process, so the time is mostly process start-up (and, in the sandbox,
+namespace set-up). The first line printed says how many exercises each submission has, counted
+from the source notebook.
 """
 
 import argparse
@@ -46,11 +49,37 @@ EXPECTED_TOTAL = {"correct": 10, "partly_wrong": 4, "unattempted": 0, "syntax_er
 LOOP = ("infinite_loop", "def one_hot(indices, vocab_size):\n    while True:\n        pass\n", PAIRS)
 
 
+#: The exercises that the submissions answer; the chapter's others stay stubs.
+ANSWERED = ("01-one-hot", "01-next-step-pairs")
+
+
+def loop_indices(n):
+    """The submissions (by index) that are infinite loops."""
+    return {n // 3, 2 * n // 3} if n else set()
+
+
+def exercise_ids():
+    """The exercise ids of the source notebook, in order: each is graded in every submission."""
+    source = nbformat.read(BOOK / "01_introduction.ipynb", as_version=4)
+    return [c.metadata.get("exercise_id") for c in source.cells
+            if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
+
+
+def describe_run(n, timeout):
+    """What the run grades, counted from the source notebook."""
+    ids = exercise_ids()
+    answered = [e for e in ids if e in ANSWERED]
+    loops = len(loop_indices(n))
+    return (f"grading {n} chapter-1 submissions ({len(ids)} exercises each: {len(answered)} "
+            f"answered, {len(ids) - len(answered)} left as stubs; a worker per exercise; "
+            f"--timeout {timeout:g} s, {loops} of them infinite loops)")
+
+
 def make_submissions(folder, n):
     source = nbformat.read(BOOK / "01_introduction.ipynb", as_version=4)
     source.cells = [c for c in source.cells if "solution" not in c.metadata.get("tags", [])]
     for k in range(n):
-        name, one_hot, pairs = LOOP if k in (n // 3, 2 * n // 3) else VARIANTS[k % len(VARIANTS)]
+        name, one_hot, pairs = LOOP if k in loop_indices(n) else VARIANTS[k % len(VARIANTS)]
         nb = nbformat.from_dict(nbformat.reads(nbformat.writes(source), as_version=4))
         for cell in nb.cells:
             if "exercise" in cell.metadata.get("tags", []):
@@ -67,12 +96,12 @@ def main(n=100, timeout=2.0):
     from seqlearn.grading.grader import grade_all, write_outputs
 
     rows = []
+    ids = exercise_ids()
     with tempfile.TemporaryDirectory() as tmp:
         subs = Path(tmp) / "subs"
         subs.mkdir()
         make_submissions(subs, n)
-        print(f"grading {n} chapter-1 submissions (2 exercises each, --timeout {timeout:g} s, "
-              f"2 of them infinite loops)")
+        print(describe_run(n, timeout))
         for jobs, isolate in ((1, True), (2, True), (2, False)):
             start = time.perf_counter()
             results = grade_all([subs], BOOK, jobs=jobs, timeout=timeout, memory_mb=1024,
@@ -84,6 +113,8 @@ def main(n=100, timeout=2.0):
                 table = list(csv.DictReader(f))
             count = len(table)
             assert count == n, f"{count} rows for {n} submissions"
+            graded = [c for c in table[0] if c in ids]
+            assert graded == ids, f"graded {graded}, the chapter has {ids}"
             wrong = [(r["student_id"], r["total"]) for r in table
                      if float(r["total"]) != EXPECTED_TOTAL[r["student_id"].split("_", 1)[1]]]
             assert not wrong, f"scored differently than expected: {wrong}"

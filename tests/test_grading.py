@@ -1,7 +1,8 @@
 """``seqlearn grade``: hostile and broken submissions (tests/grading_corpus/) each end in a row
 with a score and a reason, without disturbing anyone else's grade or the gradebook; the student
-of every row is named; helper cells count as they did in the notebook; the sandbox holds as root
-and as an ordinary user."""
+of every row is named; helper cells count as they did in the notebook; an error raised in a check
+case is flagged, a wrong answer is not; the sandbox holds as root and as an ordinary user, over the
+whole corpus."""
 
 import csv
 import json
@@ -148,10 +149,11 @@ def test_every_file_gets_exactly_one_row(request, sandbox):
     assert set(files) == set(expected(sandbox)) | set(INVALID)
 
 
-@pytest.mark.parametrize("sandbox", [True, False], ids=["bwrap", "no-sandbox"])
-def test_scores_and_reasons(request, sandbox):
-    _, rows = request.getfixturevalue("corpus_grades" if sandbox else "corpus_grades_without_sandbox")
+def assert_corpus_outcomes(rows, sandbox):
+    """Every file of the corpus graded under that isolation has one row, and each row the scores,
+    status and reason that ``expected`` and ``INVALID`` give it."""
     rows = by_submission(rows)
+    assert sorted(rows) == sorted(p.stem for p in corpus_files(sandbox))
     for stem, (one_hot, pairs, reason) in expected(sandbox).items():
         row = rows[stem]
         assert (row["01-one-hot"], row["01-next-step-pairs"]) == (str(one_hot), str(pairs)), row
@@ -162,6 +164,15 @@ def test_scores_and_reasons(request, sandbox):
         assert any(r in row["notes"] for r in reasons), (stem, row["notes"])
         if one_hot + pairs < MAX_TOTAL:
             assert row["notes"], "a lost point must come with a reason"
+    for stem, reason in INVALID.items():
+        assert rows[stem]["status"] == "invalid" and rows[stem]["total"] == "0", rows[stem]
+        assert reason in rows[stem]["notes"], rows[stem]["notes"]
+
+
+@pytest.mark.parametrize("sandbox", [True, False], ids=["bwrap", "no-sandbox"])
+def test_scores_and_reasons(request, sandbox):
+    _, rows = request.getfixturevalue("corpus_grades" if sandbox else "corpus_grades_without_sandbox")
+    assert_corpus_outcomes(rows, sandbox)
 
 
 def test_the_hostile_corpus_leaves_nothing_outside_the_sandbox(corpus_grades):
@@ -442,6 +453,62 @@ def test_helper_cells_and_comments_are_graded_as_the_notebook_ran_them(tmp_path)
     assert row["status"] == "ok"
 
 
+HELPER_WITH_CALLS = ("import os\n\n"
+                     "SCALE = np.sqrt(2)\n"
+                     "SCALE *= SCALE                        # 2.0000000000000004\n"
+                     "def scaled_rows(indices, size):\n"
+                     "    codes = np.eye(size)[indices]\n"
+                     "    return codes * SCALE\n\n"
+                     "codes = os._exit(3)  # the exercise reads no global `codes`: never run\n")
+SCALED_ONE_HOT = ("def one_hot(indices, vocab_size):\n"
+                  "    codes = scaled_rows(indices, vocab_size)\n"
+                  "    return codes / SCALE\n")
+
+
+def test_a_helper_cell_with_calls_is_graded_as_the_notebook_ran_it(tmp_path):
+    import contextlib
+    import io
+
+    nb = _reference_submission(CHAPTER_1)
+    cell = _set_exercise(nb, "01-one-hot", SCALED_ONE_HOT)
+    nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_code_cell(HELPER_WITH_CALLS))
+    # Top to bottom, as the notebook runs: the helper cell (but the line that would end the
+    # kernel), the exercise cell, then its check.
+    namespace = {"np": np}
+    exec(HELPER_WITH_CALLS.replace("codes = os._exit(3)", "codes = None"), namespace)
+    exec(SCALED_ONE_HOT, namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        in_notebook = grader.load_checks()["01-one-hot"](namespace["one_hot"])
+    assert in_notebook.score == in_notebook.max_score == 4
+    assert SANDBOX, WHY_NOT
+    _, rows = grade_cli(tmp_path, _write(nb, tmp_path / "class" / "helper_calls.ipynb"))
+    row = rows[0]
+    assert row["01-one-hot"] == str(in_notebook.score), row["notes"]
+    assert row["total"] == row["max_total"] and row["status"] == "ok", row["notes"]
+
+
+def test_which_definitions_run_before_an_exercise():
+    C = nbformat.v4.new_code_cell
+    course = "N = 3\nsteps = train(N)\n"
+    nb = nbformat.v4.new_notebook(cells=[
+        C("import numpy as np\nimport seqlearn.numpy as snp"),
+        C(course),
+        C("W = np.ones(N); unused = np.random.rand(10**9)\nW += 1\nd = {}\nd['k'] = W.sum()\n"
+          "x = np.zeros(N)\n"),
+        C("def f(x):\n    return x", metadata={"tags": ["exercise"], "exercise_id": "e0"}),
+        C("def g(x):\n    return x + W + d['k'] + steps + snp.tanh(x)", metadata={
+            "tags": ["exercise"], "exercise_id": "e"}),
+    ])
+    cell = nb.cells[-1].source
+    chosen = submission.context_before(nb, "e", frozenset({course.strip()}), cell)
+    # Not run: the course's `steps = train(N)` (a call in a course cell), the student's `unused`
+    # (not read), the import of seqlearn, and the student's `x = np.zeros(N)`: the function's
+    # `x` is its own argument. `W += 1` and `d['k'] = ...` build on the earlier W and d.
+    assert chosen == [("import numpy as np", True), ("N = 3", False),
+                      ("W = np.ones(N)", True), ("W += 1", True), ("d = {}", True),
+                      ("d['k'] = W.sum()", True)]
+
+
 def test_a_score_that_differs_from_the_notebooks_own_check_is_flagged(tmp_path):
     nb = _reference_submission(CHAPTER_1)
     _set_exercise(nb, "01-one-hot", WRONG_ONE_HOT)
@@ -452,6 +519,48 @@ def test_a_score_that_differs_from_the_notebooks_own_check_is_flagged(tmp_path):
     _, rows = grade_cli(tmp_path, _write(nb, tmp_path / "class" / "edited.ipynb"))
     assert rows[0]["status"] == "review"
     assert "the notebook shows 4/4 from its own check, the grader gives 0/4" in rows[0]["notes"]
+
+
+RAISING_ONE_HOT = ("def one_hot(indices, vocab_size):\n"
+                   "    if vocab_size > 4:\n"
+                   "        raise ValueError('vocabulary too large for this table')\n"
+                   "    codes = np.zeros((len(indices), vocab_size))\n"
+                   "    codes[np.arange(len(indices)), indices] = 1.0\n"
+                   "    return codes\n")
+
+
+def test_an_error_in_a_check_case_is_flagged_and_a_wrong_answer_is_not(tmp_path):
+    for stem, source in (("raises", RAISING_ONE_HOT), ("wrong", WRONG_ONE_HOT)):
+        nb = _reference_submission(CHAPTER_1)
+        _set_exercise(nb, "01-one-hot", source)
+        _write(nb, tmp_path / "class" / f"{stem}.ipynb")
+    _, rows = grade_cli(tmp_path, tmp_path / "class")
+    rows = by_submission(rows)
+    # cases 2 and 3 have 5 and 7 symbols: the function raises there and is right elsewhere
+    assert rows["raises"]["01-one-hot"] == "2", rows["raises"]["notes"]
+    assert rows["raises"]["status"] == "review", rows["raises"]["notes"]
+    assert ("01-one-hot: the function raised ValueError in 2 check case(s)"
+            in rows["raises"]["notes"])
+    assert rows["wrong"]["01-one-hot"] == "0" and rows["wrong"]["status"] == "ok", rows["wrong"]
+    assert grader.raised_in(["case 1/2 (x(3,)): off by up to 1", "hint: raised by one"]) == ""
+    assert (grader.raised_in(["raised KeyError: 'lr'"])
+            == "the function raised KeyError in 1 check case(s)")
+    assert grader.raised_in(["case 1/6 (): raised _NotBoolean: the mask"], {"KeyError"}) == ""
+
+
+def test_an_answer_of_the_wrong_kind_is_not_flagged_as_an_error():
+    checks = grader.load_checks()
+    # The causal-mask check itself raises on a 0/1 float mask: a wrong answer, not an error.
+    float_mask = "def make_causal_mask(Tq, Tk):\n    return np.tril(np.ones((Tq, Tk)), Tk - Tq)\n"
+    result = grader.grade_exercise(submission.Exercise("08-causal-mask", "make_causal_mask"),
+                                   float_mask, checks["08-causal-mask"], 10, 1024)
+    assert result.score == 0 and any("raised _NotBoolean" in x for x in result.lines), result
+    assert result.flag == "", result.flag
+    # A result the worker cannot send back (not numbers) is a wrong answer too.
+    unsendable = "def one_hot(indices, vocab_size):\n    return {0: indices}\n"
+    result = grader.grade_exercise(submission.Exercise("01-one-hot", "one_hot"), unsendable,
+                                   checks["01-one-hot"], 10, 1024)
+    assert result.score == 0 and result.flag == "", (result.reason, result.flag)
 
 
 def test_without_bubblewrap_grading_refuses_unless_told(tmp_path):
@@ -492,7 +601,10 @@ def _python_for_an_ordinary_user(folder, uid):
     return python
 
 
-def test_the_sandbox_holds_for_an_ordinary_user(tmp_path):
+@pytest.fixture(scope="module")
+def corpus_grades_as_an_ordinary_user():
+    """The whole corpus that the root run grades (``corpus_files(True)``), and an honest
+    submission importing installed packages, graded under Bubblewrap by user ``nobody``."""
     assert SANDBOX, WHY_NOT
     nobody = 65534
     # pytest's own temporary folders are private to root; this one an ordinary user can enter
@@ -502,28 +614,47 @@ def test_the_sandbox_holds_for_an_ordinary_user(tmp_path):
         python = _python_for_an_ordinary_user(folder, nobody)
         work = folder / "grading"
         (work / "class").mkdir(parents=True)
-        stems = ["correct", "read_other_submission", "rename_out", "ctypes_escape", "fork_bomb",
-                 "spawn_process"]
-        for stem in stems:
-            shutil.copy(CORPUS / f"{stem}.ipynb", work / "class" / f"{stem}.ipynb")
+        for path in corpus_files(True):
+            shutil.copy(path, work / "class" / path.name)
         honest = nbformat.read(CORPUS / "correct.ipynb", as_version=4)
         _set_exercise(honest, "01-one-hot", HONEST_IMPORTS)
         nbformat.write(honest, work / "class" / "honest_imports.ipynb")
         subprocess.run(["chown", "-R", f"{nobody}:{nobody}", str(work)], check=True)
         for path in ESCAPES:
             path.unlink(missing_ok=True)
-        _, rows = grade_cli(work, work / "class", user=nobody, python=python)
-        rows = by_submission(rows)
-        table = expected(True)
-        for stem in stems:
-            one_hot, pairs, reason = table[stem]
-            assert (rows[stem]["01-one-hot"], rows[stem]["01-next-step-pairs"]) == (str(one_hot), str(pairs)), (stem, rows[stem]["notes"])
-            assert reason in rows[stem]["notes"], rows[stem]["notes"]
-        assert rows["honest_imports"]["01-one-hot"] == "4", rows["honest_imports"]["notes"]
-        for path in ESCAPES:
-            assert not path.exists()
+        yield grade_cli(work, work / "class", jobs=2, user=nobody, python=python)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_sandbox_holds_for_an_ordinary_user(corpus_grades_as_an_ordinary_user):
+    out, rows = corpus_grades_as_an_ordinary_user
+    honest = by_submission(rows).pop("honest_imports")
+    assert_corpus_outcomes([r for r in rows if r is not honest], sandbox=True)
+    assert honest["01-one-hot"] == "4", honest["notes"]
+    for path in ESCAPES:
+        assert not path.exists(), f"{path} was written from inside the sandbox"
+    assert "student,100" not in out.read_text()
+
+
+def test_the_grading_benchmark_says_what_it_grades(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_grading",
+                                                  ROOT / "benchmarks" / "bench_grading.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    chapter = nbformat.read(CHAPTER_1, as_version=4)
+    stubs = [c for c in chapter.cells if "exercise" in c.metadata.get("tags", [])]
+    bench.make_submissions(tmp_path, 3)
+    made = nbformat.read(tmp_path / "s000.ipynb", as_version=4)
+    exercises = [c for c in made.cells if "exercise" in c.metadata.get("tags", [])]
+    answered = sum(c.source != s.source for c, s in zip(exercises, stubs))
+    assert len(exercises) == len(stubs) > 2 and answered == 2
+    message = bench.describe_run(100, 2.0)
+    assert (f"({len(stubs)} exercises each: 2 answered, {len(stubs) - 2} left as stubs"
+            in message), message
+    assert "2 of them infinite loops" in message
 
 
 def test_roster_errors_name_the_file_and_the_problem(tmp_path):

@@ -35,6 +35,26 @@ from .submission import (context_before, load_sources, match_source, read_submis
                          saved_scores)
 
 
+#: A line of a check's report for a case on which the student's function raised: ``case 2/3
+#: (x(2, 5)): raised ValueError: ...`` (:func:`seqlearn.checks.core.run_check`) or ``raised
+#: KeyError: ...`` (a concept or experiment check); group 1 is the exception's name.
+RAISED = re.compile(r"^(?:case \d+/\d+[^:]*: )?raised ([A-Za-z_][\w.]*)")
+
+
+def raised_in(lines, raised=None):
+    """The flag for a check whose report has cases on which the student's function raised
+    (``"the function raised ValueError in 2 check case(s)"``), or ``""``. ``raised``, when given,
+    holds the names of the exceptions the worker reported from the student's code: a line naming
+    another exception is the check's own verdict on a wrong answer (a check may raise on an
+    answer of the wrong kind), which is not flagged, as no merely wrong answer is."""
+    names = [m.group(1) for m in map(RAISED.match, lines)
+             if m and (raised is None or m.group(1) in raised)]
+    if not names:
+        return ""
+    kinds = ", ".join(dict.fromkeys(names))
+    return f"the function raised {kinds} in {len(names)} check case(s)"
+
+
 #: What a failing line of a check's report says.
 FAILING = re.compile(r"off by|raised|shape \(|missing|NaN|not right|not answered|modified|"
                      r"returned \d|cannot be run|not numeric")
@@ -110,6 +130,7 @@ class Worker:
         self.timeout = timeout
         self.dead_reason = ""
         self.reference_calls = []
+        self.raised = set()     # names of the exceptions the student's function raised
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -225,6 +246,8 @@ class Worker:
         if name.isidentifier():
             # Reported under the student's exception name, e.g. "raised MemoryError: ...".
             message = message.split(": ", 1)[-1] if message.startswith(name + ":") else message
+            if not header.get("result_refused"):    # raised by the function, not its result
+                self.raised.add(name)
             raise type(name, (StudentError,), {})(message)
         raise StudentError(message)
 
@@ -343,6 +366,8 @@ def grade_exercise(exercise, source, check, timeout, memory_mb, context=(), isol
             reason = f"{report.max_score - report.score} of {report.max_score} points lost"
             if failing:
                 reason += f"; first: {failing[0]}"
+            # an error is not a wrong answer: the notebook may have run in another state
+            flag = raised_in(report.lines, worker.raised)
         return ExerciseResult(eid, int(report.score), int(report.max_score), list(report.lines),
                               reason, flag)
     except Exception as err:  # noqa: BLE001 - a check that breaks must not lose the row
@@ -571,7 +596,8 @@ def student_totals(results):
 
 
 __all__ = [
-    "StudentError", "load_checks", "static_scan", "STARTUP_SECONDS", "Worker",
+    "StudentError", "RAISED", "raised_in", "load_checks", "static_scan", "STARTUP_SECONDS",
+    "Worker",
     "ExerciseResult", "SubmissionResult", "max_score", "grade_exercise", "grade_submission",
     "collect", "grade_all", "feedback_lines", "write_outputs", "student_totals"
 ]

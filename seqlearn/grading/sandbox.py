@@ -478,7 +478,6 @@ def main():
             return
         try:
             result = fn(*message.get("args", ()), **message["kwargs"])
-            structure, arrays = encode_result(result)
         except NotImplementedError as err:
             reply({"ok": False, "not_implemented": True, "error": str(err)[:300],
                    "calls": recorder.calls})
@@ -486,6 +485,12 @@ def main():
         except BaseException as err:  # noqa: BLE001
             reply({"ok": False, "error": describe(err), "exc_type": type(err).__name__,
                    "calls": recorder.calls})
+            continue
+        try:
+            structure, arrays = encode_result(result)
+        except BaseException as err:  # noqa: BLE001 - a result of the wrong kind, not an error
+            reply({"ok": False, "error": describe(err), "exc_type": type(err).__name__,
+                   "result_refused": True, "calls": recorder.calls})
             continue
         try:
             reply({"ok": True, "result": structure, "calls": recorder.calls}, arrays)

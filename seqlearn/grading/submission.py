@@ -136,53 +136,139 @@ def read_submission(path):
     return sub
 
 
-def _is_definition(node):
-    """Whether a top-level statement only defines something: an import (not of ``seqlearn``),
-    a function or class, or an assignment whose value calls nothing."""
+def _imports_seqlearn(node):
     if isinstance(node, ast.Import):
-        return not any(a.name.split(".")[0] == "seqlearn" for a in node.names)
+        return any(a.name.split(".")[0] == "seqlearn" for a in node.names)
     if isinstance(node, ast.ImportFrom):
-        return node.level == 0 and (node.module or "").split(".")[0] != "seqlearn"
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        return not any(isinstance(n, (ast.Call, ast.Await, ast.Lambda)) or
-                       (isinstance(n, ast.Name) and n.id == "seqlearn")
-                       for n in ast.walk(node.value))
+        return node.level != 0 or (node.module or "").split(".")[0] == "seqlearn"
     return False
 
 
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+
+
+def _is_definition(node, own=False):
+    """Whether a top-level statement is one the grader may run before an exercise: an import
+    (not of ``seqlearn``), a function or class, or an assignment. In a course cell an assignment
+    counts only when its value calls nothing (course cells train models and call the package);
+    in a cell of the student's own (``own``) it counts with calls too, as the notebook ran it.
+    An assignment whose value names ``seqlearn`` never counts."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return not _imports_seqlearn(node)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, _ASSIGNMENTS) and node.value is not None:
+        names_package = any(isinstance(n, ast.Name) and n.id == "seqlearn"
+                            for n in ast.walk(node))
+        awaits = any(isinstance(n, ast.Await) for n in ast.walk(node.value))
+        if names_package or awaits:
+            return False
+        if own:
+            return True
+        return not any(isinstance(n, (ast.Call, ast.Lambda)) for n in ast.walk(node.value))
+    return False
+
+
+def _assigned(target):
+    """``(names bound, names changed in place)`` by one assignment target: ``x``, ``a, b``
+    bind; ``d['k']``, ``obj.attr`` change ``d``, ``obj``."""
+    if isinstance(target, ast.Name):
+        return {target.id}, set()
+    if isinstance(target, (ast.Tuple, ast.List)):
+        bound, changed = set(), set()
+        for element in target.elts:
+            b, c = _assigned(element)
+            bound |= b
+            changed |= c
+        return bound, changed
+    if isinstance(target, ast.Starred):
+        return _assigned(target.value)
+    base = target
+    while isinstance(base, (ast.Subscript, ast.Attribute)):
+        base = base.value
+    return set(), ({base.id} if isinstance(base, ast.Name) else set())
+
+
 def _bound_and_used(text):
-    """The names a snippet binds at top level and the names it reads."""
+    """The names a snippet binds (or changes in place) at top level, the names it reads, and the
+    names it replaces outright (binds without reading the value they had before)."""
     tree = ast.parse(text)
-    bound, used = set(), set()
+    bound, replaced, updated = set(), set(), set()
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            names = {(a.asname or a.name).split(".")[0] for a in node.names}
+            bound |= names
+            replaced |= names
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            replaced.add(node.name)
+        elif isinstance(node, _ASSIGNMENTS):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            bound |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return bound, used
+            for target in targets:
+                names, changed = _assigned(target)
+                bound |= names | changed
+                if isinstance(node, ast.AugAssign):
+                    updated |= names | changed      # x += 1 reads the x it had
+                    continue
+                read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                replaced |= names - read
+    return bound, _reads(text, tree) | updated, replaced
+
+
+def _reads(text, tree):
+    """The names a snippet reads from the notebook's namespace: those it reads at top level and
+    those its functions and classes read as globals (not their own local variables, so that a
+    local ``x`` of a function does not pull in a top-level ``x = ...`` of another cell)."""
+    import symtable
+
+    def walk(table, top):
+        names = {s.get_name() for s in table.get_symbols()
+                 if s.is_referenced() and (top or s.is_global())}
+        for child in table.get_children():
+            names |= walk(child, False)
+        return names
+
+    try:
+        return walk(symtable.symtable(text, "<cell>", "exec"), True)
+    except SyntaxError:   # e.g. a `return` outside a function: every name it mentions
+        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _segment(lines, node):
+    """The exact source of top-level statement ``node`` (its decorators included), also when it
+    shares a line with another statement (``a = 1; b = f()``). ``lines`` are UTF-8 encoded, as
+    the offsets of ``ast`` count bytes."""
+    decorators = getattr(node, "decorator_list", [])
+    start = min([(node.lineno, node.col_offset)]
+                + [(d.lineno, d.col_offset - 1) for d in decorators])
+    end = (node.end_lineno, node.end_col_offset)
+    chunk = lines[start[0] - 1:end[0]]
+    chunk[-1] = chunk[-1][:end[1]]
+    chunk[0] = chunk[0][start[1]:]
+    return b"\n".join(chunk).decode("utf-8")
 
 
 def context_before(nb, exercise_id, course_code=frozenset(), cell_source=""):
     """The definitions that the exercise cell ``exercise_id`` relies on, from the cells above it.
 
-    Candidates are the top-level imports (not of ``seqlearn``), function and class definitions
-    and call-free assignments of every code cell above the exercise's cell that is not an
-    exercise or check cell; of those, the ones whose names ``cell_source`` (the exercise cell)
-    reads, and then the ones those read, and so on. Other statements (training runs, plots,
-    calls of the course package) are never run by the grader.
+    Candidates are top-level statements of every code cell above the exercise's cell that is not
+    an exercise or check cell: imports (not of ``seqlearn``), function and class definitions,
+    and assignments (``=``, annotated, augmented such as ``+=``). In a cell of the course's own
+    (its text is in ``course_code``) an assignment is a candidate only when its value calls
+    nothing: course cells train models and call the package. In a cell the student wrote or
+    changed, an assignment is a candidate even when it calls something (``SCALE = np.sqrt(2)``),
+    as the student's notebook ran it. An assignment whose value names ``seqlearn`` never is.
+    Of the candidates, the grader takes the ones that bind (or change in place) a name that
+    ``cell_source`` (the exercise cell) reads, then the ones those read, and so on; of several
+    that bind a name, the last above the cell, and also the earlier ones it builds on
+    (``x += 1``, ``d['k'] = v``). Other statements (training runs, plots, calls of the course
+    package, anything the exercise does not read) are never run by the grader.
 
     Returns a list of ``(snippet, own)`` in notebook order; ``own`` is False for a snippet from
-    a cell that is the course's own (its text is in ``course_code``), True for one from a cell
-    the student wrote or changed."""
+    a cell that is the course's own, True for one from a cell the student wrote or changed."""
     from .sandbox import strip_magics
 
-    candidates = []
+    candidates = []   # (snippet, own, bound, used, replaced)
     for cell in nb.cells:
         meta = cell.get("metadata", {})
         tags = meta.get("tags", []) or []
@@ -197,13 +283,15 @@ def context_before(nb, exercise_id, course_code=frozenset(), cell_source=""):
             tree = ast.parse(text)
         except SyntaxError:
             continue
-        lines = text.splitlines()
+        lines = re.split(rb"\r\n|\r|\n", text.encode("utf-8"))
         own = cell.source.strip() not in course_code
         for node in tree.body:
-            if _is_definition(node):
-                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                snippet = "\n".join(lines[first - 1:node.end_lineno])
-                candidates.append((snippet, own, *_bound_and_used(snippet)))
+            if _is_definition(node, own):
+                snippet = _segment(lines, node)
+                try:
+                    candidates.append((snippet, own, *_bound_and_used(snippet)))
+                except SyntaxError:
+                    continue
     try:
         wanted = _bound_and_used(strip_magics(cell_source))[1]
     except SyntaxError:
@@ -212,12 +300,14 @@ def context_before(nb, exercise_id, course_code=frozenset(), cell_source=""):
     changed = True
     while changed:
         changed = False
-        # The last definition of a name above the cell is the one the cell sees.
+        # The last definition of a name above the cell is the one the cell sees: a candidate is
+        # needed for the wanted names it binds that no later chosen one replaces outright.
         for k in range(len(candidates) - 1, -1, -1):
-            _, _, bound, used = candidates[k]
-            hit = bound & wanted
-            later = any(bound & candidates[j][2] & wanted for j in chosen if j > k)
-            if k not in chosen and hit and not later:
+            if k in chosen:
+                continue
+            _, _, bound, used, _ = candidates[k]
+            hidden = set().union(*[candidates[j][4] for j in chosen if j > k])
+            if (bound & wanted) - hidden:
                 chosen.add(k)
                 wanted |= used
                 changed = True
