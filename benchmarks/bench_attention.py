@@ -23,9 +23,6 @@ Run ``python benchmarks/bench_attention.py``; ``main()`` returns the rows for
 ``benchmarks/run_all.py``.
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
@@ -37,19 +34,10 @@ from seqlearn.torch.attention import MultiHeadAttention, causal_mask, scaled_dot
 from seqlearn.torch.common import padding_mask
 from seqlearn.torch.transformer import EncoderBlock
 
+# The timing helpers of bench_rnn.py: benchmarks/ is not a package, and both ways of running a
+# benchmark (python benchmarks/bench_x.py, benchmarks/run_all.py) put this folder on sys.path.
+from bench_rnn import _row, format_table, median_ms
 
-def _load_rnn_bench():
-    # The helpers of bench_rnn.py (timing, rows, table), loaded by path: benchmarks/ is not a
-    # package, and run_all.py loads every bench_*.py the same way.
-    path = Path(__file__).resolve().parent / "bench_rnn.py"
-    spec = importlib.util.spec_from_file_location("bench_rnn", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_rnn = _load_rnn_bench()
-median_ms, format_table, _row = _rnn.median_ms, _rnn.format_table, _rnn._row
 
 B, HEADS, T, HEAD_SIZE = 8, 8, 256, 64
 D_MODEL = 512

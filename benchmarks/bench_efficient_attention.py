@@ -20,9 +20,6 @@ Run ``python benchmarks/bench_efficient_attention.py``; ``main()`` returns the r
 ``benchmarks/run_all.py``.
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -34,18 +31,10 @@ from seqlearn.timing import saved_tensor_bytes
 from seqlearn.torch.attention import scaled_dot_product_attention
 from seqlearn.torch.efficient_attention import linear_attention, tiled_attention
 
+# The timing helpers of bench_rnn.py: benchmarks/ is not a package, and both ways of running a
+# benchmark (python benchmarks/bench_x.py, benchmarks/run_all.py) put this folder on sys.path.
+from bench_rnn import _row, format_table, median_ms
 
-def _load_rnn_bench():
-    # The helpers of bench_rnn.py (timing, rows, table), loaded by path, as bench_attention does.
-    path = Path(__file__).resolve().parent / "bench_rnn.py"
-    spec = importlib.util.spec_from_file_location("bench_rnn", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_rnn = _load_rnn_bench()
-median_ms, format_table, _row = _rnn.median_ms, _rnn.format_table, _rnn._row
 
 HEADS, HEAD_SIZE, TILE = 4, 16, 256
 LENGTHS = (256, 1024, 2048)

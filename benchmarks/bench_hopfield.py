@@ -18,9 +18,6 @@ Run ``python benchmarks/bench_hopfield.py``; ``main()`` returns the rows for
 ``benchmarks/run_all.py``.
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -29,18 +26,10 @@ from seqlearn.numpy.hopfield import (modern_hopfield_update_backward,
                                      modern_hopfield_update_forward)
 from seqlearn.torch.hopfield import HopfieldPooling, modern_hopfield_update
 
+# The timing helpers of bench_rnn.py: benchmarks/ is not a package, and both ways of running a
+# benchmark (python benchmarks/bench_x.py, benchmarks/run_all.py) put this folder on sys.path.
+from bench_rnn import _row, format_table, median_ms
 
-def _load_rnn_bench():
-    # The helpers of bench_rnn.py (timing, rows, table), loaded by path as run_all.py does.
-    path = Path(__file__).resolve().parent / "bench_rnn.py"
-    spec = importlib.util.spec_from_file_location("bench_rnn", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_rnn = _load_rnn_bench()
-median_ms, format_table, _row = _rnn.median_ms, _rnn.format_table, _rnn._row
 
 N, D, S = 10_000, 256, 256
 BETA = 1.0 / np.sqrt(D)

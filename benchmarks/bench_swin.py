@@ -21,7 +21,6 @@ for ``benchmarks/run_all.py``.
 """
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,19 +29,10 @@ from seqlearn.numpy.swin import swin_block_backward, swin_block_forward
 from seqlearn.torch.attention import MultiHeadAttention
 from seqlearn.torch.swin import SwinBlock, WindowAttention, window_partition
 
+# The timing helpers of bench_rnn.py: benchmarks/ is not a package, and both ways of running a
+# benchmark (python benchmarks/bench_x.py, benchmarks/run_all.py) put this folder on sys.path.
+from bench_rnn import _row, format_table, median_ms
 
-def _load_rnn_bench():
-    # The helpers of bench_rnn.py (timing, rows, table), loaded by path: benchmarks/ is not a
-    # package, and run_all.py loads every bench_*.py the same way.
-    path = Path(__file__).resolve().parent / "bench_rnn.py"
-    spec = importlib.util.spec_from_file_location("bench_rnn", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_rnn = _load_rnn_bench()
-median_ms, format_table, _row = _rnn.median_ms, _rnn.format_table, _rnn._row
 
 SIDES = (16, 32, 48, 64)
 D_COST, HEADS_COST, WINDOW = 32, 2, 8
