@@ -25,6 +25,17 @@ from ..data.transduction import PAD
 from ..validate import describe
 
 
+def _check_start_and_length(start_tokens, max_len):
+    """The prompt tokens (B, T0) and the number of tokens to add, as decode and beam_search take
+    them."""
+    if (not isinstance(start_tokens, torch.Tensor) or start_tokens.dim() != 2
+            or start_tokens.dtype != torch.int64 or start_tokens.numel() == 0):
+        raise TypeError(f"start_tokens: expected a non-empty int64 tensor (B, T0), got "
+                        f"{describe(start_tokens)}")
+    if isinstance(max_len, bool) or not isinstance(max_len, Integral) or max_len < 0:
+        raise ValueError(f"max_len: expected an integer >= 0, got {max_len!r}")
+
+
 def decode(step, start_tokens, max_len, state=None, eos=None, temperature=0.0, generator=None):
     """Run ``step`` ``max_len`` times, appending each chosen token to the sequences.
 
@@ -53,12 +64,7 @@ def decode(step, start_tokens, max_len, state=None, eos=None, temperature=0.0, g
     if not callable(step):
         raise TypeError(f"step: expected a function (tokens, state) -> (logits, state, extra), "
                         f"got {describe(step)}")
-    if (not isinstance(start_tokens, torch.Tensor) or start_tokens.dim() != 2
-            or start_tokens.dtype != torch.int64 or start_tokens.numel() == 0):
-        raise TypeError(f"start_tokens: expected a non-empty int64 tensor (B, T0), got "
-                        f"{describe(start_tokens)}")
-    if isinstance(max_len, bool) or not isinstance(max_len, Integral) or max_len < 0:
-        raise ValueError(f"max_len: expected an integer >= 0, got {max_len!r}")
+    _check_start_and_length(start_tokens, max_len)
     max_len = int(max_len)
     if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
             or not temperature >= 0):
@@ -141,12 +147,7 @@ def beam_search(step, start_tokens, max_len, beam_width, state=None, eos=None,
     ``eos``), and ``scores`` (B,) float64, its log-probability Σ_t log p(y_t | y_<t, source).
     Runs without gradients.
     """
-    if (not isinstance(start_tokens, torch.Tensor) or start_tokens.dim() != 2
-            or start_tokens.dtype != torch.int64 or start_tokens.numel() == 0):
-        raise TypeError(f"start_tokens: expected a non-empty int64 tensor (B, T0), got "
-                        f"{describe(start_tokens)}")
-    if isinstance(max_len, bool) or not isinstance(max_len, Integral) or max_len < 0:
-        raise ValueError(f"max_len: expected an integer >= 0, got {max_len!r}")
+    _check_start_and_length(start_tokens, max_len)
     if isinstance(beam_width, bool) or not isinstance(beam_width, Integral) or beam_width < 1:
         raise ValueError(f"beam_width: expected an integer >= 1, got {beam_width!r}")
     if reorder_state is not None and not callable(reorder_state):
